@@ -1,0 +1,21 @@
+// Marks functions that compile for both the CPU loops (cpp/src) and the CUDA kernels (cuda/).
+#pragma once
+
+#if defined(__CUDACC__)
+#define SKUCAST_HD __host__ __device__ __forceinline__
+#define SKUCAST_HD_NOINLINE __host__ __device__
+#else
+#define SKUCAST_HD inline
+#define SKUCAST_HD_NOINLINE inline
+#endif
+
+#include <cmath>
+#include <cstdint>
+
+namespace skucast {
+
+constexpr double kLnSqrt2Pi = 0.918938533204672741780329736406;  // log(sqrt(2*pi))
+constexpr double kLn2Pi = 1.837877066409345483560659472811;      // log(2*pi)
+constexpr double kDoubleEps = 2.220446049250313e-16;
+
+}  // namespace skucast

@@ -1,0 +1,36 @@
+// CPU parallelism: a persistent worker pool with a settable size; kernels split work into
+// fixed ranges so that results never depend on how many threads ran them.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace skucast {
+
+void set_num_threads(int n);  // n >= 1
+int get_num_threads();
+
+// Runs task(i) for i in [0, num_tasks) on the pool (the caller takes part). Exceptions thrown
+// by tasks are rethrown on the calling thread.
+void run_tasks(int64_t num_tasks, const std::function<void(int64_t)>& task);
+
+// Splits [0, n) into contiguous ranges of at least `grain` items, one or a few per thread,
+// and calls body(begin, end) for each. Small n runs inline.
+template <class Body>
+void parallel_for(int64_t n, int64_t grain, Body&& body) {
+  if (n <= 0) return;
+  const int threads = get_num_threads();
+  int64_t chunks = (n + grain - 1) / grain;
+  if (chunks > 4 * threads) chunks = 4 * threads;  // a few per thread evens out uneven rows
+  if (chunks <= 1 || threads == 1) {
+    body(int64_t{0}, n);
+    return;
+  }
+  const int64_t per = (n + chunks - 1) / chunks;
+  run_tasks(chunks, [&](int64_t c) {
+    const int64_t begin = c * per;
+    const int64_t end = begin + per < n ? begin + per : n;
+    if (begin < end) body(begin, end);
+  });
+}
+
+}  // namespace skucast

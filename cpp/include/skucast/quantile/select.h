@@ -1,0 +1,81 @@
+// Order statistics of one row for batched quantiles: the numpy rank rules (so results equal
+// numpy.quantile bitwise), a counting path for integer-valued rows with a small range (sample
+// paths of counts), and a multi-rank selection for everything else.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace skucast {
+namespace quantile {
+
+// numpy's inverted_cdf: index n q - 1, rounded up unless it is whole; clipped at 0.
+inline int64_t inverted_cdf_rank(int64_t n, double q) {
+  const double index = static_cast<double>(n) * q - 1.0;
+  const double prev = std::floor(index);
+  int64_t rank = static_cast<int64_t>(index - prev == 0.0 ? prev : prev + 1.0);
+  if (rank < 0) rank = 0;
+  if (rank > n - 1) rank = n - 1;
+  return rank;
+}
+
+// numpy's linear (Hyndman-Fan 7): virtual index, neighbours and weight, with numpy's exact
+// float operations so the interpolated values match to the bit.
+struct LinearPoint {
+  int64_t prev, next;
+  double gamma;
+};
+inline LinearPoint linear_point(int64_t n, double q) {
+  const double virt = static_cast<double>(n - 1) * q;
+  double prev = std::floor(virt);
+  if (virt >= static_cast<double>(n - 1)) {
+    prev = -1.0;  // numpy marks both neighbours as the last element
+    return LinearPoint{n - 1, n - 1, virt - prev};
+  }
+  if (virt < 0) return LinearPoint{0, 0, virt - 0.0};
+  return LinearPoint{static_cast<int64_t>(prev), static_cast<int64_t>(prev) + 1, virt - prev};
+}
+
+// numpy's _lerp on float64 weights; diff is taken in the input type as numpy does.
+template <class T>
+inline double lerp_like_numpy(T a, T b, double t) {
+  using Diff = std::conditional_t<std::is_integral_v<T>, int64_t, T>;
+  const Diff diff = static_cast<Diff>(static_cast<Diff>(b) - static_cast<Diff>(a));
+  const double d = static_cast<double>(diff);
+  if (t >= 0.5) return static_cast<double>(b) - d * (1.0 - t);
+  return static_cast<double>(a) + d * t;
+}
+
+// Places the values of the sorted ranks (ascending, unique) into their positions of
+// row[lo, hi) by recursive nth_element: ~n log2(#ranks) work instead of a full sort.
+template <class T>
+void select_ranks(T* row, int64_t lo, int64_t hi, const int64_t* ranks, int64_t num_ranks) {
+  while (num_ranks > 0) {
+    const int64_t mid = num_ranks / 2;
+    const int64_t r = ranks[mid];
+    std::nth_element(row + lo, row + r, row + hi);
+    select_ranks(row, lo, r, ranks, mid);  // smaller ranks on the left
+    ranks += mid + 1;
+    num_ranks -= mid + 1;
+    lo = r + 1;
+  }
+}
+
+// Counting path: values known to be whole numbers in [lo, lo + hist.size()).
+// Writes the value of each sorted rank into `values`.
+template <class T>
+void count_ranks(const T* row, int64_t n, double lo, std::vector<int32_t>& hist, const int64_t* ranks,
+                 int64_t num_ranks, T* values) {
+  std::fill(hist.begin(), hist.end(), 0);
+  for (int64_t j = 0; j < n; ++j) ++hist[static_cast<size_t>(static_cast<double>(row[j]) - lo)];
+  int64_t seen = 0;  // number of values in buckets before b
+  size_t b = 0;
+  for (int64_t k = 0; k < num_ranks; ++k) {
+    while (seen + hist[b] <= ranks[k]) seen += hist[b++];
+    values[k] = static_cast<T>(lo + static_cast<double>(b));
+  }
+}
+
+}  // namespace quantile
+}  // namespace skucast

@@ -1,0 +1,134 @@
+// Batched quantiles over one axis: each row is gathered once into a scratch buffer, then
+// either counted (whole-number rows with a small range, the usual case for sample paths of
+// counts) or partially ordered at just the ranks the levels need.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "skucast/core/threads.h"
+#include "skucast/cpu/kernels.h"
+#include "skucast/quantile/select.h"
+
+namespace skucast {
+namespace cpu {
+namespace {
+
+struct RankPlan {
+  std::vector<int64_t> ranks;       // sorted unique ranks to find
+  std::vector<int64_t> lo_pos, hi_pos;  // per level: index into ranks of prev/next (same for inverted)
+  std::vector<double> gamma;        // per level, linear only
+};
+
+RankPlan plan_ranks(int64_t n, const double* levels, int64_t num_levels, bool linear) {
+  RankPlan plan;
+  std::vector<int64_t> lo(num_levels), hi(num_levels);
+  plan.gamma.assign(num_levels, 0.0);
+  for (int64_t l = 0; l < num_levels; ++l) {
+    if (linear) {
+      const quantile::LinearPoint p = quantile::linear_point(n, levels[l]);
+      lo[l] = p.prev;
+      hi[l] = p.next;
+      plan.gamma[l] = p.gamma;
+    } else {
+      lo[l] = hi[l] = quantile::inverted_cdf_rank(n, levels[l]);
+    }
+  }
+  plan.ranks = lo;
+  plan.ranks.insert(plan.ranks.end(), hi.begin(), hi.end());
+  std::sort(plan.ranks.begin(), plan.ranks.end());
+  plan.ranks.erase(std::unique(plan.ranks.begin(), plan.ranks.end()), plan.ranks.end());
+  auto pos = [&](int64_t r) {
+    return static_cast<int64_t>(std::lower_bound(plan.ranks.begin(), plan.ranks.end(), r) - plan.ranks.begin());
+  };
+  for (int64_t l = 0; l < num_levels; ++l) {
+    plan.lo_pos.push_back(pos(lo[l]));
+    plan.hi_pos.push_back(pos(hi[l]));
+  }
+  return plan;
+}
+
+template <class T>
+BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
+                         int64_t num_levels, bool linear, void* out) {
+  const RankPlan plan = plan_ranks(n, levels, num_levels, linear);
+  const int64_t num_ranks = static_cast<int64_t>(plan.ranks.size());
+  const int64_t rows = outer * inner;
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
+  // A counting pass costs n + range; choose it while the range is within a few times n.
+  const double max_count_range = 4.0 * static_cast<double>(n) + 256.0;
+  std::vector<BadValue> bad(static_cast<size_t>((rows + grain - 1) / grain + 1));
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    std::vector<T> row(static_cast<size_t>(n));
+    std::vector<T> values(static_cast<size_t>(num_ranks));
+    std::vector<int32_t> hist;
+    BadValue first;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t o = r / inner, i = r % inner;
+      const T* src = data + o * n * inner + i;
+      if (inner == 1) {
+        std::copy(src, src + n, row.data());
+      } else {
+        for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
+      }
+      bool whole = true, has_nan = false;
+      T lo = row[0], hi = row[0];
+      for (int64_t j = 0; j < n; ++j) {
+        const T v = row[j];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+        if constexpr (!std::is_integral_v<T>) {
+          has_nan |= (v != v);
+          whole &= (v == std::floor(v));
+        }
+      }
+      if (has_nan) {
+        int64_t j = 0;
+        while (row[j] == row[j]) ++j;  // the first NaN
+        if (!first.found()) first = BadValue{o * n * inner + j * inner + i, 0};
+        continue;
+      }
+      const double range = static_cast<double>(hi) - static_cast<double>(lo);
+      // Buckets are indexed through doubles: only for values they hold exactly.
+      const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
+      if (whole && exact && range < max_count_range) {
+        hist.resize(static_cast<size_t>(range) + 1);
+        quantile::count_ranks(row.data(), n, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
+                              values.data());
+      } else {
+        quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
+        for (int64_t k = 0; k < num_ranks; ++k) values[k] = row[plan.ranks[k]];
+      }
+      if (linear) {
+        double* dst = static_cast<double*>(out) + r * num_levels;
+        for (int64_t l = 0; l < num_levels; ++l)
+          dst[l] = quantile::lerp_like_numpy(values[plan.lo_pos[l]], values[plan.hi_pos[l]], plan.gamma[l]);
+      } else {
+        T* dst = static_cast<T*>(out) + r * num_levels;
+        for (int64_t l = 0; l < num_levels; ++l) dst[l] = values[plan.lo_pos[l]];
+      }
+    }
+    bad[static_cast<size_t>(r0 / grain)].keep_first(first);
+  });
+  BadValue result;
+  for (const auto& b : bad) result.keep_first(b);
+  return result;
+}
+
+}  // namespace
+
+BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int64_t inner, const double* levels,
+                   int64_t num_levels, bool linear, void* out) {
+  switch (dtype) {
+    case DType::f32:
+      return quantiles_typed(static_cast<const float*>(data), outer, n, inner, levels, num_levels, linear, out);
+    case DType::f64:
+      return quantiles_typed(static_cast<const double*>(data), outer, n, inner, levels, num_levels, linear, out);
+    case DType::i32:
+      return quantiles_typed(static_cast<const int32_t*>(data), outer, n, inner, levels, num_levels, linear, out);
+    default:
+      return quantiles_typed(static_cast<const int64_t*>(data), outer, n, inner, levels, num_levels, linear, out);
+  }
+}
+
+}  // namespace cpu
+}  // namespace skucast

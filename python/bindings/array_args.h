@@ -1,0 +1,70 @@
+// Turning numpy arrays into the kernels' raw views. The Python layer has already chosen
+// dtypes and broadcast shapes; these helpers only read them (no implicit conversion).
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "skucast/cpu/kernels.h"
+
+namespace skucast {
+namespace bindings {
+
+namespace py = pybind11;
+using cpu::DType;
+
+inline DType dtype_of(const py::array& a, const char* name) {
+  const py::dtype dt = a.dtype();
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (kind == 'f' && size == 4) return DType::f32;
+  if (kind == 'f' && size == 8) return DType::f64;
+  if (kind == 'i' && size == 4) return DType::i32;
+  if (kind == 'i' && size == 8) return DType::i64;
+  throw py::type_error(std::string(name) + ": unsupported dtype " + py::str(dt).cast<std::string>());
+}
+
+inline py::dtype numpy_dtype(DType d) {
+  switch (d) {
+    case DType::f32: return py::dtype::of<float>();
+    case DType::f64: return py::dtype::of<double>();
+    case DType::i32: return py::dtype::of<int32_t>();
+    default: return py::dtype::of<int64_t>();
+  }
+}
+
+inline BroadcastShape shape_of(const py::array& a) {
+  if (a.ndim() > kMaxDims) throw py::value_error("arrays of more than 32 dimensions are not supported");
+  BroadcastShape s;
+  s.ndim = static_cast<int>(a.ndim());
+  for (int d = 0; d < s.ndim; ++d) s.shape[d] = a.shape(d);
+  return s;
+}
+
+// Element strides of `a`, which must have exactly the broadcast shape `s` (a broadcast view).
+inline Strided strided_of(const py::array& a, const BroadcastShape& s, const char* name) {
+  if (a.ndim() != s.ndim) throw py::value_error(std::string(name) + ": internal shape mismatch");
+  Strided out;
+  out.data = a.data();
+  const auto item = a.itemsize();
+  for (int d = 0; d < s.ndim; ++d) {
+    if (a.shape(d) != s.shape[d]) throw py::value_error(std::string(name) + ": internal shape mismatch");
+    if (a.strides(d) % item != 0) throw py::value_error(std::string(name) + ": misaligned strides");
+    out.strides[d] = a.strides(d) / item;
+  }
+  return out;
+}
+
+inline py::object bad_tuple(const BadValue& bad) {
+  if (!bad.found()) return py::none();
+  return py::make_tuple(bad.flat, bad.arg);
+}
+
+inline void require_contiguous(const py::array& a, const char* name) {
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+}
+
+}  // namespace bindings
+}  // namespace skucast

@@ -1,0 +1,52 @@
+// skucast.window_sum and skucast.group_sum: sums over sample paths.
+#include "array_args.h"
+
+namespace py = pybind11;
+using namespace skucast;
+using namespace skucast::bindings;
+
+namespace {
+
+DType out_dtype(DType d) { return (d == DType::i32 || d == DType::i64) ? DType::i64 : d; }
+
+py::array window_sum(const py::array& data, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
+                     const py::array_t<int64_t, py::array::c_style>& start,
+                     const py::array_t<int64_t, py::array::c_style>& length) {
+  require_contiguous(data, "samples");
+  const DType dt = dtype_of(data, "samples");
+  if (series * m1 * horizon * m2 != data.size()) throw py::value_error("samples: layout does not match its size");
+  if (start.size() != series || length.size() != series) throw py::value_error("start/length: one per series");
+  py::array out(numpy_dtype(out_dtype(dt)), std::vector<py::ssize_t>{series, m1, m2});
+  void* op = out.mutable_data();
+  const int64_t* sp = start.data();
+  const int64_t* lp = length.data();
+  {
+    py::gil_scoped_release release;
+    cpu::window_sum(data.data(), dt, series, m1, horizon, m2, sp, lp, op);
+  }
+  return out;
+}
+
+py::array group_sum(const py::array& data, int64_t n, int64_t cols,
+                    const py::array_t<int64_t, py::array::c_style>& group_ids, int64_t num_groups) {
+  require_contiguous(data, "samples");
+  const DType dt = dtype_of(data, "samples");
+  if (n * cols != data.size()) throw py::value_error("samples: layout does not match its size");
+  if (group_ids.size() != n) throw py::value_error("group_ids: one per series");
+  py::array out(numpy_dtype(out_dtype(dt)), std::vector<py::ssize_t>{num_groups, cols});
+  std::memset(out.mutable_data(), 0, static_cast<size_t>(out.nbytes()));
+  void* op = out.mutable_data();
+  const int64_t* gp = group_ids.data();
+  {
+    py::gil_scoped_release release;
+    cpu::group_sum(data.data(), dt, n, cols, gp, num_groups, op);
+  }
+  return out;
+}
+
+}  // namespace
+
+void init_aggregate(py::module_& m) {
+  m.def("window_sum", &window_sum);
+  m.def("group_sum", &group_sum);
+}

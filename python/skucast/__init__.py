@@ -1,0 +1,40 @@
+"""skucast: probabilistic retail demand and inventory kernels (C++/CUDA, thin Python layer).
+
+Negative-binomial math in the DeepAR parametrisation NB(mu, alpha) (variance mu + alpha mu^2),
+counter-based sampling, batched quantiles and sums over sample paths.
+"""
+from __future__ import annotations
+
+from . import _core, nbinom
+from .aggregate import group_sum, window_sum
+from .quantiles import quantiles
+
+__version__ = _core.build_info()["version"]
+
+__all__ = ["nbinom", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
+           "build_info", "cuda_available", "__version__"]
+
+
+def set_num_threads(n: int) -> None:
+    """Threads used by every CPU kernel (default: all cores). Results do not depend on it."""
+    from ._checks import check_int
+    _core.set_num_threads(check_int(n, "n", 1))
+
+
+def get_num_threads() -> int:
+    """Threads the CPU kernels use."""
+    return _core.get_num_threads()
+
+
+def cuda_available() -> bool:
+    """True when the CUDA module was built and a GPU is visible."""
+    from . import _device
+    return _device.cuda_available()
+
+
+def build_info() -> dict:
+    """Version, compiler, SIMD level, whether CUDA was compiled in, and the thread count."""
+    info = dict(_core.build_info())
+    info["threads"] = _core.get_num_threads()
+    info["cuda_available"] = cuda_available()
+    return info

@@ -1,0 +1,102 @@
+"""Argument checks shared by the public functions: dtypes made explicit, broadcasting, and
+the one error format ("<arg>: <rule>; first bad value at index <idx>: <value>")."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+_REJECTED_KINDS = {"b": "bool", "O": "object", "U": "str", "S": "bytes", "c": "complex", "V": "void",
+                   "M": "datetime", "m": "timedelta"}
+
+
+def as_numeric(value, name: str) -> np.ndarray:
+    """np.asarray with a TypeError for anything that is not a real number array."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name}: cannot be read as a numeric array ({exc})") from None
+    kind = arr.dtype.kind
+    if kind in _REJECTED_KINDS:
+        raise TypeError(f"{name}: expected real numbers, got an array of dtype {arr.dtype} ({_REJECTED_KINDS[kind]})")
+    if kind not in "iuf":
+        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def as_counts(value, name: str) -> np.ndarray:
+    """Counts keep int32/int64/float32/float64; other integer or float widths are widened."""
+    arr = as_numeric(value, name)
+    if arr.dtype in (np.int32, np.int64, np.float32, np.float64):
+        return arr
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float64)
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name}: values above 2**63-1 are not supported")
+    return arr.astype(np.int64)
+
+
+def as_params(values: dict) -> tuple[dict, np.dtype]:
+    """Float parameters share one dtype: float32 when every one is float32, else float64."""
+    arrays = {name: as_numeric(v, name) for name, v in values.items()}
+    all_f32 = all(a.dtype == np.float32 for a in arrays.values())
+    dtype = np.dtype(np.float32 if all_f32 else np.float64)
+    return {name: a.astype(dtype, copy=False) for name, a in arrays.items()}, dtype
+
+
+def as_int64(value, name: str) -> np.ndarray:
+    arr = as_numeric(value, name)
+    if arr.dtype.kind == "f":
+        raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name}: values above 2**63-1 are not supported")
+    return arr.astype(np.int64, copy=False)
+
+
+def broadcast(arrays: dict) -> tuple[tuple, dict]:
+    """Broadcast views (no copies) of every argument to their common shape."""
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in arrays.items())
+        raise ValueError(f"shape mismatch: {shapes} do not broadcast together") from None
+    return shape, {name: np.broadcast_to(a, shape) for name, a in arrays.items()}
+
+
+def own_index(flat: int, shape: tuple, arg_shape: tuple) -> tuple:
+    """Index into an argument of `arg_shape` for a flat position of the broadcast `shape`."""
+    full = np.unravel_index(flat, shape) if shape else ()
+    offset = len(shape) - len(arg_shape)
+    return tuple(0 if arg_shape[d] == 1 else int(full[offset + d]) for d in range(len(arg_shape)))
+
+
+def bad_value(name: str, rule: str, index: tuple, value) -> ValueError:
+    if isinstance(value, np.generic):
+        value = value.item()
+    return ValueError(f"{name}: {rule}; first bad value at index {index}: {value!r}")
+
+
+def raise_first_bad(values: dict, mask_rules: list) -> None:
+    """For small host-side checks: mask_rules is [(name, bad_mask, rule)], checked in order."""
+    for name, mask, rule in mask_rules:
+        if mask.any():
+            idx = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape))
+            raise bad_value(name, rule, idx, values[name][idx])
+
+
+def scalar_or_array(out: np.ndarray, *inputs) -> np.ndarray:
+    """numpy's ufunc convention: all-scalar inputs give a numpy scalar."""
+    if all(np.ndim(x) == 0 for x in inputs):
+        return out[()]
+    return out
+
+
+def check_int(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name}: must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name}: must be <= {high}, got {value}")
+    return value
