@@ -239,7 +239,7 @@ def make_gather(method, m, levels, dtype):
         v = levels * (m - 1)
         lo = np.floor(v).astype(np.int64)
         hi = np.minimum(lo + 1, m - 1)
-        t = (v - lo).astype(dtype)
+        t = v - lo  # float64 weights, as numpy (float64 levels -> float64 result)
         big = t >= 0.5
 
         def gather(s):

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Developer loop without pip: configure once, rebuild the extension, drop it next to the
+# sources so `PYTHONPATH=python python -c "import skucast"` uses this tree.
+set -euo pipefail
+cd "$(dirname "$0")"
+build=${SKUCAST_BUILD_DIR:-build/dev}
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSKUCAST_CUDA="${SKUCAST_CUDA:-OFF}" \
+    -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" -DSKBUILD_PROJECT_VERSION=0.1.0.dev >/dev/null
+fi
+cmake --build "$build" -j "${JOBS:-2}"
+cp "$build"/_core*.so python/skucast/
+ls "$build"/_cuda*.so >/dev/null 2>&1 && cp "$build"/_cuda*.so python/skucast/ || true

@@ -1,0 +1,351 @@
+"""The API error contract: ValueError/TypeError naming the argument and the first bad index; edge sizes."""
+import re
+
+import numpy as np
+import pytest
+
+import skucast
+
+nb = skucast.nbinom
+
+
+def _value_error(arg, index):
+    """Regex for '<arg>: <rule>; first bad value at index <tuple>: <value>'."""
+    return rf"^{re.escape(arg)}: .*; first bad value at index {re.escape(str(tuple(index)))}: "
+
+
+ELEMENTWISE = [nb.logpmf, nb.pmf, nb.cdf, nb.sf, nb.nll]
+F = pytest.mark.parametrize("f", ELEMENTWISE, ids=lambda f: f.__name__)
+
+GOOD_Y = np.array([0, 1, 2, 3])
+GOOD_MU = np.array([1.0, 2.0, 3.0, 4.0])
+GOOD_ALPHA = np.array([0.1, 0.0, 0.5, 2.0])
+
+BAD_Y = [
+    (np.array([0.0, 1.0, np.nan, 2.0]), (2,)),
+    (np.array([0.0, np.inf, 1.0, 1.0]), (1,)),
+    (np.array([0.0, 1.0, 2.0, -np.inf]), (3,)),
+    (np.array([0, -1, 2, -3]), (1,)),
+    (np.array([0.0, 1.0, -1.0, 2.0]), (2,)),
+    (np.array([0.5, 1.0, 2.0, 3.0]), (0,)),
+    (np.array([1.0, 2.0, 3.0, 2.5]), (3,)),
+    (np.array([0, 1, 2, 3], np.int8) - np.int8(4), (0,)),
+]
+
+
+@F
+@pytest.mark.parametrize("y,index", BAD_Y)
+def test_bad_counts(f, y, index):
+    with pytest.raises(ValueError, match=_value_error("y", index)):
+        f(y, GOOD_MU, GOOD_ALPHA)
+
+
+BAD_MU = [
+    (np.array([1.0, 2.0, -1.0, 0.0]), (2,)),
+    (np.array([1.0, 0.0, 1.0, 1.0]), (1,)),
+    (np.array([1.0, 1.0, 1.0, -0.0]), (3,)),
+    (np.array([np.inf, 1.0, 1.0, 1.0]), (0,)),
+    (np.array([1.0, np.nan, 1.0, 1.0]), (1,)),
+    (np.array([1.0, 1.0, -np.inf, 1.0], np.float32), (2,)),
+]
+
+
+@F
+@pytest.mark.parametrize("mu,index", BAD_MU)
+def test_bad_mu(f, mu, index):
+    with pytest.raises(ValueError, match=_value_error("mu", index)):
+        f(GOOD_Y, mu, GOOD_ALPHA)
+
+
+def test_message_format_example():
+    with pytest.raises(ValueError) as e:
+        nb.logpmf(GOOD_Y, np.array([1.0, 2.0, 3.0, -1.0]), 0.5)
+    assert str(e.value).startswith("mu: must be finite and > 0; first bad value at index (3,): -1.0")
+
+
+BAD_ALPHA = [
+    (np.array([0.1, -0.5, 0.1, 0.1]), (1,)),
+    (np.array([0.1, 0.1, np.nan, 0.1]), (2,)),
+    (np.array([0.1, 0.1, 0.1, np.inf]), (3,)),
+    (np.array([-1e-300, 0.1, 0.1, 0.1]), (0,)),
+]
+
+
+@F
+@pytest.mark.parametrize("alpha,index", BAD_ALPHA)
+def test_bad_alpha(f, alpha, index):
+    with pytest.raises(ValueError, match=_value_error("alpha", index)):
+        f(GOOD_Y, GOOD_MU, alpha)
+
+
+@F
+def test_index_in_argument_own_shape(f):
+    y = np.zeros((3, 4), np.int64)
+    mu = np.ones((3, 4))
+    mu[1, 2] = -2.0
+    with pytest.raises(ValueError, match=_value_error("mu", (1, 2))):
+        f(y, mu, 0.1)
+    # broadcast argument: index in mu's own shape (1, 4), broadcast dim shows 0
+    mu_row = np.ones((1, 4))
+    mu_row[0, 3] = 0.0
+    with pytest.raises(ValueError, match=_value_error("mu", (0, 3))):
+        f(y, mu_row, 0.1)
+    alpha_col = np.full((3, 1), 0.2)
+    alpha_col[2, 0] = np.nan
+    with pytest.raises(ValueError, match=_value_error("alpha", (2, 0))):
+        f(y, 1.0, alpha_col)
+    y2 = np.zeros((3, 4))
+    y2[2, 1] = 0.25
+    with pytest.raises(ValueError, match=_value_error("y", (2, 1))):
+        f(y2, mu_row * 0 + 1.0, 0.1)
+
+
+@F
+def test_scalar_bad_value_has_empty_index(f):
+    with pytest.raises(ValueError, match=_value_error("mu", ())):
+        f(1, 0.0, 0.1)
+    with pytest.raises(ValueError, match=_value_error("alpha", ())):
+        f(1, 1.0, -1.0)
+
+
+BAD_Q = [0.0, 1.0, np.nan, -0.1, 1.5, np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("bad", BAD_Q)
+def test_ppf_bad_q(bad):
+    q = np.array([0.1, 0.5, 0.9, 0.2])
+    q[2] = bad
+    with pytest.raises(ValueError, match=_value_error("q", (2,))):
+        nb.ppf(q, GOOD_MU, GOOD_ALPHA)
+    with pytest.raises(ValueError, match=_value_error("q", ())):
+        nb.ppf(float(bad), 1.0, 0.1)
+
+
+def test_ppf_bad_mu_alpha():
+    q = np.full(4, 0.5)
+    with pytest.raises(ValueError, match=_value_error("mu", (2,))):
+        nb.ppf(q, np.array([1.0, 2.0, -1.0, 0.0]), 0.1)
+    with pytest.raises(ValueError, match=_value_error("alpha", (1,))):
+        nb.ppf(q, 1.0, np.array([0.1, np.nan, 0.1, 0.1]))
+
+
+@pytest.mark.parametrize("mu,alpha,arg,index", [
+    (np.array([1.0, np.inf, 1.0]), 0.1, "mu", (1,)),
+    (np.array([1.0, 1.0, 0.0]), 0.1, "mu", (2,)),
+    (np.array([1.0, 1.0, 1.0]), np.array([0.1, -1.0, 0.1]), "alpha", (1,)),
+    (np.array([[1.0, 1.0], [1.0, -5.0]]), 0.1, "mu", (1, 1)),
+])
+def test_sample_bad_params(mu, alpha, arg, index):
+    with pytest.raises(ValueError, match=_value_error(arg, index)):
+        nb.sample(mu, alpha, 10, 0)
+
+
+@pytest.mark.parametrize("n", [0, -1])
+def test_sample_bad_num_samples(n):
+    with pytest.raises(ValueError, match=r"^num_samples"):
+        nb.sample(np.ones(3), 0.1, n, 0)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64])
+def test_sample_bad_seed(seed):
+    with pytest.raises((ValueError, OverflowError, TypeError), match=r"seed"):
+        nb.sample(np.ones(3), 0.1, 4, seed)
+
+
+def test_sample_bad_shapes():
+    with pytest.raises(ValueError, match=r"keys"):
+        nb.sample(np.ones(3), 0.1, 4, 0, keys=np.arange(4))
+    with pytest.raises(ValueError, match=r"alpha"):
+        nb.sample(np.ones(3), np.ones(4), 4, 0)
+    with pytest.raises(ValueError, match=r"step"):
+        nb.sample(np.ones(3), 0.1, 4, 0, step=np.arange(2))
+
+
+@F
+def test_shape_mismatch(f):
+    with pytest.raises(ValueError, match=r"mu"):
+        f(np.zeros(3, np.int64), np.ones(4), 0.1)
+    with pytest.raises(ValueError, match=r"alpha"):
+        f(np.zeros((2, 3), np.int64), 1.0, np.full(2, 0.1))
+
+
+def test_ppf_shape_mismatch():
+    with pytest.raises(ValueError, match=r"mu"):
+        nb.ppf(np.full(3, 0.5), np.ones(4), 0.1)
+
+
+# -- wrong dtypes -------------------------------------------------------------------------------
+
+BAD_DTYPES = {
+    "object": lambda: np.array([1, 2, 3], dtype=object),
+    "str": lambda: np.array(["1", "2", "3"]),
+    "complex": lambda: np.array([1 + 0j, 2, 3]),
+    "bool": lambda: np.array([True, False, True]),
+}
+
+
+@F
+@pytest.mark.parametrize("kind", list(BAD_DTYPES))
+@pytest.mark.parametrize("arg", ["y", "mu", "alpha"])
+def test_elementwise_wrong_dtype(f, kind, arg):
+    args = {"y": np.array([0, 1, 2]), "mu": np.array([1.0, 2.0, 3.0]), "alpha": np.array([0.1, 0.2, 0.3])}
+    args[arg] = BAD_DTYPES[kind]()
+    with pytest.raises(TypeError, match=arg):
+        f(args["y"], args["mu"], args["alpha"])
+
+
+@pytest.mark.parametrize("kind", list(BAD_DTYPES))
+@pytest.mark.parametrize("arg", ["q", "mu", "alpha"])
+def test_ppf_wrong_dtype(kind, arg):
+    args = {"q": np.array([0.1, 0.5, 0.9]), "mu": np.array([1.0, 2.0, 3.0]), "alpha": np.array([0.1, 0.2, 0.3])}
+    args[arg] = BAD_DTYPES[kind]()
+    with pytest.raises(TypeError, match=arg):
+        nb.ppf(args["q"], args["mu"], args["alpha"])
+
+
+@pytest.mark.parametrize("kind", list(BAD_DTYPES))
+def test_sample_wrong_dtype(kind):
+    with pytest.raises(TypeError, match="mu"):
+        nb.sample(BAD_DTYPES[kind](), 0.1, 4, 0)
+    with pytest.raises(TypeError, match="alpha"):
+        nb.sample(np.ones(3), BAD_DTYPES[kind](), 4, 0)
+
+
+@pytest.mark.parametrize("kind", list(BAD_DTYPES))
+def test_aggregation_wrong_dtype(kind):
+    bad = BAD_DTYPES[kind]()
+    with pytest.raises(TypeError, match="samples"):
+        skucast.quantiles(np.stack([bad, bad]), [0.5])
+    with pytest.raises(TypeError, match="levels"):
+        skucast.quantiles(np.ones((2, 3)), bad)
+    with pytest.raises(TypeError, match="samples"):
+        skucast.window_sum(np.stack([bad, bad, bad]), 0, 1)
+    with pytest.raises(TypeError, match="samples"):
+        skucast.group_sum(bad, np.zeros(3, np.int64), 1)
+    if kind != "bool":
+        with pytest.raises(TypeError, match="group_ids"):
+            skucast.group_sum(np.ones(3), bad, 4)
+        with pytest.raises(TypeError, match="start"):
+            skucast.window_sum(np.ones((3, 5)), bad, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint16, np.float16])
+def test_quantiles_unsupported_numeric_dtype(dtype):
+    # API: input dtypes float32, float64, int32, int64; anything else is a TypeError, or must
+    # give numpy's answer.
+    x = np.arange(12).reshape(2, 6).astype(dtype)
+    try:
+        got = skucast.quantiles(x, [0.25, 0.5])
+    except TypeError as e:
+        assert "samples" in str(e)
+    else:
+        np.testing.assert_array_equal(got, np.moveaxis(np.quantile(x, [0.25, 0.5], axis=-1, method="inverted_cdf"), 0, -1))
+
+
+# -- quantiles / aggregation values ----------------------------------------------------------------
+
+@pytest.mark.parametrize("bad,index", [(-0.1, (1,)), (1.1, (2,)), (np.nan, (0,)), (np.inf, (1,))])
+def test_quantiles_bad_levels(bad, index):
+    lv = np.array([0.1, 0.5, 0.9])
+    lv[index[0]] = bad
+    with pytest.raises(ValueError, match=_value_error("levels", index)):
+        skucast.quantiles(np.ones((2, 5)), lv)
+    with pytest.raises(ValueError, match=_value_error("levels", ())):
+        skucast.quantiles(np.ones((2, 5)), float(bad))
+
+
+def test_quantiles_empty_levels():
+    with pytest.raises(ValueError, match=r"^levels"):
+        skucast.quantiles(np.ones((2, 5)), [])
+
+
+@pytest.mark.parametrize("shape,axis", [((3, 0), -1), ((0,), -1), ((4, 0, 2), 1)])
+def test_quantiles_empty_sample_axis(shape, axis):
+    with pytest.raises(ValueError, match=r"^samples"):
+        skucast.quantiles(np.ones(shape), [0.5], axis=axis)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_quantiles_nan_samples(dtype):
+    x = np.ones((3, 6), dtype)
+    x[1, 4] = np.nan
+    with pytest.raises(ValueError, match=_value_error("samples", (1, 4))):
+        skucast.quantiles(x, [0.5])
+
+
+def test_quantiles_bad_method_and_axis():
+    with pytest.raises(ValueError, match=r"method"):
+        skucast.quantiles(np.ones((2, 5)), [0.5], method="nearest-ish")
+    with pytest.raises((ValueError, np.exceptions.AxisError), match=r"axis"):
+        skucast.quantiles(np.ones((2, 5)), [0.5], axis=2)
+
+
+@pytest.mark.parametrize("start,length,arg,index", [
+    ([0, -1, 0], [1, 1, 1], "start", (1,)),
+    ([0, 0, 0], [1, 1, -2], "length", (2,)),
+    ([0, 4, 0], [1, 2, 1], None, (1,)),      # start + length > horizon (5)
+    ([6, 0, 0], [0, 1, 1], None, (0,)),      # start past the horizon
+    ([0, 0, 0], [6, 1, 1], None, (0,)),
+])
+def test_window_sum_bad_windows(start, length, arg, index):
+    x = np.ones((3, 5))
+    names = "start" if arg == "start" else "length" if arg == "length" else "(start|length)"
+    pattern = rf"^{names}.*index {re.escape(str(index))}"
+    with pytest.raises(ValueError, match=pattern):
+        skucast.window_sum(x, np.array(start), np.array(length))
+
+
+def test_window_sum_bad_scalar_window_and_axis():
+    x = np.ones((3, 5))
+    with pytest.raises(ValueError, match=r"^(start|length)"):
+        skucast.window_sum(x, 3, 3)
+    with pytest.raises(ValueError, match=r"^start"):
+        skucast.window_sum(x, -1, 1)
+    with pytest.raises(ValueError, match=r"axis"):
+        skucast.window_sum(x, 0, 1, axis=0)
+    with pytest.raises(ValueError, match=r"start"):
+        skucast.window_sum(x, np.zeros(4, np.int64), 1)  # one start per series
+
+
+@pytest.mark.parametrize("bad,index", [(-1, (2,)), (4, (1,)), (100, (3,))])
+def test_group_sum_bad_ids(bad, index):
+    ids = np.array([0, 1, 2, 3, 0])
+    ids[index[0]] = bad
+    with pytest.raises(ValueError, match=_value_error("group_ids", index)):
+        skucast.group_sum(np.ones((5, 2)), ids, 4)
+
+
+def test_group_sum_shape_mismatch():
+    with pytest.raises(ValueError, match=r"group_ids"):
+        skucast.group_sum(np.ones((5, 2)), np.zeros(4, np.int64), 2)
+
+
+# -- edge sizes -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("f", [nb.logpmf, nb.pmf, nb.cdf, nb.sf], ids=lambda f: f.__name__)
+def test_empty_and_one_element(f):
+    out = f(np.array([], np.int64), 1.0, 0.5)
+    assert isinstance(out, np.ndarray) and out.shape == (0,) and out.dtype == np.float64
+    out = f(np.zeros((2, 0), np.int64), np.ones((1, 0)), 0.5)
+    assert out.shape == (2, 0)
+    out = f(np.array([], np.int64), np.float32(1.0), np.float32(0.5))
+    assert out.shape == (0,) and out.dtype == np.float32
+    one = f(np.array([2]), np.array([3.0]), np.array([0.2]))
+    assert isinstance(one, np.ndarray) and one.shape == (1,)
+    assert one[0] == f(2, 3.0, 0.2)
+
+
+def test_empty_ppf_nll_sample():
+    out = nb.ppf(np.array([]), 1.0, 0.5)
+    assert out.shape == (0,) and out.dtype == np.int64
+    assert nb.ppf(np.array([0.5]), 1.0, 1.0).tolist() == [0]
+    assert nb.nll(np.array([], np.int64), 1.0, 0.5) == 0.0
+    out = nb.nll(np.zeros((0, 3), np.int64), 1.0, 0.5, axis=0)
+    assert out.shape == (3,) and (out == 0).all()
+    assert nb.sample(np.ones(0), 0.5, 3, 0).shape == (0, 3)
+
+
+def test_empty_bad_values_are_not_checked_elsewhere():
+    # broadcasting to an empty shape: no element is evaluated, no error
+    out = nb.pmf(np.zeros((0, 1), np.int64), np.ones((1, 3)), 0.5)
+    assert out.shape == (0, 3)
