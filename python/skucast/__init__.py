@@ -33,8 +33,9 @@ def cuda_available() -> bool:
 
 
 def build_info() -> dict:
-    """Version, compiler, SIMD level, whether CUDA was compiled in, and the thread count."""
+    """Version, compiler, SIMD level, thread count, whether the CUDA module was compiled in
+    (``cuda_compiled``) and whether a GPU can be used now (``cuda``)."""
     info = dict(_core.build_info())
     info["threads"] = _core.get_num_threads()
-    info["cuda_available"] = cuda_available()
+    info["cuda"] = cuda_available()
     return info

@@ -79,8 +79,9 @@ def bad_value(name: str, rule: str, index: tuple, value) -> ValueError:
 def raise_first_bad(values: dict, mask_rules: list) -> None:
     """For small host-side checks: mask_rules is [(name, bad_mask, rule)], checked in order."""
     for name, mask, rule in mask_rules:
+        mask = np.asarray(mask)
         if mask.any():
-            idx = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape))
+            idx = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape)) if mask.ndim else ()
             raise bad_value(name, rule, idx, values[name][idx])
 
 

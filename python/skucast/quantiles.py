@@ -37,14 +37,16 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     n = arr.shape[axis]
     if n == 0:
         raise ValueError(f"samples: the sample axis (axis={axis}) is empty")
-    lv = _checks.as_numeric(levels, "levels").astype(np.float64)
-    scalar_level = lv.ndim == 0
-    if lv.ndim > 1:
-        raise ValueError(f"levels: must be a scalar or 1-D, got shape {lv.shape}")
-    lv = np.ascontiguousarray(lv.reshape(-1))
-    if lv.size == 0:
+    lv_in = _checks.as_numeric(levels, "levels")
+    scalar_level = lv_in.ndim == 0
+    if lv_in.ndim > 1:
+        raise ValueError(f"levels: must be a scalar or 1-D, got shape {lv_in.shape}")
+    if lv_in.size == 0:
         raise ValueError("levels: is empty")
-    _checks.raise_first_bad({"levels": lv}, [("levels", ~((lv >= 0) & (lv <= 1)), "must be in [0, 1]")])
+    _checks.raise_first_bad({"levels": lv_in}, [("levels", ~((lv_in >= 0) & (lv_in <= 1)), "must be in [0, 1]")])
+    # numpy interpolates in float32 when both the samples and the levels are float32
+    float32_linear = _METHODS[method] and arr.dtype == np.float32 and (scalar_level or lv_in.dtype == np.float32)
+    lv = np.ascontiguousarray(lv_in.astype(np.float64).reshape(-1))
 
     outer = int(np.prod(arr.shape[:axis], dtype=np.int64))
     inner = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))
@@ -58,9 +60,9 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
             index = tuple(int(i) for i in np.unravel_index(bad[0], arr.shape))
             raise _checks.bad_value("samples", "must not be NaN", index, arr[index])
         out = out.reshape(out_shape + (lv.size,))
+    if float32_linear:
+        out = out.astype(np.float32)
     if scalar_level:
         out = out[..., 0]
-        if _METHODS[method] and arr.dtype == np.float32:
-            out = out.astype(np.float32)  # numpy keeps float32 for a scalar level
         return out[()] if out.ndim == 0 else out
     return out
