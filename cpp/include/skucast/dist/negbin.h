@@ -134,8 +134,20 @@ SKUCAST_HD double poisson_log_tail(double y, double mu, bool* is_cdf) {
 SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, double log_pmf, int max_iter,
                                         bool* converged) {
   const double one_am = 1.0 + alpha * mu;
+  if (y <= 64.0) {
+    // The finite sum: log cdf = log P(0) + log1p(sum_{k=1..y} pmf(k)/P(0)). Both terms keep
+    // their relative accuracy, so sf = -expm1(log cdf) stays exact even when P(0) ~ 1 - 1e-5
+    // (huge alpha), where the fraction's log would carry an absolute error of ~1e-15.
+    double term = 1.0, sum = 0.0;
+    for (double k = 1.0; k <= y; k += 1.0) {
+      term *= mu * (1.0 + alpha * (k - 1.0)) / (one_am * k);
+      sum += term;
+    }
+    *converged = true;
+    return logpmf_zero(mu, alpha) + log1p(sum);
+  }
   const double sd = sqrt(mu * one_am);
-  if (alpha < 1e-3 && 12.0 * sd + 64.0 < 4e6 && y < 1e8) {
+  if (alpha < 1e-3 && 12.0 * sd + 64.0 < 4e6) {
     // Nearly Poisson (n = 1/alpha > 1e3): the fraction's coefficients approach -1 and lose
     // digits, so sum pmf(k) downward from y instead; below the mean the terms fall off at
     // least like a Gaussian of width sd, and all are positive.
@@ -220,18 +232,19 @@ SKUCAST_HD double log_tail(double y, double mu, double alpha, bool* is_cdf) {
   return negbin_log_tail(y, mu, alpha, is_cdf);
 }
 
+// The other tail is -expm1(log tail): exact when the computed tail's log is (near 0 as well).
 SKUCAST_HD double cdf(double y, double mu, double alpha) {
   if (y == 0.0) return exp(logpmf_zero(mu, alpha));
   bool is_cdf;
-  const double t = exp(log_tail(y, mu, alpha, &is_cdf));
-  return is_cdf ? t : 1.0 - t;
+  const double lt = log_tail(y, mu, alpha, &is_cdf);
+  return is_cdf ? exp(lt) : -expm1(lt);
 }
 
 SKUCAST_HD double sf(double y, double mu, double alpha) {
   if (y == 0.0) return -expm1(logpmf_zero(mu, alpha));
   bool is_cdf;
-  const double t = exp(log_tail(y, mu, alpha, &is_cdf));
-  return is_cdf ? 1.0 - t : t;
+  const double lt = log_tail(y, mu, alpha, &is_cdf);
+  return is_cdf ? -expm1(lt) : exp(lt);
 }
 
 }  // namespace nb
