@@ -41,9 +41,17 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
       const int64_t len = length[s];
       Out<T>* dst = out + r * m2;
       if (m2 == 1) {
-        Acc<T> sum = 0;
-        for (int64_t t = 0; t < len; ++t) sum += base[t];
-        dst[0] = static_cast<Out<T>>(sum);
+        // Four running sums: short windows are bound by add latency, not memory, otherwise.
+        Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int64_t t = 0;
+        for (; t + 4 <= len; t += 4) {
+          s0 += base[t];
+          s1 += base[t + 1];
+          s2 += base[t + 2];
+          s3 += base[t + 3];
+        }
+        for (; t < len; ++t) s0 += base[t];
+        dst[0] = static_cast<Out<T>>((s0 + s1) + (s2 + s3));
       } else {
         std::fill(acc.begin(), acc.end(), Acc<T>(0));
         for (int64_t t = 0; t < len; ++t) {

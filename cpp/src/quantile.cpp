@@ -7,6 +7,7 @@
 
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
+#include "skucast/quantile/row_scan.h"
 #include "skucast/quantile/select.h"
 
 namespace skucast {
@@ -58,32 +59,20 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   const double max_count_range = 4.0 * static_cast<double>(n) + 256.0;
   std::vector<BadValue> bad(static_cast<size_t>((rows + grain - 1) / grain + 1));
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
-    std::vector<T> row(static_cast<size_t>(n));
+    std::vector<T> row(static_cast<size_t>(n)), sorted;
     std::vector<T> values(static_cast<size_t>(num_ranks));
-    std::vector<int32_t> hist;
+    std::vector<int32_t> hist, starts, ids;
     BadValue first;
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t o = r / inner, i = r % inner;
       const T* src = data + o * n * inner + i;
-      if (inner == 1) {
-        std::copy(src, src + n, row.data());
-      } else {
-        for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
-      }
-      bool whole = true, has_nan = false;
-      T lo = row[0], hi = row[0];
-      for (int64_t j = 0; j < n; ++j) {
-        const T v = row[j];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-        if constexpr (!std::is_integral_v<T>) {
-          has_nan |= (v != v);
-          whole &= (v == std::floor(v));
-        }
-      }
+      // One pass for range, wholeness and NaN, straight from the source (strided when inner > 1).
+      const quantile::RowScan<T> scan = quantile::scan_row(src, n, inner);
+      const T lo = scan.lo, hi = scan.hi;
+      const bool whole = scan.whole, has_nan = scan.has_nan;
       if (has_nan) {
         int64_t j = 0;
-        while (row[j] == row[j]) ++j;  // the first NaN
+        while (src[j * inner] == src[j * inner]) ++j;  // the first NaN
         if (!first.found()) first = BadValue{o * n * inner + j * inner + i, 0};
         continue;
       }
@@ -91,12 +80,21 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       // Buckets are indexed through doubles: only for values they hold exactly.
       const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
       if (whole && exact && range < max_count_range) {
-        hist.resize(static_cast<size_t>(range) + 1);
-        quantile::count_ranks(row.data(), n, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
+        hist.resize(4 * (static_cast<size_t>(range) + 1));
+        quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
                               values.data());
       } else {
-        quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
-        for (int64_t k = 0; k < num_ranks; ++k) values[k] = row[plan.ranks[k]];
+        const T* contiguous = src;
+        if (inner != 1) {
+          for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
+          contiguous = row.data();
+        }
+        if (!quantile::bucket_ranks(contiguous, n, static_cast<double>(lo), static_cast<double>(hi),
+                                    plan.ranks.data(), num_ranks, values.data(), starts, ids, sorted)) {
+          if (contiguous == src) std::copy(src, src + n, row.data());
+          quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
+          for (int64_t k = 0; k < num_ranks; ++k) values[k] = row[plan.ranks[k]];
+        }
       }
       if (linear) {
         double* dst = static_cast<double*>(out) + r * num_levels;

@@ -35,8 +35,14 @@ SKUCAST_HD double logpmf(double y, double mu, double alpha) {
     // difference, no cancellation, and alpha = 0 gives Poisson exactly. Factors stay in
     // [1e-4, 256], so 63 of them neither overflow nor underflow.
     const double r = mu / (1.0 + am);
-    double prod = 1.0;
-    for (double i = 0.0; i < y; i += 1.0) prod *= r * (1.0 + alpha * i);
+    double even = 1.0, odd = 1.0;  // two chains halve the multiply latency
+    double i = 0.0;
+    for (; i + 1.0 < y; i += 2.0) {
+      even *= r * (1.0 + alpha * i);
+      odd *= r * (1.0 + alpha * (i + 1.0));
+    }
+    if (i < y) even *= r * (1.0 + alpha * i);
+    const double prod = even * odd;
     const double log_p0 = -mu * log1p_over_x(am);
     if (y == 0.0) return log_p0;
     return log(prod) - log_factorial_table(static_cast<int>(y)) + log_p0;

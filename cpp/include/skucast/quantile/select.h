@@ -62,19 +62,74 @@ void select_ranks(T* row, int64_t lo, int64_t hi, const int64_t* ranks, int64_t 
   }
 }
 
-// Counting path: values known to be whole numbers in [lo, lo + hist.size()).
-// Writes the value of each sorted rank into `values`.
+// Counting path: values known to be whole numbers in [lo, lo + hist.size() / 4).
+// Writes the value of each sorted rank into `values`. `stride` steps through a strided row.
 template <class T>
-void count_ranks(const T* row, int64_t n, double lo, std::vector<int32_t>& hist, const int64_t* ranks,
-                 int64_t num_ranks, T* values) {
+void count_ranks(const T* row, int64_t n, int64_t stride, double lo, std::vector<int32_t>& hist,
+                 const int64_t* ranks, int64_t num_ranks, T* values) {
+  // Four interleaved histograms: runs of equal values (zeros, mostly) would otherwise chain
+  // every increment through one memory cell.
+  const size_t width = hist.size() / 4;
   std::fill(hist.begin(), hist.end(), 0);
-  for (int64_t j = 0; j < n; ++j) ++hist[static_cast<size_t>(static_cast<double>(row[j]) - lo)];
+  int32_t* h0 = hist.data();
+  int32_t* h1 = h0 + width;
+  int32_t* h2 = h1 + width;
+  int32_t* h3 = h2 + width;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    ++h0[static_cast<size_t>(static_cast<double>(row[j * stride]) - lo)];
+    ++h1[static_cast<size_t>(static_cast<double>(row[(j + 1) * stride]) - lo)];
+    ++h2[static_cast<size_t>(static_cast<double>(row[(j + 2) * stride]) - lo)];
+    ++h3[static_cast<size_t>(static_cast<double>(row[(j + 3) * stride]) - lo)];
+  }
+  for (; j < n; ++j) ++h0[static_cast<size_t>(static_cast<double>(row[j * stride]) - lo)];
   int64_t seen = 0;  // number of values in buckets before b
   size_t b = 0;
+  int64_t count_b = h0[0] + h1[0] + h2[0] + h3[0];
   for (int64_t k = 0; k < num_ranks; ++k) {
-    while (seen + hist[b] <= ranks[k]) seen += hist[b++];
+    while (seen + count_b <= ranks[k]) {
+      seen += count_b;
+      ++b;
+      count_b = h0[b] + h1[b] + h2[b] + h3[b];
+    }
     values[k] = static_cast<T>(lo + static_cast<double>(b));
   }
+}
+
+// Distribution path for general values: a monotone bucket index (x - lo) * scale splits the
+// row into ~n buckets in one scatter (so value order is bucket order), then only the few
+// buckets holding a wanted rank are sorted. ~3 passes over the row instead of a sort.
+// Returns false when the spread is not finite (infinities): the caller then selects.
+template <class T>
+bool bucket_ranks(const T* row, int64_t n, double lo, double hi, const int64_t* ranks, int64_t num_ranks,
+                  T* values, std::vector<int32_t>& start, std::vector<int32_t>& ids, std::vector<T>& sorted) {
+  const int64_t buckets = n < 16 ? 16 : n;
+  const double scale = static_cast<double>(buckets) / (hi - lo);
+  if (!(scale < INFINITY) || !(scale > 0)) return false;
+  start.assign(static_cast<size_t>(buckets + 1), 0);
+  ids.resize(static_cast<size_t>(n));
+  sorted.resize(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    int64_t b = static_cast<int64_t>((static_cast<double>(row[j]) - lo) * scale);
+    b = b < buckets - 1 ? b : buckets - 1;
+    ids[j] = static_cast<int32_t>(b);
+    ++start[b + 1];
+  }
+  for (int64_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  // scatter with a moving cursor per bucket, then restore the starts
+  for (int64_t j = 0; j < n; ++j) sorted[start[ids[j]]++] = row[j];
+  for (int64_t b = buckets; b > 0; --b) start[b] = start[b - 1];
+  start[0] = 0;
+  int64_t b = 0, sorted_upto = -1;  // buckets <= sorted_upto are sorted
+  for (int64_t k = 0; k < num_ranks; ++k) {
+    while (start[b + 1] <= ranks[k]) ++b;
+    if (b > sorted_upto) {
+      std::sort(sorted.begin() + start[b], sorted.begin() + start[b + 1]);
+      sorted_upto = b;
+    }
+    values[k] = sorted[ranks[k]];
+  }
+  return true;
 }
 
 }  // namespace quantile

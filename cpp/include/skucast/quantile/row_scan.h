@@ -1,0 +1,93 @@
+// One pass over a sample row for batched quantiles: min, max, whether every value is a whole
+// number, and whether any is NaN. AVX2 for contiguous float rows (the common case), scalar
+// otherwise; both give identical answers.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace skucast {
+namespace quantile {
+
+template <class T>
+struct RowScan {
+  T lo, hi;
+  bool whole = true, has_nan = false;
+};
+
+template <class T>
+inline void scan_scalar(const T* src, int64_t n, int64_t stride, RowScan<T>& r) {
+  for (int64_t j = 0; j < n; ++j) {
+    const T v = src[j * stride];
+    r.lo = v < r.lo ? v : r.lo;
+    r.hi = v > r.hi ? v : r.hi;
+    if constexpr (!std::is_integral_v<T>) {
+      r.has_nan |= (v != v);
+      r.whole &= (v == std::floor(v));
+    }
+  }
+}
+
+template <class T>
+inline RowScan<T> scan_row(const T* src, int64_t n, int64_t stride) {
+  RowScan<T> r{src[0], src[0]};
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 1 && n >= 8) {
+      __m256 lo = _mm256_set1_ps(src[0]), hi = lo, frac = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_loadu_ps(src + j);
+        lo = _mm256_min_ps(lo, v);
+        hi = _mm256_max_ps(hi, v);
+        frac = _mm256_or_ps(frac, _mm256_cmp_ps(v, _mm256_floor_ps(v), _CMP_NEQ_UQ));
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+      }
+      alignas(32) float l[8], h[8];
+      _mm256_store_ps(l, lo);
+      _mm256_store_ps(h, hi);
+      r.whole = _mm256_movemask_ps(frac) == 0;
+      r.has_nan = _mm256_movemask_ps(nan) != 0;
+      for (int k = 0; k < 8; ++k) {
+        r.lo = l[k] < r.lo ? l[k] : r.lo;
+        r.hi = h[k] > r.hi ? h[k] : r.hi;
+      }
+      scan_scalar(src + j, n - j, 1, r);
+      return r;
+    }
+  }
+  if constexpr (std::is_same_v<T, double>) {
+    if (stride == 1 && n >= 4) {
+      __m256d lo = _mm256_set1_pd(src[0]), hi = lo, frac = _mm256_setzero_pd(), nan = _mm256_setzero_pd();
+      int64_t j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const __m256d v = _mm256_loadu_pd(src + j);
+        lo = _mm256_min_pd(lo, v);
+        hi = _mm256_max_pd(hi, v);
+        frac = _mm256_or_pd(frac, _mm256_cmp_pd(v, _mm256_floor_pd(v), _CMP_NEQ_UQ));
+        nan = _mm256_or_pd(nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
+      }
+      alignas(32) double l[4], h[4];
+      _mm256_store_pd(l, lo);
+      _mm256_store_pd(h, hi);
+      r.whole = _mm256_movemask_pd(frac) == 0;
+      r.has_nan = _mm256_movemask_pd(nan) != 0;
+      for (int k = 0; k < 4; ++k) {
+        r.lo = l[k] < r.lo ? l[k] : r.lo;
+        r.hi = h[k] > r.hi ? h[k] : r.hi;
+      }
+      scan_scalar(src + j, n - j, 1, r);
+      return r;
+    }
+  }
+#endif
+  scan_scalar(src, n, stride, r);
+  return r;
+}
+
+}  // namespace quantile
+}  // namespace skucast
