@@ -92,15 +92,25 @@ SKUCAST_HD int64_t ppf(double q, double mu, double alpha) {
   double term = exp(log_p0), sum = term;
   if (sum >= q) return sum - q <= q * 2e-14 ? settle(0, q, mu, alpha) : 0;
   const double shrink = mu / (1.0 + alpha * mu);
-  for (int k = 1; k < kReciprocalTableSize; ++k) {
-    term *= shrink * (1.0 + alpha * (k - 1)) * reciprocal(k);
+  // Two terms per step: the running product and sum then carry one multiply and one add per
+  // two terms on their dependency chains.
+  for (int k = 1; k + 1 < kReciprocalTableSize; k += 2) {
+    const double f1 = shrink * (1.0 + alpha * (k - 1)) * reciprocal(k);
+    const double f2 = shrink * (1.0 + alpha * k) * reciprocal(k + 1);
+    const double t1 = term * f1;
+    const double t2 = term * (f1 * f2);
     const double prev = sum;
-    sum += term;
+    const double sum1 = sum + t1;
+    sum = sum + (t1 + t2);
     if (sum >= q) {
-      const double tol = q * (2e-14 + k * 1e-15);
-      if (sum - q <= tol || q - prev <= tol) return settle(k, q, mu, alpha);
-      return k;
+      const bool first = sum1 >= q;
+      const int64_t kk = first ? k : k + 1;
+      const double below = first ? prev : sum1, at = first ? sum1 : sum;
+      const double tol = q * (2e-14 + kk * 1e-15);
+      if (at - q <= tol || q - below <= tol) return settle(kk, q, mu, alpha);
+      return kk;
     }
+    term = t2;
   }
   return ppf_from_guess(q, mu, alpha);
 }
