@@ -1,4 +1,5 @@
-"""GPU parity skeleton: every function on cupy arrays equals the CPU result (needs CUDA and cupy)."""
+"""GPU parity: every public function called with cupy arrays (and torch CUDA tensors) equals the CPU
+result: integers exactly, floats to the API accuracy goal. Needs a CUDA build, a GPU and cupy."""
 import numpy as np
 import pytest
 
@@ -70,3 +71,61 @@ def test_aggregates(rng):
     ids = rng.integers(0, 17, 300)
     np.testing.assert_array_equal(_cpu(skucast.group_sum(cp.asarray(x), cp.asarray(ids), 20)),
                                   skucast.group_sum(x, ids, 20))
+
+
+def test_nll_axis_and_float32(data):
+    y, mu, alpha, q = data
+    y2, mu2, alpha2 = y.reshape(40, 50), mu.reshape(40, 50), alpha.reshape(40, 50)
+    got = nb.nll(cp.asarray(y2), cp.asarray(mu2), cp.asarray(alpha2), axis=0)
+    np.testing.assert_allclose(_cpu(got), nb.nll(y2, mu2, alpha2, axis=0), rtol=RTOL)
+    f32 = (mu.astype(np.float32), alpha.astype(np.float32))
+    got = nb.ppf(cp.asarray(q.astype(np.float32)), cp.asarray(f32[0]), cp.asarray(f32[1]))
+    np.testing.assert_array_equal(_cpu(got), nb.ppf(q.astype(np.float32), *f32))
+
+
+def test_broadcast_scalars_and_keys(data):
+    y, mu, _, _ = data
+    np.testing.assert_allclose(_cpu(nb.cdf(cp.asarray(y[:, None]), 3.0, cp.asarray([0.0, 0.5]))),
+                               nb.cdf(y[:, None], 3.0, [0.0, 0.5]), rtol=RTOL)
+    keys = np.arange(5, 9)
+    got = nb.sample(cp.asarray(mu[5:9]), 0.3, 32, 99, keys=cp.asarray(keys))
+    np.testing.assert_array_equal(_cpu(got), nb.sample(mu, 0.3, 32, 99)[5:9])
+
+
+def test_bad_values_same_message(data):
+    y, mu, alpha, _ = data
+    mu = mu.copy()
+    mu[17] = -1.0
+    with pytest.raises(ValueError) as cpu_err:
+        nb.logpmf(y, mu, alpha)
+    with pytest.raises(ValueError) as gpu_err:
+        nb.logpmf(cp.asarray(y), cp.asarray(mu), cp.asarray(alpha))
+    assert str(gpu_err.value) == str(cpu_err.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_quantiles_axis0_dtypes(rng, dtype):
+    x = rng.normal(10, 5, (301, 7, 3)).astype(dtype)
+    for method in ("inverted_cdf", "linear"):
+        np.testing.assert_array_equal(_cpu(skucast.quantiles(cp.asarray(x), [0.05, 0.5, 0.99], axis=0, method=method)),
+                                      skucast.quantiles(x, [0.05, 0.5, 0.99], axis=0, method=method))
+
+
+def test_aggregates_float_and_scalar_window(rng):
+    x = rng.uniform(0, 10, (50, 28, 6)).astype(np.float32)
+    np.testing.assert_array_equal(_cpu(skucast.window_sum(cp.asarray(x), 3, 7, axis=1)),
+                                  skucast.window_sum(x, 3, 7, axis=1))
+    ids = rng.integers(0, 5, 50)
+    np.testing.assert_array_equal(_cpu(skucast.group_sum(cp.asarray(x), ids, 5)), skucast.group_sum(x, ids, 5))
+
+
+def test_torch_cuda_tensors(data):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch without CUDA")
+    y, mu, alpha, _ = data
+    got = nb.logpmf(torch.as_tensor(y, device="cuda"), torch.as_tensor(mu, device="cuda"), alpha)
+    assert isinstance(got, torch.Tensor) and got.is_cuda
+    np.testing.assert_allclose(got.cpu().numpy(), nb.logpmf(y, mu, alpha), rtol=RTOL)
+    s = nb.sample(torch.as_tensor(mu, device="cuda"), 0.2, 8, 5)
+    np.testing.assert_array_equal(s.cpu().numpy(), nb.sample(mu, 0.2, 8, 5))

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <vector>
 
+#include "skucast/core/nb_rules.h"
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/dist/negbin.h"
@@ -14,18 +15,17 @@ namespace {
 
 constexpr int64_t kGrain = 4096;
 
-// Value rules shared by every NB entry point.
-template <class T>
-inline bool valid_count(T v) {
-  if constexpr (std::is_integral_v<T>) {
-    return v >= 0;
-  } else {
-    return v >= 0 && v < INFINITY && v == std::floor(v);
-  }
+// Value rules, function choice and the compensated sum live in core/nb_rules.h (shared with CUDA).
+using rules::check_triple;
+using rules::valid_alpha;
+using rules::valid_mu;
+using rules::valid_q;
+static_assert(rules::kArgY == kArgY && rules::kArgMu == kArgMu && rules::kArgAlpha == kArgAlpha &&
+              rules::kArgQ == kArgQ, "argument codes shared with the CUDA kernels");
+
+inline double nb_value(NbFunc func, double y, double mu, double alpha) {
+  return rules::nb_value(static_cast<int>(func), y, mu, alpha);
 }
-inline bool valid_mu(double v) { return v > 0 && v < INFINITY; }
-inline bool valid_alpha(double v) { return v >= 0 && v < INFINITY; }
-inline bool valid_q(double v) { return v > 0 && v < 1; }
 
 // Dispatch on the (y, parameter) dtypes: f(Y{}, P{}).
 template <class F>
@@ -41,24 +41,6 @@ auto dispatch_count(DType y, F&& f) {
     case DType::i32: return f(int32_t{});
     default: return f(int64_t{});
   }
-}
-
-inline double nb_value(NbFunc func, double y, double mu, double alpha) {
-  switch (func) {
-    case NbFunc::logpmf: return nb::logpmf(y, mu, alpha);
-    case NbFunc::pmf: return std::exp(nb::logpmf(y, mu, alpha));
-    case NbFunc::cdf: return nb::cdf(y, mu, alpha);
-    default: return nb::sf(y, mu, alpha);
-  }
-}
-
-// Checks one (y, mu, alpha) triple; returns the failing argument or -1.
-template <class Y, class P>
-inline int check_triple(Y y, P mu, P alpha) {
-  if (!valid_count(y)) return kArgY;
-  if (!valid_mu(mu)) return kArgMu;
-  if (!valid_alpha(alpha)) return kArgAlpha;
-  return -1;
 }
 
 }  // namespace
@@ -160,10 +142,7 @@ BadValue nb_nll_rows(const BroadcastShape& shape, const Strided& y, DType y_dtyp
               if (!first.found()) first = BadValue{flat, arg};
               return;
             }
-            const double term = -nb::logpmf(static_cast<double>(yv), mv, av);
-            const double t = sum + term;
-            comp += std::fabs(sum) >= std::fabs(term) ? (sum - t) + term : (term - t) + sum;
-            sum = t;
+            rules::neumaier_add(sum, comp, -nb::logpmf(static_cast<double>(yv), mv, av));
           });
           out[r] = sum + comp;
           bad[static_cast<size_t>(r)] = first;

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks, _core, _gpu
 from .quantiles import _as_samples
 
 
@@ -19,6 +19,8 @@ def window_sum(samples, start, length, axis=-1):
     >>> paths = skucast.nbinom.sample(mu=np.full((3, 28), 2.0), alpha=0.3, num_samples=100, seed=0)
     >>> skucast.window_sum(np.moveaxis(paths, -1, 1), start=0, length=[3, 7, 10])  # (3, 100)
     """
+    if _gpu.any_gpu(samples, start, length):
+        return _gpu.window_sum(samples, start, length, axis)
     arr = _as_samples(samples)
     if arr.ndim < 2:
         raise ValueError(f"samples: need (n_series, ..., horizon), got shape {arr.shape}")
@@ -51,6 +53,8 @@ def group_sum(samples, group_ids, num_groups):
     Returns (num_groups, ...) where group g holds the sum over its members of each sample
     path, so quantiles of the result are coherent hierarchical totals. Empty groups are 0.
     """
+    if _gpu.any_gpu(samples, group_ids):
+        return _gpu.group_sum(samples, group_ids, num_groups)
     arr = _as_samples(samples)
     if arr.ndim < 1:
         raise ValueError("samples: need at least one dimension (the series axis)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks, _core, _gpu
 
 __all__ = ["logpmf", "pmf", "cdf", "sf", "ppf", "nll", "sample"]
 
@@ -44,6 +44,8 @@ def _prepare(y, mu, alpha):
 
 
 def _elementwise(func: int, y, mu, alpha):
+    if _gpu.any_gpu(y, mu, alpha):
+        return _gpu.elementwise(func, y, mu, alpha)
     shape, v, originals = _prepare(y, mu, alpha)
     out, bad = _core.nb_elementwise(func, v["y"], v["mu"], v["alpha"])
     if bad is not None:
@@ -91,6 +93,8 @@ def ppf(q, mu, alpha):
 
     >>> skucast.nbinom.ppf(0.98, mu=4.0, alpha=0.5)   # order-up-to for a 98% cycle service level
     """
+    if _gpu.any_gpu(q, mu, alpha):
+        return _gpu.ppf(q, mu, alpha)
     params, _ = _checks.as_params({"q": q, "mu": mu, "alpha": alpha})
     shape, v = _checks.broadcast(params)
     out, bad = _core.nb_ppf(v["q"], v["mu"], v["alpha"])
@@ -108,6 +112,8 @@ def nll(y, mu, alpha, axis=None):
     ``axis=None`` sums everything and returns a float; an integer axis reduces that axis of
     the broadcast shape. Summation is compensated and in a fixed order.
     """
+    if _gpu.any_gpu(y, mu, alpha):
+        return _gpu.nll(y, mu, alpha, axis, _NLL_CHUNK)
     shape, v, originals = _prepare(y, mu, alpha)
     if axis is None:
         size = int(np.prod(shape, dtype=np.int64))
@@ -146,6 +152,8 @@ def sample(mu, alpha, num_samples, seed, keys=None, step=0):
 
     >>> skucast.nbinom.sample(mu=[2.0, 30.0], alpha=0.3, num_samples=4, seed=7)
     """
+    if _gpu.any_gpu(mu, alpha, keys, step):
+        return _gpu.sample(mu, alpha, num_samples, seed, keys, step)
     num_samples = _checks.check_int(num_samples, "num_samples", 1, 2**32 - 1)
     seed = _checks.check_int(seed, "seed", 0, 2**64 - 1)
     params, _ = _checks.as_params({"mu": mu, "alpha": alpha})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks, _core, _gpu
 
 _METHODS = {"inverted_cdf": False, "linear": True}
 
@@ -30,6 +30,8 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     """
     if method not in _METHODS:
         raise ValueError(f"method: must be one of {sorted(_METHODS)}, got {method!r}")
+    if _gpu.any_gpu(samples, levels):
+        return _gpu.quantiles(samples, levels, axis, method, _METHODS[method])
     arr = _as_samples(samples)
     if arr.ndim == 0:
         raise ValueError("samples: need at least one dimension (the sample axis)")

@@ -5,15 +5,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
+
+#include "skucast/core/hostdevice.h"
 
 namespace skucast {
 namespace quantile {
 
+// The rank rules and the lerp are SKUCAST_HD: the CUDA quantile kernel uses them after its sort.
+
 // numpy's inverted_cdf: index n q - 1, rounded up unless it is whole; clipped at 0.
-inline int64_t inverted_cdf_rank(int64_t n, double q) {
+SKUCAST_HD int64_t inverted_cdf_rank(int64_t n, double q) {
   const double index = static_cast<double>(n) * q - 1.0;
-  const double prev = std::floor(index);
+  const double prev = floor(index);
   int64_t rank = static_cast<int64_t>(index - prev == 0.0 ? prev : prev + 1.0);
   if (rank < 0) rank = 0;
   if (rank > n - 1) rank = n - 1;
@@ -26,9 +31,9 @@ struct LinearPoint {
   int64_t prev, next;
   double gamma;
 };
-inline LinearPoint linear_point(int64_t n, double q) {
+SKUCAST_HD LinearPoint linear_point(int64_t n, double q) {
   const double virt = static_cast<double>(n - 1) * q;
-  double prev = std::floor(virt);
+  double prev = floor(virt);
   if (virt >= static_cast<double>(n - 1)) {
     prev = -1.0;  // numpy marks both neighbours as the last element
     return LinearPoint{n - 1, n - 1, virt - prev};
@@ -39,7 +44,7 @@ inline LinearPoint linear_point(int64_t n, double q) {
 
 // numpy's _lerp on float64 weights; diff is taken in the input type as numpy does.
 template <class T>
-inline double lerp_like_numpy(T a, T b, double t) {
+SKUCAST_HD double lerp_like_numpy(T a, T b, double t) {
   using Diff = std::conditional_t<std::is_integral_v<T>, int64_t, T>;
   const Diff diff = static_cast<Diff>(static_cast<Diff>(b) - static_cast<Diff>(a));
   const double d = static_cast<double>(diff);

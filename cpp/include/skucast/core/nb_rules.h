@@ -1,0 +1,56 @@
+// Per-element value rules, function choice and summation step shared by the CPU loops
+// (cpp/src/nbinom.cpp) and the CUDA kernels (cuda/nbinom.cu): one definition, two devices.
+#pragma once
+#include <type_traits>
+
+#include "skucast/core/hostdevice.h"
+#include "skucast/dist/negbin.h"
+
+namespace skucast {
+namespace rules {
+
+// Counts: integers >= 0, or floats holding whole numbers (a float's floor is exact in double).
+template <class T>
+SKUCAST_HD bool valid_count(T v) {
+  if constexpr (std::is_integral_v<T>) {
+    return v >= 0;
+  } else {
+    const double d = static_cast<double>(v);
+    return d >= 0 && d < INFINITY && d == floor(d);
+  }
+}
+SKUCAST_HD bool valid_mu(double v) { return v > 0 && v < INFINITY; }
+SKUCAST_HD bool valid_alpha(double v) { return v >= 0 && v < INFINITY; }
+SKUCAST_HD bool valid_q(double v) { return v > 0 && v < 1; }
+
+// Argument positions reported in BadValue::arg (same values as cpu::NbArg).
+constexpr int kArgY = 0, kArgMu = 1, kArgAlpha = 2, kArgQ = 3;
+
+// Checks one (y, mu, alpha) triple; returns the failing argument or -1.
+template <class Y, class P>
+SKUCAST_HD int check_triple(Y y, P mu, P alpha) {
+  if (!valid_count(y)) return kArgY;
+  if (!valid_mu(mu)) return kArgMu;
+  if (!valid_alpha(alpha)) return kArgAlpha;
+  return -1;
+}
+
+// func: 0 logpmf, 1 pmf, 2 cdf, 3 sf (cpu::NbFunc values).
+SKUCAST_HD double nb_value(int func, double y, double mu, double alpha) {
+  switch (func) {
+    case 0: return nb::logpmf(y, mu, alpha);
+    case 1: return exp(nb::logpmf(y, mu, alpha));
+    case 2: return nb::cdf(y, mu, alpha);
+    default: return nb::sf(y, mu, alpha);
+  }
+}
+
+// One step of Neumaier's compensated sum: the total does not drift with the number of terms.
+SKUCAST_HD void neumaier_add(double& sum, double& comp, double term) {
+  const double t = sum + term;
+  comp += fabs(sum) >= fabs(term) ? (sum - t) + term : (term - t) + sum;
+  sum = t;
+}
+
+}  // namespace rules
+}  // namespace skucast
