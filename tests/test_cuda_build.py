@@ -31,7 +31,7 @@ def test_cuda_available_false_without_gpu():
     if mod is not None and mod.device_count() > 0:
         pytest.skip("a GPU is visible")
     assert skucast.cuda_available() is False
-    assert skucast.build_info()["cuda_available"] is False
+    assert skucast.build_info()["cuda"] is False
 
 
 def test_dispatch_recognises_gpu_arrays():
