@@ -19,14 +19,49 @@ constexpr int64_t kGrain = 64;
 // are treated as tied (location order) rather than sorted one by one.
 constexpr int64_t kMaxCandidates = 1 << 16;
 
+// Per location: the cdf table of the fast walk (small means) or nothing (large means: ppf and
+// cdf straight from the NB header).
+struct LocCdf {
+  std::vector<double> cdf;
+  inv::NbCdfWalk walk;
+  bool fast = false;
+  void reset(double mu, double alpha) {
+    cdf.clear();
+    fast = walk.start(mu, alpha);
+    if (fast) cdf.push_back(walk.sum);
+  }
+  // Units above `base` whose cdf is < q (0 < q < 1): ppf(q) - base, clipped at 0.
+  int64_t units_above(double q, double mu, double alpha, int64_t base) {
+    if (mu <= 0.0 || q <= 0.0) return 0;
+    if (fast) {
+      while (cdf.back() < q) {
+        if (!walk.next()) {  // beyond the table: back to the general path
+          fast = false;
+          return inv::nb_units_above(q, mu, alpha, base);
+        }
+        cdf.push_back(walk.sum);
+      }
+      const int64_t k = std::lower_bound(cdf.begin(), cdf.end(), q) - cdf.begin();
+      return k > base ? k - base : 0;
+    }
+    return inv::nb_units_above(q, mu, alpha, base);
+  }
+  double cdf_at(int64_t y, double mu, double alpha) const {
+    if (fast && y < static_cast<int64_t>(cdf.size())) return cdf[static_cast<size_t>(y)];
+    return nb::cdf(static_cast<double>(y), mu, alpha);
+  }
+};
+
 struct NbScratch {
   std::vector<int64_t> base, c_lo, c_hi, c_mid;
+  std::vector<LocCdf> loc;
   std::vector<std::pair<double, int64_t>> cand;
   void resize(int64_t m) {
     base.resize(m);
     c_lo.resize(m);
     c_hi.resize(m);
     c_mid.resize(m);
+    loc.resize(m);
   }
 };
 
@@ -34,21 +69,40 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
                      const int64_t* min_display, int64_t* out, NbScratch& w) {
   int64_t R = inv::min_display_pass(supply, on_hand, min_display, m, out);
   if (R <= 0) return;
-  for (int64_t l = 0; l < m; ++l) w.base[l] = on_hand[l] + out[l];
-  // Highest level: every unit whose increment is at least kMinGain.
-  const double u_max = -std::log(inv::kMinGain);
-  double u_lo = 0.0, u_hi = u_max;  // q = 1 - exp(-u); C(u_lo) <= R < C(u_hi)
-  int64_t C_lo = 0, C_hi = 0;
   for (int64_t l = 0; l < m; ++l) {
-    w.c_lo[l] = 0;
-    w.c_hi[l] = inv::nb_units_above(-std::expm1(-u_hi), mu[l], alpha[l], w.base[l]);
-    C_hi += w.c_hi[l];
+    w.base[l] = on_hand[l] + out[l];
+    w.loc[l].reset(mu[l], alpha[l]);
   }
-  if (C_hi <= R) {  // supply covers every unit worth shipping; the rest stays at the warehouse
-    for (int64_t l = 0; l < m; ++l) out[l] += w.c_hi[l];
-    return;
+  auto units = [&](int64_t l, double q) { return w.loc[l].units_above(q, mu[l], alpha[l], w.base[l]); };
+  // Bracket the threshold from below: C(u) counts units whose increment 1 - cdf exceeds
+  // exp(-u) (q = 1 - exp(-u)). Typical supplies put it near the median, so the ladder of u
+  // starts there and only deep-tail thresholds pay for deep-tail walks.
+  const double u_max = -std::log(inv::kMinGain);
+  double u_lo = 0.0, u_hi = 0.0;  // invariant once set: C(u_lo) <= R < C(u_hi)
+  int64_t C_lo = 0, C_hi = 0;
+  std::fill(w.c_lo.begin(), w.c_lo.end(), 0);
+  for (double u = 0.6931471805599453;; u = std::min(2.0 * u, u_max)) {
+    const double q = -std::expm1(-u);
+    int64_t C = 0;
+    for (int64_t l = 0; l < m; ++l) {
+      w.c_mid[l] = units(l, q);
+      C += w.c_mid[l];
+    }
+    if (C > R) {
+      u_hi = u;
+      C_hi = C;
+      std::swap(w.c_hi, w.c_mid);
+      break;
+    }
+    u_lo = u;
+    C_lo = C;
+    std::swap(w.c_lo, w.c_mid);
+    if (u >= u_max) {  // supply covers every unit worth shipping; the rest stays at the warehouse
+      for (int64_t l = 0; l < m; ++l) out[l] += w.c_lo[l];
+      return;
+    }
   }
-  const int64_t target_width = std::max<int64_t>(m, 16);
+  const int64_t target_width = 8;
   for (int iter = 0; iter < 200 && C_lo < R && C_hi - C_lo > target_width; ++iter) {
     const double width = u_hi - u_lo;
     double u;
@@ -63,7 +117,7 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
     int64_t C = 0;
     for (int64_t l = 0; l < m; ++l) {
       // Locations whose count is the same at both ends cannot change in between.
-      w.c_mid[l] = w.c_lo[l] == w.c_hi[l] ? w.c_lo[l] : inv::nb_units_above(q, mu[l], alpha[l], w.base[l]);
+      w.c_mid[l] = w.c_lo[l] == w.c_hi[l] ? w.c_lo[l] : units(l, q);
       C += w.c_mid[l];
     }
     if (C <= R) {
@@ -90,10 +144,7 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
   // The bracket's units, ordered by increment (cdf ascending), ties by location.
   w.cand.clear();
   for (int64_t l = 0; l < m; ++l) {
-    for (int64_t k = w.c_lo[l]; k < w.c_hi[l]; ++k) {
-      const double y = static_cast<double>(w.base[l] + k);
-      w.cand.emplace_back(nb::cdf(y, mu[l], alpha[l]), l);
-    }
+    for (int64_t k = w.c_lo[l]; k < w.c_hi[l]; ++k) w.cand.emplace_back(w.loc[l].cdf_at(w.base[l] + k, mu[l], alpha[l]), l);
   }
   const auto nth = w.cand.begin() + need;
   std::nth_element(w.cand.begin(), nth - 1, w.cand.end());

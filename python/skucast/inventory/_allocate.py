@@ -50,7 +50,7 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     units stay at the warehouse (``supply - reserve - result.sum(1)``).
 
     >>> skucast.inventory.allocate([10], mu=[[3.0, 1.0, 6.0]], alpha=0.2, on_hand=[[1, 0, 2]])
-    array([[3, 2, 5]])
+    array([[3, 1, 6]])
     """
     if (mu is None) == (samples is None):
         raise ValueError("allocate: give either mu (and alpha) or samples")

@@ -23,6 +23,34 @@ SKUCAST_HD int64_t nb_units_above(double q, double mu, double alpha, int64_t bas
   return k > base ? k - base : 0;
 }
 
+// Running cdf of NB for small means (the bulk of retail rows): pmf terms summed from 0 by the
+// ratio recurrence, as nb::ppf does; all terms are positive so the sum matches nb::cdf to
+// ~k ulps. Usable while mu <= 128 and P(0) does not underflow (start() says).
+struct NbCdfWalk {
+  double shrink = 0.0, alpha = 0.0, term = 0.0, sum = 0.0;
+  int k = 0;
+  // Starts at cdf(0); false (and unusable) for large means or an underflowing P(0).
+  SKUCAST_HD bool start(double mu, double a) {
+    if (!(mu > 0.0 && mu <= 128.0)) return false;
+    const double log_p0 = nb::logpmf_zero(mu, a);
+    if (log_p0 <= -600.0) return false;
+    alpha = a;
+    shrink = mu / (1.0 + a * mu);
+    term = exp(log_p0);
+    sum = term;
+    k = 0;
+    return true;
+  }
+  // cdf(k + 1); false once the reciprocal table is exhausted.
+  SKUCAST_HD bool next() {
+    if (k + 1 >= kReciprocalTableSize) return false;
+    ++k;
+    term *= shrink * (1.0 + alpha * (k - 1)) * reciprocal(k);
+    sum += term;
+    return true;
+  }
+};
+
 // Samples sorted in descending order (d[0] >= d[1] >= ...): units whose increment
 // #{samples > y} / N exceeds j / N number max(0, d[j] - base) (j < N; none for j >= N).
 SKUCAST_HD int64_t sample_units_above(const int64_t* desc, int64_t num, int64_t j, int64_t base) {
