@@ -84,7 +84,7 @@ def ref_row(d, S, s, L, R, first, policy, lost, oh0, arrivals, moq, cp, mo, beta
 
 @st.composite
 def cases(draw):
-    n = draw(st.integers(1, 4))
+    n = draw(st.sampled_from([1, 2, 4, 16, 35]))  # >= 16: the lane-parallel blocks of 16 rows
     T = draw(st.integers(1, 40))
     R = draw(st.integers(1, 9))
     first = draw(st.integers(0, min(T - 1, 6)))
@@ -155,18 +155,20 @@ def _check(c):
         assert tot["fill_rate"] == pytest.approx(res.sold_units.sum() / res.demand_units.sum())
 
 
-@settings(max_examples=250)
+@settings(max_examples=300)
 @given(cases())
 def test_matches_python_day_loop(c):
     _check(c)
 
 
-def test_long_lead_times_and_backorders(rng):
+@pytest.mark.parametrize("reps", [1, 6])  # 3 rows: row by row; 18 rows: a block of 16 + 2
+def test_long_lead_times_and_backorders(rng, reps):
     for lost in (True, False):
-        d = rng.poisson(3.0, size=(3, 60))
-        c = dict(d=d, S=np.array([[30], [5], [12]]), s=np.array([[10], [0], [11]]), L=np.array([9, 0, 14]), R=4, first=2,
-                 policy="RS", lost=lost, moq=np.array([0, 3, 0]), cp=np.array([1, 2, 5]), mo=None, beta=1.0,
-                 oh0=None, oo=np.array([4, 0, 7]), rolling=False)
+        d = rng.poisson(3.0, size=(3 * reps, 60))
+        t = lambda a: np.tile(np.array(a), reps) if np.ndim(a) == 1 else np.tile(np.array(a), (reps, 1))  # noqa: E731
+        c = dict(d=d, S=t([[30], [5], [12]]), s=t([[10], [0], [11]]), L=t([9, 0, 14]), R=4, first=2,
+                 policy="RS", lost=lost, moq=t([0, 3, 0]), cp=t([1, 2, 5]), mo=None, beta=1.0,
+                 oh0=None, oo=t([4, 0, 7]), rolling=False)
         _check(c)
         _check(dict(c, policy="sS"))
 
@@ -187,6 +189,15 @@ def test_smoothing_damps_bullwhip(seed, beta, lost):
     full = simulate(d, **kw)
     damp = simulate(d, smoothing=beta, **kw)
     assert damp.totals()["bullwhip"] < full.totals()["bullwhip"]
+
+
+def test_traces_agree_with_block_path(rng):
+    d = rng.poisson(2.5, size=(40, 50))
+    kw = dict(S=rng.integers(5, 30, size=40), lead_time=rng.integers(0, 6, size=40), lost_sales=False, case_pack=2)
+    r = simulate(d, trace_rows=np.arange(40), **kw)
+    np.testing.assert_array_equal(r.trace["sold"].sum(1), r.sold_units)
+    np.testing.assert_array_equal((r.trace["unmet"] > 0).sum(1), r.stockout_days)
+    np.testing.assert_allclose(r.trace["on_hand"].mean(1), r.avg_on_hand)
 
 
 def test_rolling_targets_and_traces(rng):
@@ -254,8 +265,11 @@ def test_errors(kw, match):
         simulate(d, **args)
 
 
-def test_negative_demand_names_row_and_day():
-    d = np.full((3, 20), 2)
-    d[2, 7] = -1
-    with pytest.raises(ValueError, match=r"demand: must be >= 0; first bad value at index \(2, 7\): -1"):
+@pytest.mark.parametrize("n, row", [(3, 2), (40, 20), (40, 35)])
+def test_negative_demand_names_row_and_day(n, row):
+    d = np.full((n, 20), 2)
+    d[row, 9] = -3
+    d[row, 7] = -1
+    d[row + 1:, 2] = -1
+    with pytest.raises(ValueError, match=rf"demand: must be >= 0; first bad value at index \({row}, 7\): -1"):
         simulate(d, S=10, lead_time=1)

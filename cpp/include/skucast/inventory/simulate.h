@@ -41,11 +41,26 @@ struct SimTotals {
   int64_t cycles = 0, cycles_ok = 0;
   double on_hand_sum = 0.0;  // end-of-day on-hand units summed over days
   // Per review r >= 1: the order placed and the demand over [t_{r-1}, t_r).
-  int64_t periods = 0;
-  double order_mean = 0.0, order_m2 = 0.0, dem_mean = 0.0, dem_m2 = 0.0;  // Welford
+  // Exact integer sums (the variances come out of n S2 - S1^2 without cancellation).
+  int64_t periods = 0, order_s1 = 0, dem_s1 = 0;
+  __int128 order_s2 = 0, dem_s2 = 0;
+  SKUCAST_HD void add_period(int64_t order, int64_t period_demand) {
+    periods += 1;
+    order_s1 += order;
+    order_s2 += static_cast<__int128>(order) * order;
+    dem_s1 += period_demand;
+    dem_s2 += static_cast<__int128>(period_demand) * period_demand;
+  }
 };
 
-// Optional per-day traces (nullptr: not recorded), each of length T.
+// Population variance from exact sums: (n S2 - S1^2) / n^2.
+SKUCAST_HD double exact_variance(int64_t n, int64_t s1, __int128 s2) {
+  if (n <= 0) return 0.0;
+  const __int128 num = static_cast<__int128>(n) * s2 - static_cast<__int128>(s1) * s1;
+  return static_cast<double>(num) / (static_cast<double>(n) * static_cast<double>(n));
+}
+
+// Per-day traces (filled only when simulate_row's kTrace is true), each of length T.
 struct SimTrace {
   int64_t* on_hand = nullptr;   // end of day (>= 0)
   int64_t* backlog = nullptr;   // end of day backorders
@@ -56,12 +71,6 @@ struct SimTrace {
   int64_t* position = nullptr;  // inventory position at the review (before the order); 0 otherwise
 };
 
-SKUCAST_HD void welford(double x, int64_t n, double& mean, double& m2) {
-  const double d = x - mean;
-  mean += d / static_cast<double>(n);
-  m2 += d * (x - mean);
-}
-
 // One row. Day t: (1) the order placed on day t - L arrives; (2) on a review day the
 // inventory position IP = on_hand + on_order - backorders is compared with S (and s) and an
 // order is placed (with L = 0 it is on the shelf at once); (3) demand is served from stock,
@@ -70,13 +79,14 @@ SKUCAST_HD void welford(double x, int64_t n, double& mean, double& m2) {
 // for RS). ring: scratch of max(L, 1) int64 holding the
 // pipeline by arrival day, pre-filled with the initial in-transit units (ring[k % L] arrives on
 // day k, k < L). Returns the first bad day (negative demand) or -1.
-template <class D>
+template <class D, bool kTrace>
 SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, const int64_t* s, int64_t target_stride, int64_t n_reviews,
                                 int64_t review_period, int64_t first_review, int policy, bool lost_sales,
                                 int64_t L, int64_t on_hand0, int64_t* ring, int64_t on_order0,
                                 const OrderRules& rules, SimTotals& out, const SimTrace& tr) {
   int64_t on_hand = on_hand0, backlog = 0, on_order = on_order0;
   const int64_t ring_n = L > 0 ? L : 1;
+  int64_t slot_idx = 0;  // t % ring_n, kept incrementally (no division per day)
   int64_t r = 0;                       // next review index
   int64_t next_review = first_review;  // day of review r
   // Cycle bookkeeping: cycle k = days [t_k + L, t_{k+1} + L) for reviews k, clipped to T.
@@ -87,13 +97,13 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
   for (int64_t t = 0; t < T; ++t) {
     int64_t arrived = 0;
     if (L > 0) {
-      int64_t& slot = ring[t % ring_n];
+      int64_t& slot = ring[slot_idx];
       arrived = slot;
       slot = 0;
       on_order -= arrived;
       on_hand += arrived;
     }
-    if (tr.arrival) tr.arrival[t] = arrived;
+    if (kTrace) tr.arrival[t] = arrived;
     // Backorders waiting are served from the receipts before anything else.
     if (backlog > 0 && on_hand > 0) {
       const int64_t fill = backlog < on_hand ? backlog : on_hand;
@@ -113,16 +123,12 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
     int64_t order = 0;
     if (t == next_review && r < n_reviews) {
       const int64_t ip = on_hand + on_order - backlog;
-      if (tr.position) tr.position[t] = ip;
+      if (kTrace) tr.position[t] = ip;
       const bool trigger = policy == kPolicyRS || ip <= s[r * target_stride];
       if (trigger) order = apply_order_rules(S[r * target_stride] - ip, rules);
       // Bullwhip pairs: this order against the demand of the period it replenishes,
       // [t_{r-1}, t_r); the first review's order only reflects the starting stock.
-      if (period_open) {
-        out.periods += 1;
-        welford(static_cast<double>(order), out.periods, out.order_mean, out.order_m2);
-        welford(static_cast<double>(period_demand), out.periods, out.dem_mean, out.dem_m2);
-      }
+      if (period_open) out.add_period(order, period_demand);
       period_open = true;
       period_demand = 0;
       if (order > 0) {
@@ -131,16 +137,16 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
         if (L == 0) {
           on_hand += order;
         } else {
-          ring[(t + L) % ring_n] += order;
+          ring[slot_idx] += order;  // arrives on day t + L, the slot just emptied
           on_order += order;
         }
       }
       ++r;
       next_review += review_period;
-    } else if (tr.position) {
+    } else if (kTrace) {
       tr.position[t] = 0;
     }
-    if (tr.order) tr.order[t] = order;
+    if (kTrace) tr.order[t] = order;
     // With L = 0 today's order may clear backorders before today's demand.
     if (L == 0 && backlog > 0 && on_hand > 0) {
       const int64_t fill = backlog < on_hand ? backlog : on_hand;
@@ -162,10 +168,11 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
     }
     if (period_open) period_demand += d;
     out.on_hand_sum += static_cast<double>(on_hand);
-    if (tr.on_hand) tr.on_hand[t] = on_hand;
-    if (tr.backlog) tr.backlog[t] = backlog;
-    if (tr.sold) tr.sold[t] = sold;
-    if (tr.unmet) tr.unmet[t] = unmet;
+    if (kTrace) tr.on_hand[t] = on_hand;
+    if (kTrace) tr.backlog[t] = backlog;
+    if (kTrace) tr.sold[t] = sold;
+    if (kTrace) tr.unmet[t] = unmet;
+    if (++slot_idx == ring_n) slot_idx = 0;
   }
   // A cycle still open at the horizon counts if it started inside it.
   if (cycle_open) {
@@ -173,6 +180,140 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
     out.cycles_ok += cycle_bad ? 0 : 1;
   }
   return -1;
+}
+
+// Per-row inputs of a block of rows.
+struct SimRowParams {
+  const int64_t* S;  // one per review at stride target_stride
+  const int64_t* s;  // nullptr for RS
+  int64_t L;
+  int64_t on_hand0;
+  OrderRules rules;
+};
+
+// The same day loop as simulate_row for B rows at once, laid out lane by lane so that the
+// compiler vectorises the daily steps across rows; review days (1 in R) run row by row.
+// Demand arrives in tiles of 64 days transposed to [day][row]; the pipeline is one ring of
+// P > max L day slots shared by the block (slot t % P holds what arrives on day t). ring:
+// P * B int64, zero except the initial in-transit units (ring[(k % P) * B + b] arrives on day
+// k). Stockout days are kept as one bit per day in each tile and turned into stockout-day and
+// cycle counts once per tile, off the daily path. Returns false, with nothing written, if any
+// demand value is negative (the caller reruns the rows with simulate_row to locate it).
+template <class D, int B>
+SKUCAST_HD bool simulate_block(const D* demand, int64_t T, const SimRowParams* rows, int64_t target_stride,
+                               int64_t n_reviews, int64_t review_period, int64_t first_review, int policy,
+                               bool lost_sales, int64_t* ring, int64_t P, SimTotals* out) {
+  constexpr int64_t kTile = 64;
+  int64_t tile[kTile][B];
+  int64_t oh[B], bl[B], dem[B], dem_last[B], sold_s[B], ohs[B];
+  uint64_t so_bits[B];
+  int64_t sod[B], bad_cycles[B], last_bad[B], c0[B];
+  for (int b = 0; b < B; ++b) {
+    oh[b] = rows[b].on_hand0;
+    bl[b] = dem[b] = dem_last[b] = sold_s[b] = ohs[b] = sod[b] = bad_cycles[b] = 0;
+    last_bad[b] = -1;
+    so_bits[b] = 0;
+    c0[b] = first_review + rows[b].L;  // cycle k = [c0 + k R, c0 + (k + 1) R)
+  }
+  int64_t r = 0, next_review = first_review, slot = 0;
+  for (int64_t t0 = 0; t0 < T; t0 += kTile) {
+    const int64_t nt = T - t0 < kTile ? T - t0 : kTile;
+    int64_t neg = 0;
+    for (int b = 0; b < B; ++b) {
+      const D* row = demand + b * T + t0;
+      for (int64_t j = 0; j < nt; ++j) {
+        tile[j][b] = static_cast<int64_t>(row[j]);
+        neg |= tile[j][b] < 0;
+      }
+    }
+    if (neg) return false;
+    for (int64_t j = 0; j < nt; ++j) {
+      const int64_t t = t0 + j;
+      int64_t* rs = ring + slot * B;
+      for (int b = 0; b < B; ++b) {
+        oh[b] += rs[b];
+        rs[b] = 0;
+      }
+      if (!lost_sales) {
+        for (int b = 0; b < B; ++b) {
+          const int64_t f = bl[b] < oh[b] ? bl[b] : oh[b];
+          bl[b] -= f;
+          oh[b] -= f;
+        }
+      }
+      if (t == next_review && r < n_reviews) {
+        for (int b = 0; b < B; ++b) {
+          const SimRowParams& p = rows[b];
+          int64_t oo = 0;  // in transit: every ring slot but today's (already received)
+          for (int64_t k = 0; k < P; ++k) oo += ring[k * B + b];
+          const int64_t ip = oh[b] + oo - bl[b];
+          const bool trigger = policy == kPolicyRS || ip <= p.s[r * target_stride];
+          const int64_t q = trigger ? apply_order_rules(p.S[r * target_stride] - ip, p.rules) : 0;
+          SimTotals& o = out[b];
+          if (r > 0) o.add_period(q, dem[b] - dem_last[b]);
+          dem_last[b] = dem[b];
+          if (q > 0) {
+            o.num_orders += 1;
+            o.ordered_units += q;
+            if (p.L == 0) {
+              oh[b] += q;
+              if (!lost_sales) {
+                const int64_t f = bl[b] < oh[b] ? bl[b] : oh[b];
+                bl[b] -= f;
+                oh[b] -= f;
+              }
+            } else {
+              int64_t k = slot + p.L;
+              if (k >= P) k -= P;
+              ring[k * B + b] += q;
+            }
+          }
+        }
+        ++r;
+        next_review += review_period;
+      }
+      const int64_t* dt = tile[j];
+      for (int b = 0; b < B; ++b) {
+        const int64_t d = dt[b];
+        const int64_t sold = d < oh[b] ? d : oh[b];
+        oh[b] -= sold;
+        if (!lost_sales) bl[b] += d - sold;
+        dem[b] += d;
+        sold_s[b] += sold;
+        so_bits[b] |= static_cast<uint64_t>(d > sold) << j;
+        ohs[b] += oh[b];
+      }
+      if (++slot == P) slot = 0;
+    }
+    // Stockout days of this tile: count them, and mark each cycle that holds one as bad.
+    for (int b = 0; b < B; ++b) {
+      uint64_t bits = so_bits[b];
+      so_bits[b] = 0;
+      while (bits) {
+        sod[b] += 1;
+        const int64_t day = t0 + __builtin_ctzll(bits);
+        bits &= bits - 1;
+        const int64_t x = day - c0[b];
+        if (x < 0) continue;
+        const int64_t k = x / review_period;
+        if (k != last_bad[b]) {
+          last_bad[b] = k;
+          bad_cycles[b] += 1;
+        }
+      }
+    }
+  }
+  for (int b = 0; b < B; ++b) {
+    SimTotals& o = out[b];
+    o.demand = dem[b];
+    o.sold = sold_s[b];
+    o.unmet = dem[b] - sold_s[b];
+    o.stockout_days = sod[b];
+    o.on_hand_sum = static_cast<double>(ohs[b]);
+    o.cycles = c0[b] < T ? (T - 1 - c0[b]) / review_period + 1 : 0;
+    o.cycles_ok = o.cycles - bad_cycles[b];
+  }
+  return true;
 }
 
 }  // namespace inv
