@@ -95,6 +95,8 @@ def cases(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     d = rng.negative_binomial(2, 0.35, size=(n, T))
+    if draw(st.booleans()):
+        d = d.astype(np.int32)
     S = rng.integers(0, 25, size=(n, nrev if rolling else 1))
     s = np.minimum(S, rng.integers(-3, 15, size=S.shape))
     L = rng.integers(0, 6, size=n)
@@ -226,11 +228,19 @@ def test_thread_independent(restore_threads, rng):
         np.testing.assert_array_equal(a, b)
 
 
-def test_int32_equals_int64(rng):
-    d = rng.poisson(3.0, size=(10, 40))
-    a = simulate(d.astype(np.int32), S=15, lead_time=2)
-    b = simulate(d.astype(np.int64), S=15, lead_time=2)
-    np.testing.assert_array_equal(a.sold_units, b.sold_units)
+@pytest.mark.parametrize("T", [45, 64, 200])  # tiles of 64 days, transposed 8 x 8 for int32
+def test_int32_equals_int64_and_row_by_row(rng, T):
+    d = rng.poisson(3.0, size=(37, T))
+    kw = dict(S=rng.integers(5, 30, size=37), lead_time=rng.integers(0, 5, size=37), review_period=5, first_review=1)
+    a = simulate(d.astype(np.int32), **kw)
+    b = simulate(d.astype(np.int64), **kw)
+    c = simulate(d, trace_rows=np.arange(37), **kw)  # traces run row by row
+    for name in ("sold_units", "stockout_days", "num_orders", "ordered_units", "avg_on_hand", "orders_var",
+                 "demand_var", "cycle_service_level"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(c.trace["sold"].sum(1), a.sold_units)
+    np.testing.assert_array_equal((c.trace["unmet"] > 0).sum(1), a.stockout_days)
+    np.testing.assert_array_equal((c.trace["order"] > 0).sum(1), a.num_orders)
 
 
 def test_to_frame_and_totals(rng):
@@ -265,9 +275,9 @@ def test_errors(kw, match):
         simulate(d, **args)
 
 
-@pytest.mark.parametrize("n, row", [(3, 2), (40, 20), (40, 35)])
-def test_negative_demand_names_row_and_day(n, row):
-    d = np.full((n, 20), 2)
+@pytest.mark.parametrize("n, row, dtype", [(3, 2, np.int64), (40, 20, np.int64), (40, 35, np.int64), (40, 3, np.int32)])
+def test_negative_demand_names_row_and_day(n, row, dtype):
+    d = np.full((n, 20), 2, dtype=dtype)
     d[row, 9] = -3
     d[row, 7] = -1
     d[row + 1:, 2] = -1

@@ -1,11 +1,16 @@
 // CPU loop of the policy simulator: rows in parallel, the day loop of each row inside.
 #include <algorithm>
 #include <atomic>
+#include <type_traits>
 #include <vector>
 
 #include "skucast/core/threads.h"
 #include "skucast/cpu/inventory_sim_kernels.h"
 #include "skucast/inventory/simulate.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace skucast {
 namespace cpu {
@@ -86,6 +91,54 @@ int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
   return bad;
 }
 
+// Tile loader: int32 demand is transposed 8 rows x 8 days at a time in AVX2 registers; the
+// rest (int64, short tails) element by element.
+struct TileLoader {
+  template <class D, int B>
+  bool operator()(const D* demand, int64_t T, int64_t t0, int64_t nt, D (*tile)[B]) const {
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<D, int32_t> && B % 8 == 0) {
+      const int64_t full = nt / 8 * 8;
+      __m256i neg = _mm256_setzero_si256();
+      for (int b0 = 0; b0 < B; b0 += 8) {
+        for (int64_t j0 = 0; j0 < full; j0 += 8) {
+          __m256i r[8];
+          for (int k = 0; k < 8; ++k) {
+            r[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(demand + (b0 + k) * T + t0 + j0));
+            neg = _mm256_or_si256(neg, r[k]);
+          }
+          // 8x8 transpose of 32-bit lanes.
+          const __m256i a0 = _mm256_unpacklo_epi32(r[0], r[1]), a1 = _mm256_unpackhi_epi32(r[0], r[1]);
+          const __m256i a2 = _mm256_unpacklo_epi32(r[2], r[3]), a3 = _mm256_unpackhi_epi32(r[2], r[3]);
+          const __m256i a4 = _mm256_unpacklo_epi32(r[4], r[5]), a5 = _mm256_unpackhi_epi32(r[4], r[5]);
+          const __m256i a6 = _mm256_unpacklo_epi32(r[6], r[7]), a7 = _mm256_unpackhi_epi32(r[6], r[7]);
+          const __m256i b0v = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
+          const __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
+          const __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
+          const __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
+          const __m256i c[8] = {
+              _mm256_permute2x128_si256(b0v, b4, 0x20), _mm256_permute2x128_si256(b1, b5, 0x20),
+              _mm256_permute2x128_si256(b2, b6, 0x20), _mm256_permute2x128_si256(b3, b7, 0x20),
+              _mm256_permute2x128_si256(b0v, b4, 0x31), _mm256_permute2x128_si256(b1, b5, 0x31),
+              _mm256_permute2x128_si256(b2, b6, 0x31), _mm256_permute2x128_si256(b3, b7, 0x31)};
+          for (int k = 0; k < 8; ++k) _mm256_storeu_si256(reinterpret_cast<__m256i*>(&tile[j0 + k][b0]), c[k]);
+        }
+      }
+      bool bad = _mm256_movemask_ps(_mm256_castsi256_ps(neg)) != 0;
+      for (int b = 0; b < B; ++b) {
+        const D* row = demand + b * T + t0;
+        for (int64_t j = full; j < nt; ++j) {
+          tile[j][b] = row[j];
+          bad |= row[j] < 0;
+        }
+      }
+      return bad;
+    }
+#endif
+    return inv::load_tile_generic<D, B>(demand, T, t0, nt, tile);
+  }
+};
+
 // Rows [i0, i0 + kBlock) through the lane-parallel day loop; false if it saw negative demand.
 template <class D>
 bool block_rows(const SimArgs& a, int64_t i0, std::vector<int64_t>& ring) {
@@ -108,7 +161,7 @@ bool block_rows(const SimArgs& a, int64_t i0, std::vector<int64_t>& ring) {
     });
   }
   if (!inv::simulate_block<D, kBlock>(demand + i0 * a.T, a.T, rows, stride, a.n_reviews, a.review_period,
-                                      a.first_review, a.policy, a.lost_sales, ring.data(), P, tot)) {
+                                      a.first_review, a.policy, a.lost_sales, ring.data(), P, tot, TileLoader{})) {
     return false;
   }
   for (int b = 0; b < kBlock; ++b) write_totals(tot[b], a.out_i + (i0 + b) * kSimIntCols, a.out_f + (i0 + b) * kSimFloatCols);

@@ -193,18 +193,33 @@ struct SimRowParams {
 
 // The same day loop as simulate_row for B rows at once, laid out lane by lane so that the
 // compiler vectorises the daily steps across rows; review days (1 in R) run row by row.
-// Demand arrives in tiles of 64 days transposed to [day][row]; the pipeline is one ring of
+// Demand arrives in tiles of 64 days transposed to [day][row] (load_tile below); the pipeline is one ring of
 // P > max L day slots shared by the block (slot t % P holds what arrives on day t). ring:
 // P * B int64, zero except the initial in-transit units (ring[(k % P) * B + b] arrives on day
 // k). Stockout days are kept as one bit per day in each tile and turned into stockout-day and
 // cycle counts once per tile, off the daily path. Returns false, with nothing written, if any
 // demand value is negative (the caller reruns the rows with simulate_row to locate it).
 template <class D, int B>
+SKUCAST_HD bool load_tile_generic(const D* demand, int64_t T, int64_t t0, int64_t nt, D (*tile)[B]) {
+  bool neg = false;
+  for (int b = 0; b < B; ++b) {
+    const D* row = demand + b * T + t0;
+    for (int64_t j = 0; j < nt; ++j) {
+      tile[j][b] = row[j];
+      neg |= row[j] < 0;
+    }
+  }
+  return neg;
+}
+
+// load_tile(demand, T, t0, nt, tile) copies days [t0, t0 + nt) of the B rows into tile[day][row]
+// and returns true if any value is negative (the CPU loop passes a SIMD transpose).
+template <class D, int B, class LoadTile>
 SKUCAST_HD bool simulate_block(const D* demand, int64_t T, const SimRowParams* rows, int64_t target_stride,
                                int64_t n_reviews, int64_t review_period, int64_t first_review, int policy,
-                               bool lost_sales, int64_t* ring, int64_t P, SimTotals* out) {
+                               bool lost_sales, int64_t* ring, int64_t P, SimTotals* out, LoadTile&& load_tile) {
   constexpr int64_t kTile = 64;
-  int64_t tile[kTile][B];
+  D tile[kTile][B];
   int64_t oh[B], bl[B], dem[B], dem_last[B], sold_s[B], ohs[B];
   uint64_t so_bits[B];
   int64_t sod[B], bad_cycles[B], last_bad[B], c0[B];
@@ -218,15 +233,7 @@ SKUCAST_HD bool simulate_block(const D* demand, int64_t T, const SimRowParams* r
   int64_t r = 0, next_review = first_review, slot = 0;
   for (int64_t t0 = 0; t0 < T; t0 += kTile) {
     const int64_t nt = T - t0 < kTile ? T - t0 : kTile;
-    int64_t neg = 0;
-    for (int b = 0; b < B; ++b) {
-      const D* row = demand + b * T + t0;
-      for (int64_t j = 0; j < nt; ++j) {
-        tile[j][b] = static_cast<int64_t>(row[j]);
-        neg |= tile[j][b] < 0;
-      }
-    }
-    if (neg) return false;
+    if (load_tile(demand, T, t0, nt, tile)) return false;
     for (int64_t j = 0; j < nt; ++j) {
       const int64_t t = t0 + j;
       int64_t* rs = ring + slot * B;
@@ -272,9 +279,9 @@ SKUCAST_HD bool simulate_block(const D* demand, int64_t T, const SimRowParams* r
         ++r;
         next_review += review_period;
       }
-      const int64_t* dt = tile[j];
+      const D* dt = tile[j];
       for (int b = 0; b < B; ++b) {
-        const int64_t d = dt[b];
+        const int64_t d = static_cast<int64_t>(dt[b]);
         const int64_t sold = d < oh[b] ? d : oh[b];
         oh[b] -= sold;
         if (!lost_sales) bl[b] += d - sold;
