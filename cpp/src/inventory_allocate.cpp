@@ -30,19 +30,24 @@ struct LocCdf {
     fast = walk.start(mu, alpha);
     if (fast) cdf.push_back(walk.sum);
   }
-  // Units above `base` whose cdf is < q (0 < q < 1): ppf(q) - base, clipped at 0.
-  int64_t units_above(double q, double mu, double alpha, int64_t base) {
+  // Units above `base` whose cdf is < q (0 < q < 1): ppf(q) - base, clipped at 0. `from`:
+  // a count known to have cdf < q for all its units (a lower threshold's count), where the
+  // scan starts: thresholds only move by a few units per step.
+  int64_t units_above(double q, double mu, double alpha, int64_t base, int64_t from) {
     if (mu <= 0.0 || q <= 0.0) return 0;
     if (fast) {
-      while (cdf.back() < q) {
-        if (!walk.next()) {  // beyond the table: back to the general path
-          fast = false;
-          return inv::nb_units_above(q, mu, alpha, base);
+      int64_t y = base + from;
+      for (;;) {
+        while (static_cast<int64_t>(cdf.size()) <= y) {
+          if (!walk.next()) {  // beyond the table: back to the general path
+            fast = false;
+            return inv::nb_units_above(q, mu, alpha, base);
+          }
+          cdf.push_back(walk.sum);
         }
-        cdf.push_back(walk.sum);
+        if (cdf[static_cast<size_t>(y)] >= q) return y - base;
+        ++y;
       }
-      const int64_t k = std::lower_bound(cdf.begin(), cdf.end(), q) - cdf.begin();
-      return k > base ? k - base : 0;
     }
     return inv::nb_units_above(q, mu, alpha, base);
   }
@@ -73,7 +78,9 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
     w.base[l] = on_hand[l] + out[l];
     w.loc[l].reset(mu[l], alpha[l]);
   }
-  auto units = [&](int64_t l, double q) { return w.loc[l].units_above(q, mu[l], alpha[l], w.base[l]); };
+  auto units = [&](int64_t l, double q, int64_t from) {
+    return w.loc[l].units_above(q, mu[l], alpha[l], w.base[l], from);
+  };
   // Bracket the threshold from below: C(u) counts units whose increment 1 - cdf exceeds
   // exp(-u) (q = 1 - exp(-u)). Typical supplies put it near the median, so the ladder of u
   // starts there and only deep-tail thresholds pay for deep-tail walks.
@@ -85,7 +92,7 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
     const double q = -std::expm1(-u);
     int64_t C = 0;
     for (int64_t l = 0; l < m; ++l) {
-      w.c_mid[l] = units(l, q);
+      w.c_mid[l] = units(l, q, w.c_lo[l]);
       C += w.c_mid[l];
     }
     if (C > R) {
@@ -117,7 +124,7 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
     int64_t C = 0;
     for (int64_t l = 0; l < m; ++l) {
       // Locations whose count is the same at both ends cannot change in between.
-      w.c_mid[l] = w.c_lo[l] == w.c_hi[l] ? w.c_lo[l] : units(l, q);
+      w.c_mid[l] = w.c_lo[l] == w.c_hi[l] ? w.c_lo[l] : units(l, q, w.c_lo[l]);
       C += w.c_mid[l];
     }
     if (C <= R) {

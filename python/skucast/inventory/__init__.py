@@ -1,6 +1,7 @@
 """Inventory decisions from demand distributions: allocation and policy simulation.
 
-(Order-up-to levels and replenishment live beside these, in ``_policy``/``_replenish``.)
+allocate: split warehouse supply over locations (greedy on marginal sell-through, optimal).
+simulate: day-by-day backtest of (R, S) / (s, S) policies with service, cost and bullwhip metrics.
 """
 from __future__ import annotations
 

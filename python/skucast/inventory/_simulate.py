@@ -136,7 +136,9 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     ``S - IP`` (RS: always; sS: only when IP <= s), smoothed to ``ceil(smoothing * (S - IP))``
     (proportional order-up-to, beta in (0, 1]; beta = 1 is plain order-up-to), raised to
     ``moq``, rounded up to whole ``case_pack``s, capped at ``max_order`` rounded down to
-    whole cases; (3) demand is served from stock, the rest is lost (``lost_sales=True``) or
+    whole cases; with a fixed S, smoothing < 1 settles the inventory position below S (by about
+    the demand per review period x (1/beta - 1)), so it trades service for smoother orders unless S
+    is raised; (3) demand is served from stock, the rest is lost (``lost_sales=True``) or
     backordered; (4) end-of-day on-hand is counted.
 
     Start: ``initial_on_hand`` (default: the first review's S), and ``on_order``: None (nothing
@@ -154,7 +156,13 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     than daily, since daily orders are zero on non-review days and their variance would mostly
     measure the review calendar.
 
+    ``trace_rows``: row indices whose per-day series (on_hand, backlog, sold, unmet, order,
+    arrival, position) are returned in ``result.trace`` as (len(trace_rows), T) arrays, for plots.
+
     Returns a :class:`SimulationResult`. Deterministic; independent of the thread count.
+    Bad input (negative demand or stock, lead_time < 0, case_pack <= 0, moq > max_order,
+    smoothing outside (0, 1], lengths that do not match the rows or reviews) raises ValueError
+    naming the argument and the first bad row (and day, for demand).
 
     >>> d = skucast.nbinom.sample(np.full((1000, 1), 3.0), 0.5, 112, seed=1).reshape(1000, 112)
     >>> r = skucast.inventory.simulate(d, S=40, lead_time=3, review_period=7)
