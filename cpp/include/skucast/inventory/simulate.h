@@ -182,6 +182,15 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
   return -1;
 }
 
+// Index of the lowest set bit (x != 0).
+SKUCAST_HD int lowest_bit(uint64_t x) {
+#if defined(__CUDA_ARCH__)
+  return __ffsll(static_cast<long long>(x)) - 1;
+#else
+  return __builtin_ctzll(x);
+#endif
+}
+
 // Per-row inputs of a block of rows.
 struct SimRowParams {
   const int64_t* S;  // one per review at stride target_stride
@@ -298,7 +307,7 @@ SKUCAST_HD bool simulate_block(const D* demand, int64_t T, const SimRowParams* r
       so_bits[b] = 0;
       while (bits) {
         sod[b] += 1;
-        const int64_t day = t0 + __builtin_ctzll(bits);
+        const int64_t day = t0 + lowest_bit(bits);
         bits &= bits - 1;
         const int64_t x = day - c0[b];
         if (x < 0) continue;
