@@ -1,0 +1,54 @@
+// CPU kernels for allocation and policy simulation, as the bindings see them (raw pointers,
+// contiguous arrays of exact dtypes already validated by the Python layer).
+#pragma once
+#include <cstdint>
+
+namespace skucast {
+namespace cpu {
+
+// NB demand per (sku, location): mu, alpha, on_hand, min_display (may be nullptr): (n, m);
+// supply: (n,), already net of the reserve and >= 0. out: (n, m) allocation.
+void allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
+                 const int64_t* on_hand, const int64_t* min_display, int64_t* out);
+
+// Sample paths of the period demand: samples (n, m, num) int64 >= 0 (not modified).
+void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,
+                      const int64_t* on_hand, const int64_t* min_display, int64_t* out);
+
+struct SimArgs {
+  int64_t n = 0, T = 0;
+  const void* demand = nullptr;  // (n, T), int32 or int64
+  bool demand_i32 = false;
+  const int64_t* S = nullptr;  // (n, target_cols)
+  const int64_t* s = nullptr;  // (n, target_cols) or nullptr
+  int64_t target_cols = 1;     // n_reviews, or 1 for one target per row
+  int64_t n_reviews = 0;
+  int64_t review_period = 7, first_review = 0;
+  int policy = 0;
+  bool lost_sales = true;
+  const int64_t* lead_time = nullptr;        // (n,)
+  const int64_t* on_hand0 = nullptr;         // (n,)
+  const int64_t* on_order = nullptr;         // (n, K): units arriving on day k, or nullptr
+  int64_t on_order_cols = 0;
+  const int64_t* moq = nullptr;              // (n,)
+  const int64_t* case_pack = nullptr;        // (n,)
+  const int64_t* max_order = nullptr;        // (n,), <= 0: no cap
+  const double* smoothing = nullptr;         // (n,)
+  int64_t* out_i = nullptr;                  // (n, kSimIntCols)
+  double* out_f = nullptr;                   // (n, kSimFloatCols)
+  int64_t* trace = nullptr;                  // (n, kSimTraceCols, T) or nullptr
+};
+
+// out_i columns: demand, sold, unmet, stockout_days, num_orders, ordered_units, cycles,
+// cycles_ok, periods. out_f columns: sum of end-of-day on-hand, var(orders per period),
+// var(demand per period) (population variances over complete review periods).
+constexpr int kSimIntCols = 9;
+constexpr int kSimFloatCols = 3;
+// trace series: on_hand, backlog, sold, unmet, order, arrival, position.
+constexpr int kSimTraceCols = 7;
+
+// Returns the flat index (row * T + day) of the first negative demand, or -1.
+int64_t simulate(const SimArgs& a);
+
+}  // namespace cpu
+}  // namespace skucast

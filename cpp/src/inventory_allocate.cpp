@@ -1,0 +1,228 @@
+// CPU loops of allocate(): SKUs in parallel; per SKU a threshold search over the marginal
+// value of one more unit, then the units tied at the threshold in location order.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "skucast/core/threads.h"
+#include "skucast/cpu/inventory_sim_kernels.h"
+#include "skucast/inventory/allocate.h"
+
+namespace skucast {
+namespace cpu {
+namespace {
+
+constexpr int64_t kGrain = 64;
+// Above this many units in the final bracket, the bracket's increments agree to ~1e-15 and
+// are treated as tied (location order) rather than sorted one by one.
+constexpr int64_t kMaxCandidates = 1 << 16;
+
+// Per location: the cdf table of the fast walk (small means) or nothing (large means: ppf and
+// cdf straight from the NB header).
+struct LocCdf {
+  std::vector<double> cdf;
+  inv::NbCdfWalk walk;
+  bool fast = false;
+  void reset(double mu, double alpha) {
+    cdf.clear();
+    fast = walk.start(mu, alpha);
+    if (fast) cdf.push_back(walk.sum);
+  }
+  // Units above `base` whose cdf is < q (0 < q < 1): ppf(q) - base, clipped at 0. `from`:
+  // a count known to have cdf < q for all its units (a lower threshold's count), where the
+  // scan starts: thresholds only move by a few units per step.
+  int64_t units_above(double q, double mu, double alpha, int64_t base, int64_t from) {
+    if (mu <= 0.0 || q <= 0.0) return 0;
+    if (fast) {
+      int64_t y = base + from;
+      for (;;) {
+        while (static_cast<int64_t>(cdf.size()) <= y) {
+          if (!walk.next()) {  // beyond the table: back to the general path
+            fast = false;
+            return inv::nb_units_above(q, mu, alpha, base);
+          }
+          cdf.push_back(walk.sum);
+        }
+        if (cdf[static_cast<size_t>(y)] >= q) return y - base;
+        ++y;
+      }
+    }
+    return inv::nb_units_above(q, mu, alpha, base);
+  }
+  double cdf_at(int64_t y, double mu, double alpha) const {
+    if (fast && y < static_cast<int64_t>(cdf.size())) return cdf[static_cast<size_t>(y)];
+    return nb::cdf(static_cast<double>(y), mu, alpha);
+  }
+};
+
+struct NbScratch {
+  std::vector<int64_t> base, c_lo, c_hi, c_mid;
+  std::vector<LocCdf> loc;
+  std::vector<std::pair<double, int64_t>> cand;
+  void resize(int64_t m) {
+    base.resize(m);
+    c_lo.resize(m);
+    c_hi.resize(m);
+    c_mid.resize(m);
+    loc.resize(m);
+  }
+};
+
+void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* alpha, const int64_t* on_hand,
+                     const int64_t* min_display, int64_t* out, NbScratch& w) {
+  int64_t R = inv::min_display_pass(supply, on_hand, min_display, m, out);
+  if (R <= 0) return;
+  for (int64_t l = 0; l < m; ++l) {
+    w.base[l] = on_hand[l] + out[l];
+    w.loc[l].reset(mu[l], alpha[l]);
+  }
+  auto units = [&](int64_t l, double q, int64_t from) {
+    return w.loc[l].units_above(q, mu[l], alpha[l], w.base[l], from);
+  };
+  // Bracket the threshold from below: C(u) counts units whose increment 1 - cdf exceeds
+  // exp(-u) (q = 1 - exp(-u)). Typical supplies put it near the median, so the ladder of u
+  // starts there and only deep-tail thresholds pay for deep-tail walks.
+  const double u_max = -std::log(inv::kMinGain);
+  double u_lo = 0.0, u_hi = 0.0;  // invariant once set: C(u_lo) <= R < C(u_hi)
+  int64_t C_lo = 0, C_hi = 0;
+  std::fill(w.c_lo.begin(), w.c_lo.end(), 0);
+  for (double u = 0.6931471805599453;; u = std::min(2.0 * u, u_max)) {
+    const double q = -std::expm1(-u);
+    int64_t C = 0;
+    for (int64_t l = 0; l < m; ++l) {
+      w.c_mid[l] = units(l, q, w.c_lo[l]);
+      C += w.c_mid[l];
+    }
+    if (C > R) {
+      u_hi = u;
+      C_hi = C;
+      std::swap(w.c_hi, w.c_mid);
+      break;
+    }
+    u_lo = u;
+    C_lo = C;
+    std::swap(w.c_lo, w.c_mid);
+    if (u >= u_max) {  // supply covers every unit worth shipping; the rest stays at the warehouse
+      for (int64_t l = 0; l < m; ++l) out[l] += w.c_lo[l];
+      return;
+    }
+  }
+  const int64_t target_width = 8;
+  for (int iter = 0; iter < 200 && C_lo < R && C_hi - C_lo > target_width; ++iter) {
+    const double width = u_hi - u_lo;
+    double u;
+    if (iter % 2 == 0) {  // interpolate on the unit counts, kept away from the ends
+      const double frac = (static_cast<double>(R - C_lo) + 0.5) / static_cast<double>(C_hi - C_lo);
+      u = u_lo + width * std::min(0.95, std::max(0.05, frac));
+    } else {
+      u = u_lo + 0.5 * width;
+    }
+    if (!(u > u_lo && u < u_hi)) break;  // out of resolution
+    const double q = -std::expm1(-u);
+    int64_t C = 0;
+    for (int64_t l = 0; l < m; ++l) {
+      // Locations whose count is the same at both ends cannot change in between.
+      w.c_mid[l] = w.c_lo[l] == w.c_hi[l] ? w.c_lo[l] : units(l, q, w.c_lo[l]);
+      C += w.c_mid[l];
+    }
+    if (C <= R) {
+      u_lo = u;
+      C_lo = C;
+      std::swap(w.c_lo, w.c_mid);
+    } else {
+      u_hi = u;
+      C_hi = C;
+      std::swap(w.c_hi, w.c_mid);
+    }
+  }
+  for (int64_t l = 0; l < m; ++l) out[l] += w.c_lo[l];
+  int64_t need = R - C_lo;
+  if (need <= 0) return;
+  if (C_hi - C_lo > kMaxCandidates) {
+    for (int64_t l = 0; l < m && need > 0; ++l) {
+      const int64_t take = std::min(need, w.c_hi[l] - w.c_lo[l]);
+      out[l] += take;
+      need -= take;
+    }
+    return;
+  }
+  // The bracket's units, ordered by increment (cdf ascending), ties by location.
+  w.cand.clear();
+  for (int64_t l = 0; l < m; ++l) {
+    for (int64_t k = w.c_lo[l]; k < w.c_hi[l]; ++k) w.cand.emplace_back(w.loc[l].cdf_at(w.base[l] + k, mu[l], alpha[l]), l);
+  }
+  const auto nth = w.cand.begin() + need;
+  std::nth_element(w.cand.begin(), nth - 1, w.cand.end());
+  for (auto it = w.cand.begin(); it != nth; ++it) out[it->second] += 1;
+}
+
+void allocate_samples_sku(int64_t m, int64_t num, int64_t supply, const int64_t* samples, const int64_t* on_hand,
+                          const int64_t* min_display, int64_t* out, std::vector<int64_t>& desc,
+                          std::vector<int64_t>& base) {
+  int64_t R = inv::min_display_pass(supply, on_hand, min_display, m, out);
+  if (R <= 0) return;
+  for (int64_t l = 0; l < m; ++l) {
+    base[l] = on_hand[l] + out[l];
+    int64_t* d = desc.data() + l * num;
+    std::copy(samples + l * num, samples + (l + 1) * num, d);
+    std::sort(d, d + num, std::greater<int64_t>());
+  }
+  auto count = [&](int64_t j) {
+    int64_t C = 0;
+    for (int64_t l = 0; l < m; ++l) C += inv::sample_units_above(desc.data() + l * num, num, j, base[l]);
+    return C;
+  };
+  if (count(0) <= R) {  // every unit with a positive increment fits; the rest stays
+    for (int64_t l = 0; l < m; ++l) out[l] += inv::sample_units_above(desc.data() + l * num, num, 0, base[l]);
+    return;
+  }
+  int64_t lo = 0, hi = num;  // C(lo) > R >= C(hi); C(num) = 0
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (count(mid) <= R) hi = mid; else lo = mid;
+  }
+  int64_t need = R;
+  for (int64_t l = 0; l < m; ++l) {
+    const int64_t c = inv::sample_units_above(desc.data() + l * num, num, hi, base[l]);
+    out[l] += c;
+    need -= c;
+  }
+  // Units whose increment is exactly hi / N: lowest location first.
+  for (int64_t l = 0; l < m && need > 0; ++l) {
+    const int64_t* d = desc.data() + l * num;
+    const int64_t tied = inv::sample_units_above(d, num, lo, base[l]) - inv::sample_units_above(d, num, hi, base[l]);
+    const int64_t take = std::min(need, tied);
+    out[l] += take;
+    need -= take;
+  }
+}
+
+}  // namespace
+
+void allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
+                 const int64_t* on_hand, const int64_t* min_display, int64_t* out) {
+  parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+    NbScratch w;
+    w.resize(m);
+    for (int64_t i = begin; i < end; ++i) {
+      allocate_nb_sku(m, supply[i], mu + i * m, alpha + i * m, on_hand + i * m,
+                      min_display ? min_display + i * m : nullptr, out + i * m, w);
+    }
+  });
+}
+
+void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,
+                      const int64_t* on_hand, const int64_t* min_display, int64_t* out) {
+  parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> desc(static_cast<size_t>(m * num)), base(static_cast<size_t>(m));
+    for (int64_t i = begin; i < end; ++i) {
+      allocate_samples_sku(m, num, supply[i], samples + i * m * num, on_hand + i * m,
+                           min_display ? min_display + i * m : nullptr, out + i * m, desc, base);
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace skucast

@@ -1,0 +1,208 @@
+// CPU loop of the policy simulator: rows in parallel, the day loop of each row inside.
+#include <algorithm>
+#include <atomic>
+#include <type_traits>
+#include <vector>
+
+#include "skucast/core/threads.h"
+#include "skucast/cpu/inventory_sim_kernels.h"
+#include "skucast/inventory/simulate.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace skucast {
+namespace cpu {
+namespace {
+
+constexpr int kBlock = 16;
+
+void write_totals(const inv::SimTotals& tot, int64_t* oi, double* of) {
+  oi[0] = tot.demand;
+  oi[1] = tot.sold;
+  oi[2] = tot.unmet;
+  oi[3] = tot.stockout_days;
+  oi[4] = tot.num_orders;
+  oi[5] = tot.ordered_units;
+  oi[6] = tot.cycles;
+  oi[7] = tot.cycles_ok;
+  oi[8] = tot.periods;
+  of[0] = tot.on_hand_sum;
+  of[1] = inv::exact_variance(tot.periods, tot.order_s1, tot.order_s2);
+  of[2] = inv::exact_variance(tot.periods, tot.dem_s1, tot.dem_s2);
+}
+
+inv::OrderRules rules_of(const SimArgs& a, int64_t i) {
+  inv::OrderRules rules;
+  rules.moq = a.moq[i];
+  rules.case_pack = a.case_pack[i];
+  rules.max_order = a.max_order[i];
+  rules.smoothing = a.smoothing[i];
+  return rules;
+}
+
+// Initial in-transit units of row i: those with L = 0 are on hand at once; the others go to
+// put(day, units). Returns the on-hand addition.
+template <class Put>
+int64_t initial_pipeline(const SimArgs& a, int64_t i, int64_t L, Put&& put) {
+  int64_t extra = 0;
+  if (!a.on_order) return 0;
+  for (int64_t k = 0; k < a.on_order_cols; ++k) {
+    const int64_t v = a.on_order[i * a.on_order_cols + k];
+    if (v == 0) continue;
+    if (L == 0) extra += v; else put(k, v);
+  }
+  return extra;
+}
+
+template <class D>
+int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
+  const D* demand = static_cast<const D*>(a.demand);
+  const int64_t T = a.T;
+  const int64_t stride = a.target_cols > 1 ? 1 : 0;
+  const int64_t L = a.lead_time[i];
+  const int64_t ring_n = L > 0 ? L : 1;
+  std::fill(ring.begin(), ring.begin() + ring_n, 0);
+  int64_t on_order0 = 0;
+  const int64_t on_hand0 = a.on_hand0[i] + initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
+    ring[k % ring_n] += v;
+    on_order0 += v;
+  });
+  const inv::OrderRules rules = rules_of(a, i);
+  inv::SimTrace tr;
+  if (a.trace) {
+    int64_t* base = a.trace + i * kSimTraceCols * T;
+    tr.on_hand = base;
+    tr.backlog = base + T;
+    tr.sold = base + 2 * T;
+    tr.unmet = base + 3 * T;
+    tr.order = base + 4 * T;
+    tr.arrival = base + 5 * T;
+    tr.position = base + 6 * T;
+  }
+  inv::SimTotals tot;
+  const int64_t* S = a.S + i * a.target_cols;
+  const int64_t* s = a.s ? a.s + i * a.target_cols : nullptr;
+  const auto row = a.trace ? inv::simulate_row<D, true> : inv::simulate_row<D, false>;
+  const int64_t bad = row(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period, a.first_review, a.policy,
+                          a.lost_sales, L, on_hand0, ring.data(), on_order0, rules, tot, tr);
+  write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols);
+  return bad;
+}
+
+// Tile loader: int32 demand is transposed 8 rows x 8 days at a time in AVX2 registers; the
+// rest (int64, short tails) element by element.
+struct TileLoader {
+  template <class D, int B>
+  bool operator()(const D* demand, int64_t T, int64_t t0, int64_t nt, D (*tile)[B]) const {
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<D, int32_t> && B % 8 == 0) {
+      const int64_t full = nt / 8 * 8;
+      __m256i neg = _mm256_setzero_si256();
+      for (int b0 = 0; b0 < B; b0 += 8) {
+        for (int64_t j0 = 0; j0 < full; j0 += 8) {
+          __m256i r[8];
+          for (int k = 0; k < 8; ++k) {
+            r[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(demand + (b0 + k) * T + t0 + j0));
+            neg = _mm256_or_si256(neg, r[k]);
+          }
+          // 8x8 transpose of 32-bit lanes.
+          const __m256i a0 = _mm256_unpacklo_epi32(r[0], r[1]), a1 = _mm256_unpackhi_epi32(r[0], r[1]);
+          const __m256i a2 = _mm256_unpacklo_epi32(r[2], r[3]), a3 = _mm256_unpackhi_epi32(r[2], r[3]);
+          const __m256i a4 = _mm256_unpacklo_epi32(r[4], r[5]), a5 = _mm256_unpackhi_epi32(r[4], r[5]);
+          const __m256i a6 = _mm256_unpacklo_epi32(r[6], r[7]), a7 = _mm256_unpackhi_epi32(r[6], r[7]);
+          const __m256i b0v = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
+          const __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
+          const __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
+          const __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
+          const __m256i c[8] = {
+              _mm256_permute2x128_si256(b0v, b4, 0x20), _mm256_permute2x128_si256(b1, b5, 0x20),
+              _mm256_permute2x128_si256(b2, b6, 0x20), _mm256_permute2x128_si256(b3, b7, 0x20),
+              _mm256_permute2x128_si256(b0v, b4, 0x31), _mm256_permute2x128_si256(b1, b5, 0x31),
+              _mm256_permute2x128_si256(b2, b6, 0x31), _mm256_permute2x128_si256(b3, b7, 0x31)};
+          for (int k = 0; k < 8; ++k) _mm256_storeu_si256(reinterpret_cast<__m256i*>(&tile[j0 + k][b0]), c[k]);
+        }
+      }
+      bool bad = _mm256_movemask_ps(_mm256_castsi256_ps(neg)) != 0;
+      for (int b = 0; b < B; ++b) {
+        const D* row = demand + b * T + t0;
+        for (int64_t j = full; j < nt; ++j) {
+          tile[j][b] = row[j];
+          bad |= row[j] < 0;
+        }
+      }
+      return bad;
+    }
+#endif
+    return inv::load_tile_generic<D, B>(demand, T, t0, nt, tile);
+  }
+};
+
+// Rows [i0, i0 + kBlock) through the lane-parallel day loop; false if it saw negative demand.
+template <class D>
+bool block_rows(const SimArgs& a, int64_t i0, std::vector<int64_t>& ring) {
+  const D* demand = static_cast<const D*>(a.demand);
+  const int64_t stride = a.target_cols > 1 ? 1 : 0;
+  int64_t P = 1;
+  for (int b = 0; b < kBlock; ++b) P = std::max(P, a.lead_time[i0 + b] + 1);
+  ring.assign(static_cast<size_t>(P * kBlock), 0);
+  inv::SimRowParams rows[kBlock];
+  inv::SimTotals tot[kBlock];
+  for (int b = 0; b < kBlock; ++b) {
+    const int64_t i = i0 + b;
+    const int64_t L = a.lead_time[i];
+    rows[b].S = a.S + i * a.target_cols;
+    rows[b].s = a.s ? a.s + i * a.target_cols : nullptr;
+    rows[b].L = L;
+    rows[b].rules = rules_of(a, i);
+    rows[b].on_hand0 = a.on_hand0[i] + initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
+      ring[static_cast<size_t>((k % P) * kBlock + b)] += v;
+    });
+  }
+  if (!inv::simulate_block<D, kBlock>(demand + i0 * a.T, a.T, rows, stride, a.n_reviews, a.review_period,
+                                      a.first_review, a.policy, a.lost_sales, ring.data(), P, tot, TileLoader{})) {
+    return false;
+  }
+  for (int b = 0; b < kBlock; ++b) write_totals(tot[b], a.out_i + (i0 + b) * kSimIntCols, a.out_f + (i0 + b) * kSimFloatCols);
+  return true;
+}
+
+template <class D>
+int64_t simulate_typed(const SimArgs& a) {
+  int64_t max_l = 1;
+  for (int64_t i = 0; i < a.n; ++i) max_l = std::max(max_l, a.lead_time[i]);
+  std::atomic<int64_t> first_bad{-1};
+  const int64_t n_blocks = (a.n + kBlock - 1) / kBlock;
+  parallel_for(n_blocks, 16, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> ring(static_cast<size_t>(max_l));
+    std::vector<int64_t> block_ring;
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t i0 = blk * kBlock;
+      const int64_t i1 = std::min(a.n, i0 + kBlock);
+      // Full blocks take the lane-parallel loop; traces, the tail and blocks with bad demand
+      // go row by row (the scalar loop also finds the first bad day).
+      if (!a.trace && i1 - i0 == kBlock && block_rows<D>(a, i0, block_ring)) continue;
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t bad = scalar_row<D>(a, i, ring);
+        if (bad >= 0) {
+          const int64_t flat = i * a.T + bad;
+          int64_t cur = first_bad.load();
+          while ((cur < 0 || flat < cur) && !first_bad.compare_exchange_weak(cur, flat)) {
+          }
+        }
+      }
+    }
+  });
+  return first_bad.load();
+}
+
+}  // namespace
+
+int64_t simulate(const SimArgs& a) {
+  if (a.demand_i32) return simulate_typed<int32_t>(a);
+  return simulate_typed<int64_t>(a);
+}
+
+}  // namespace cpu
+}  // namespace skucast

@@ -1,0 +1,136 @@
+// skucast.inventory.allocate and skucast.inventory.simulate: the Python layer has checked the
+// values and made every array contiguous with the exact dtype.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "skucast/cpu/inventory_sim_kernels.h"
+
+namespace py = pybind11;
+using namespace skucast;
+
+namespace {
+
+template <class T>
+using Arr = py::array_t<T, py::array::c_style>;
+
+void need_size(const py::array& a, int64_t size, const char* name) {
+  if (a.size() != size) throw py::value_error(std::string(name) + ": internal size mismatch");
+}
+
+Arr<int64_t> allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, const Arr<double>& alpha,
+                         const Arr<int64_t>& on_hand, const py::object& min_display) {
+  if (mu.ndim() != 2) throw py::value_error("mu: expected (n_skus, n_locations)");
+  const int64_t n = mu.shape(0), m = mu.shape(1);
+  need_size(supply, n, "supply");
+  need_size(alpha, n * m, "alpha");
+  need_size(on_hand, n * m, "on_hand");
+  const int64_t* md = nullptr;
+  Arr<int64_t> md_arr;
+  if (!min_display.is_none()) {
+    md_arr = min_display.cast<Arr<int64_t>>();
+    need_size(md_arr, n * m, "min_display");
+    md = md_arr.data();
+  }
+  Arr<int64_t> out({n, m});
+  int64_t* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::allocate_nb(n, m, supply.data(), mu.data(), alpha.data(), on_hand.data(), md, op);
+  }
+  return out;
+}
+
+Arr<int64_t> allocate_samples(const Arr<int64_t>& supply, const Arr<int64_t>& samples, const Arr<int64_t>& on_hand,
+                              const py::object& min_display) {
+  if (samples.ndim() != 3) throw py::value_error("samples: expected (n_skus, n_locations, num_samples)");
+  const int64_t n = samples.shape(0), m = samples.shape(1), num = samples.shape(2);
+  need_size(supply, n, "supply");
+  need_size(on_hand, n * m, "on_hand");
+  const int64_t* md = nullptr;
+  Arr<int64_t> md_arr;
+  if (!min_display.is_none()) {
+    md_arr = min_display.cast<Arr<int64_t>>();
+    need_size(md_arr, n * m, "min_display");
+    md = md_arr.data();
+  }
+  Arr<int64_t> out({n, m});
+  int64_t* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::allocate_samples(n, m, num, supply.data(), samples.data(), on_hand.data(), md, op);
+  }
+  return out;
+}
+
+// Returns (out_i, out_f, trace or None, first bad flat demand index or -1).
+py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::object& s_obj, int64_t n_reviews,
+                   int64_t review_period, int64_t first_review, int policy, bool lost_sales,
+                   const Arr<int64_t>& lead_time, const Arr<int64_t>& on_hand0, const py::object& on_order_obj,
+                   const Arr<int64_t>& moq, const Arr<int64_t>& case_pack, const Arr<int64_t>& max_order,
+                   const Arr<double>& smoothing, bool want_trace) {
+  if (demand.ndim() != 2 || !(demand.flags() & py::array::c_style)) throw py::value_error("demand: expected C-contiguous (n, T)");
+  const int64_t n = demand.shape(0), T = demand.shape(1);
+  cpu::SimArgs a;
+  const py::dtype dt = demand.dtype();
+  if (dt.kind() != 'i' || (dt.itemsize() != 4 && dt.itemsize() != 8)) throw py::type_error("demand: int32 or int64 expected");
+  a.demand_i32 = dt.itemsize() == 4;
+  a.n = n;
+  a.T = T;
+  a.demand = demand.data();
+  if (S.ndim() != 2 || S.shape(0) != n) throw py::value_error("S: internal shape mismatch");
+  a.target_cols = S.shape(1);
+  a.S = S.data();
+  Arr<int64_t> s_arr;
+  if (!s_obj.is_none()) {
+    s_arr = s_obj.cast<Arr<int64_t>>();
+    need_size(s_arr, S.size(), "s");
+    a.s = s_arr.data();
+  }
+  a.n_reviews = n_reviews;
+  a.review_period = review_period;
+  a.first_review = first_review;
+  a.policy = policy;
+  a.lost_sales = lost_sales;
+  for (auto* p : {&lead_time, &on_hand0, &moq, &case_pack, &max_order}) need_size(*p, n, "per-row argument");
+  need_size(smoothing, n, "smoothing");
+  a.lead_time = lead_time.data();
+  a.on_hand0 = on_hand0.data();
+  Arr<int64_t> oo;
+  if (!on_order_obj.is_none()) {
+    oo = on_order_obj.cast<Arr<int64_t>>();
+    if (oo.ndim() != 2 || oo.shape(0) != n) throw py::value_error("on_order: internal shape mismatch");
+    a.on_order = oo.data();
+    a.on_order_cols = oo.shape(1);
+  }
+  a.moq = moq.data();
+  a.case_pack = case_pack.data();
+  a.max_order = max_order.data();
+  a.smoothing = smoothing.data();
+  Arr<int64_t> out_i({n, int64_t{cpu::kSimIntCols}});
+  Arr<double> out_f({n, int64_t{cpu::kSimFloatCols}});
+  a.out_i = out_i.mutable_data();
+  a.out_f = out_f.mutable_data();
+  py::object trace = py::none();
+  if (want_trace) {
+    Arr<int64_t> tr({n, int64_t{cpu::kSimTraceCols}, T});
+    a.trace = tr.mutable_data();
+    trace = tr;
+  }
+  int64_t bad;
+  {
+    py::gil_scoped_release release;
+    bad = cpu::simulate(a);
+  }
+  return py::make_tuple(out_i, out_f, trace, bad);
+}
+
+}  // namespace
+
+void init_inventory_sim(py::module_& m) {
+  m.def("inv_allocate_nb", &allocate_nb);
+  m.def("inv_allocate_samples", &allocate_samples);
+  m.def("inv_simulate", &simulate);
+}

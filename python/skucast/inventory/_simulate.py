@@ -1,0 +1,289 @@
+"""simulate(): run an inventory policy day by day over real demand, every row at once."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks, _core
+
+_INT_COLS = ["demand_units", "sold_units", "lost_units", "stockout_days", "num_orders", "ordered_units",
+             "cycles", "cycles_ok", "periods"]
+_TRACE_COLS = ["on_hand", "backlog", "sold", "unmet", "order", "arrival", "position"]
+_METRICS = ["fill_rate", "cycle_service_level", "stockout_days", "lost_units", "avg_on_hand",
+            "avg_inventory_value", "holding_cost", "ordering_cost", "stockout_cost", "total_cost", "num_orders",
+            "ordered_units", "orders_var", "demand_var", "bullwhip", "demand_units", "sold_units", "lost_revenue"]
+
+
+class SimulationResult:
+    """Per-row metrics of :func:`simulate` (each a (n,) array) plus ``totals()`` and ``to_frame()``.
+
+    Attributes (per row): ``fill_rate`` (units sold from stock on the day of demand / units
+    demanded; NaN for a row without demand), ``cycle_service_level`` (share of cycles without a
+    stockout day; cycle k = the days order k must cover, [t_k + L, t_{k+1} + L), counted when it
+    starts inside the horizon), ``stockout_days`` (days with unmet demand), ``lost_units``
+    (unmet units: lost, or backordered when ``lost_sales=False``), ``avg_on_hand`` (mean
+    end-of-day units), ``avg_inventory_value`` (that times ``price`` if given, else
+    ``unit_cost``), ``holding_cost``, ``ordering_cost``, ``stockout_cost``, ``total_cost``,
+    ``lost_revenue`` (lost units x price, 0 without price), ``num_orders``, ``ordered_units``,
+    ``orders_var`` / ``demand_var`` / ``bullwhip`` (see :func:`simulate`), ``demand_units``,
+    ``sold_units``. ``trace`` holds per-day series for ``trace_rows`` (dict of (k, T) arrays:
+    on_hand, backlog, sold, unmet, order, arrival, position) or is None.
+    """
+
+    def __init__(self, metrics: dict, cycles, periods, trace=None, trace_rows=None):
+        self._metrics = metrics
+        self._cycles = cycles
+        self._periods = periods
+        self.trace = trace
+        self.trace_rows = trace_rows
+        for k, v in metrics.items():
+            setattr(self, k, v)
+
+    def __len__(self):
+        return len(self.fill_rate)
+
+    def totals(self) -> dict:
+        """Aggregates over all rows: ratios of sums (fill rate = total sold / total demanded;
+        cycle service level = cycles without stockout / cycles), sums of counts, units and costs
+        (``avg_on_hand`` and ``avg_inventory_value`` are the sums of the rows' averages, i.e.
+        the network's average stock), and the pooled bullwhip sum(orders_var) / sum(demand_var)
+        beside the median of the rows' ratios."""
+        m = self._metrics
+        dem = m["demand_units"].sum()
+        cyc = self._cycles.sum()
+        dv = m["demand_var"].sum()
+        bw = m["bullwhip"]
+        out = {
+            "rows": int(len(self)),
+            "fill_rate": float(m["sold_units"].sum() / dem) if dem > 0 else float("nan"),
+            "cycle_service_level": float((m["cycle_service_level"] * self._cycles)[self._cycles > 0].sum() / cyc)
+            if cyc > 0 else float("nan"),
+            "bullwhip": float(m["orders_var"].sum() / dv) if dv > 0 else float("nan"),
+            "bullwhip_median": float(np.nanmedian(bw)) if np.isfinite(bw).any() else float("nan"),
+        }
+        for k in ("stockout_days", "lost_units", "num_orders", "ordered_units", "demand_units", "sold_units"):
+            out[k] = int(m[k].sum())
+        for k in ("avg_on_hand", "avg_inventory_value", "holding_cost", "ordering_cost", "stockout_cost",
+                  "total_cost", "lost_revenue"):
+            out[k] = float(m[k].sum())
+        return out
+
+    def to_frame(self):
+        """pandas DataFrame, one row per simulated row (requires pandas)."""
+        import pandas as pd
+        return pd.DataFrame({k: self._metrics[k] for k in _METRICS})
+
+    def __repr__(self):
+        t = self.totals()
+        return (f"SimulationResult(rows={t['rows']}, fill_rate={t['fill_rate']:.4f}, "
+                f"stockout_days={t['stockout_days']}, avg_on_hand={t['avg_on_hand']:.1f}, "
+                f"num_orders={t['num_orders']}, bullwhip={t['bullwhip']:.3f})")
+
+
+def _row_array(value, name, n, integer=True, allow_none=False):
+    if value is None and allow_none:
+        return None
+    v = _checks.as_int64(value, name) if integer else _checks.as_numeric(value, name).astype(np.float64, copy=False)
+    if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n):
+        raise ValueError(f"{name}: expected a scalar or one value per row ({n},), got shape {v.shape}")
+    return np.ascontiguousarray(np.broadcast_to(v, (n,)))
+
+
+def _targets(value, name, n, n_reviews):
+    v = _checks.as_int64(value, name)
+    if v.ndim == 0:
+        v = np.broadcast_to(v, (n, 1))
+    elif v.ndim == 1:
+        if v.shape[0] != n:
+            raise ValueError(f"{name}: expected (n,) = ({n},) or (n, n_reviews) = ({n}, {n_reviews}), got {v.shape}")
+        v = v[:, None]
+    elif v.ndim == 2:
+        if v.shape[0] != n or v.shape[1] not in (1, n_reviews):
+            raise ValueError(f"{name}: expected (n,) = ({n},) or (n, n_reviews) = ({n}, {n_reviews}) "
+                             f"(one per review day), got {v.shape}")
+    else:
+        raise ValueError(f"{name}: expected (n,) or (n, n_reviews), got shape {v.shape}")
+    return np.ascontiguousarray(v)
+
+
+def _demand(demand):
+    arr = _checks.as_numeric(demand, "demand")
+    if arr.ndim != 2:
+        raise ValueError(f"demand: expected (n_rows, n_days), got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.floor(arr))
+        if bad.any():
+            _checks.raise_first_bad({"demand": arr}, [("demand", bad, "must be whole numbers")])
+        arr = arr.astype(np.int64)
+    elif arr.dtype not in (np.int32, np.int64):
+        arr = _checks.as_int64(arr, "demand")
+    return np.ascontiguousarray(arr)
+
+
+def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, policy="RS", lost_sales=True,
+             initial_on_hand=None, on_order=None, unit_cost=1.0, holding_cost_rate=0.25, order_cost=0.0,
+             stockout_cost=0.0, price=None, moq=0, case_pack=1, max_order=None, smoothing=1.0,
+             trace_rows=None) -> SimulationResult:
+    """Backtest a periodic-review policy day by day over actual demand, for every row at once.
+
+    ``demand``: (n, T) integer daily demand per row (SKU x location). Reviews happen on days
+    ``first_review, first_review + review_period, ...`` (< T); ``n_reviews`` of them.
+    ``S`` (and ``s`` for ``policy="sS"``): (n,) fixed, or (n, n_reviews) — one target per
+    review day, as forecasts roll. ``lead_time``: (n,) days; an order placed on day t is on
+    the shelf for sale on day t + L (L = 0: the same day).
+
+    Day t, in order: (1) the order due on day t arrives and first clears backorders; (2) on a
+    review day, with inventory position IP = on_hand + on_order - backorders, the raw order is
+    ``S - IP`` (RS: always; sS: only when IP <= s), smoothed to ``ceil(smoothing * (S - IP))``
+    (proportional order-up-to, beta in (0, 1]; beta = 1 is plain order-up-to), raised to
+    ``moq``, rounded up to whole ``case_pack``s, capped at ``max_order`` rounded down to
+    whole cases; with a fixed S, smoothing < 1 settles the inventory position below S (by about
+    the demand per review period x (1/beta - 1)), so it trades service for smoother orders unless S
+    is raised; (3) demand is served from stock, the rest is lost (``lost_sales=True``) or
+    backordered; (4) end-of-day on-hand is counted.
+
+    Start: ``initial_on_hand`` (default: the first review's S), and ``on_order``: None (nothing
+    in transit), (n,) units arriving on day max(L - 1, 0), or (n, K) with ``on_order[:, k]``
+    arriving on day k (k < max(L, 1)).
+
+    Costs (per row, arrays or scalars): holding = sum of end-of-day units x ``unit_cost`` x
+    ``holding_cost_rate`` / 365 (an annual rate); ordering = orders x ``order_cost``; stockout
+    = unmet units x ``stockout_cost``; ``price`` (optional) values the stock and the lost units.
+
+    Bullwhip = var(orders) / var(demand) per review period: for each review r >= 1, the order
+    placed at review r against the demand of the period it replenishes, [t_{r-1}, t_r)
+    (population variances over those pairs; the first review's order only reflects the starting
+    stock and is left out; NaN with fewer than 2 pairs or zero demand variance). Per period rather
+    than daily, since daily orders are zero on non-review days and their variance would mostly
+    measure the review calendar.
+
+    ``trace_rows``: row indices whose per-day series (on_hand, backlog, sold, unmet, order,
+    arrival, position) are returned in ``result.trace`` as (len(trace_rows), T) arrays, for plots.
+
+    Returns a :class:`SimulationResult`. Deterministic; independent of the thread count.
+    Bad input (negative demand or stock, lead_time < 0, case_pack <= 0, moq > max_order,
+    smoothing outside (0, 1], lengths that do not match the rows or reviews) raises ValueError
+    naming the argument and the first bad row (and day, for demand).
+
+    >>> d = skucast.nbinom.sample(np.full((1000, 1), 3.0), 0.5, 112, seed=1).reshape(1000, 112)
+    >>> r = skucast.inventory.simulate(d, S=40, lead_time=3, review_period=7)
+    >>> r.totals()["fill_rate"], r.bullwhip[:3]
+    """
+    dem = _demand(demand)
+    n, T = dem.shape
+    review_period = _checks.check_int(review_period, "review_period", 1)
+    first_review = _checks.check_int(first_review, "first_review", 0)
+    if T > 0 and first_review >= T:
+        raise ValueError(f"first_review: must be < the number of days ({T}), got {first_review}")
+    n_reviews = len(range(first_review, T, review_period))
+    if policy not in ("RS", "sS"):
+        raise ValueError(f"policy: must be 'RS' or 'sS', got {policy!r}")
+    if policy == "sS" and s is None:
+        raise ValueError("s: required for policy='sS'")
+    S_arr = _targets(S, "S", n, n_reviews)
+    s_arr = None
+    if policy == "sS":
+        s_arr = _targets(s, "s", n, n_reviews)
+        if s_arr.shape[1] != S_arr.shape[1]:
+            S_arr = np.ascontiguousarray(np.broadcast_to(S_arr, (n, n_reviews)))
+            s_arr = np.ascontiguousarray(np.broadcast_to(s_arr, (n, n_reviews)))
+    L = _row_array(lead_time, "lead_time", n)
+    oh = _row_array(S_arr[:, 0] if initial_on_hand is None else initial_on_hand, "initial_on_hand", n)
+    moq_a = _row_array(moq, "moq", n)
+    cp = _row_array(case_pack, "case_pack", n)
+    mo = _row_array(0 if max_order is None else max_order, "max_order", n)
+    beta = _row_array(smoothing, "smoothing", n, integer=False)
+    rules = [
+        ("S", S_arr < 0, "must be >= 0"),
+        ("lead_time", L < 0, "must be >= 0"),
+        ("initial_on_hand", oh < 0, "must be >= 0 (negative stock)"),
+        ("case_pack", cp <= 0, "must be >= 1"),
+        ("moq", moq_a < 0, "must be >= 0"),
+        ("smoothing", ~((beta > 0) & (beta <= 1)), "must be in (0, 1]"),
+    ]
+    values = {"S": S_arr, "lead_time": L, "initial_on_hand": oh, "case_pack": cp, "moq": moq_a, "smoothing": beta,
+              "max_order": mo}
+    if max_order is not None:
+        rules.append(("max_order", mo <= 0, "must be >= 1 (None: no cap)"))
+        rules.append(("max_order", moq_a > mo, "must be >= moq"))
+        rules.append(("max_order", mo // np.maximum(cp, 1) * cp < np.maximum(moq_a, 1),
+                      "must allow at least one whole case_pack and the moq"))
+    if s_arr is not None:
+        values["s"] = s_arr
+        rules.append(("s", s_arr > np.broadcast_to(S_arr, s_arr.shape), "must be <= S"))
+    _checks.raise_first_bad(values, rules)
+    oo = None
+    if on_order is not None:
+        oo = _checks.as_int64(on_order, "on_order")
+        if oo.ndim == 1:
+            if oo.shape[0] != n:
+                raise ValueError(f"on_order: expected (n,) = ({n},) or (n, K), got {oo.shape}")
+            K = int(max(1, L.max(initial=1)))
+            full = np.zeros((n, K), np.int64)
+            full[np.arange(n), np.maximum(L - 1, 0)] = oo
+            oo_checked = oo
+            oo = full
+        elif oo.ndim == 2 and oo.shape[0] == n:
+            oo_checked = oo
+        else:
+            raise ValueError(f"on_order: expected (n,) = ({n},) or (n, K), got {oo.shape}")
+        _checks.raise_first_bad({"on_order": oo_checked}, [("on_order", oo_checked < 0, "must be >= 0 (negative stock)")])
+        if oo.shape[1] > 0:
+            late = (oo > 0) & (np.arange(oo.shape[1])[None, :] >= np.maximum(L, 1)[:, None])
+            _checks.raise_first_bad({"on_order": oo}, [("on_order", late, "arrives after the lead time (day >= L)")])
+        oo = np.ascontiguousarray(oo)
+    unit_cost_a = _row_array(unit_cost, "unit_cost", n, integer=False)
+    rate = _row_array(holding_cost_rate, "holding_cost_rate", n, integer=False)
+    oc = _row_array(order_cost, "order_cost", n, integer=False)
+    sc = _row_array(stockout_cost, "stockout_cost", n, integer=False)
+    price_a = _row_array(price, "price", n, integer=False, allow_none=True)
+    fvals = {"unit_cost": unit_cost_a, "holding_cost_rate": rate, "order_cost": oc, "stockout_cost": sc}
+    frules = [(k, ~(np.isfinite(v) & (v >= 0)), "must be finite and >= 0") for k, v in fvals.items()]
+    if price_a is not None:
+        fvals["price"] = price_a
+        frules.append(("price", ~(np.isfinite(price_a) & (price_a >= 0)), "must be finite and >= 0"))
+    _checks.raise_first_bad(fvals, frules)
+
+    policy_code = 0 if policy == "RS" else 1
+    args = (n_reviews, review_period, first_review, policy_code, bool(lost_sales))
+    out_i, out_f, _, bad = _core.inv_simulate(dem, S_arr, s_arr, *args, L, oh, oo, moq_a, cp, mo, beta, False)
+    if bad >= 0:
+        row, day = divmod(int(bad), T)
+        raise _checks.bad_value("demand", "must be >= 0", (row, day), dem[row, day])
+
+    trace = None
+    rows = None
+    if trace_rows is not None:
+        rows = np.atleast_1d(_checks.as_int64(trace_rows, "trace_rows"))
+        _checks.raise_first_bad({"trace_rows": rows}, [("trace_rows", (rows < 0) | (rows >= n), f"must be in [0, {n})")])
+        sub = lambda a: None if a is None else np.ascontiguousarray(a[rows])  # noqa: E731
+        _, _, tr, _ = _core.inv_simulate(sub(dem), sub(S_arr), sub(s_arr), *args, sub(L), sub(oh), sub(oo),
+                                         sub(moq_a), sub(cp), sub(mo), sub(beta), True)
+        trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}
+
+    ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dem_units = ints["demand_units"]
+        fill = np.where(dem_units > 0, ints["sold_units"] / np.maximum(dem_units, 1), np.nan)
+        cycles = ints["cycles"]
+        csl = np.where(cycles > 0, ints["cycles_ok"] / np.maximum(cycles, 1), np.nan)
+        on_hand_sum = out_f[:, 0]
+        avg_oh = on_hand_sum / T if T > 0 else np.zeros(n)
+        ovar, dvar = out_f[:, 1].copy(), out_f[:, 2].copy()
+        enough = ints["periods"] >= 2
+        ovar[~enough] = np.nan
+        dvar[~enough] = np.nan
+        bullwhip = np.where(enough & (dvar > 0), ovar / np.where(dvar > 0, dvar, 1.0), np.nan)
+    value_per_unit = price_a if price_a is not None else unit_cost_a
+    holding = on_hand_sum * unit_cost_a * rate / 365.0
+    ordering = ints["num_orders"] * oc
+    stockout = ints["lost_units"] * sc
+    metrics = {
+        "fill_rate": fill, "cycle_service_level": csl, "stockout_days": ints["stockout_days"],
+        "lost_units": ints["lost_units"], "avg_on_hand": avg_oh, "avg_inventory_value": avg_oh * value_per_unit,
+        "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout,
+        "total_cost": holding + ordering + stockout, "num_orders": ints["num_orders"],
+        "ordered_units": ints["ordered_units"], "orders_var": ovar, "demand_var": dvar, "bullwhip": bullwhip,
+        "demand_units": dem_units, "sold_units": ints["sold_units"],
+        "lost_revenue": ints["lost_units"] * (price_a if price_a is not None else 0.0),
+    }
+    return SimulationResult(metrics, cycles, ints["periods"], trace, rows)

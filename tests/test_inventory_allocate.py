@@ -1,0 +1,211 @@
+"""skucast.inventory.allocate: optimal (brute force over every integer split), equal to a
+unit-by-unit heap greedy, exact totals, min display / reserve rules, samples input."""
+import heapq
+import itertools
+
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import skucast
+from skucast.inventory import allocate
+
+
+def nb_sf_table(mu, alpha, upto):
+    """P(D > y) for y = 0..upto-1 (scipy, independent of skucast)."""
+    y = np.arange(upto)
+    if alpha == 0:
+        return scipy.stats.poisson.sf(y, mu)
+    return scipy.stats.nbinom.sf(y, 1 / alpha, 1 / (1 + alpha * mu))
+
+
+def expected_sales_nb(x, mu, alpha, on_hand):
+    """E[min(D, stock)] = sum_{y < stock} P(D > y)."""
+    tot = 0.0
+    for l in range(len(x)):
+        stock = int(x[l] + on_hand[l])
+        if stock and mu[l] > 0:
+            tot += nb_sf_table(mu[l], alpha[l], stock).sum()
+    return tot
+
+
+def expected_sales_samples(x, samples, on_hand):
+    stock = np.asarray(x) + np.asarray(on_hand)
+    return np.minimum(samples, stock[:, None]).mean(1).sum()
+
+
+def compositions(total, parts):
+    for cut in itertools.combinations(range(total + parts - 1), parts - 1):
+        prev, out = -1, []
+        for c in cut:
+            out.append(c - prev - 1)
+            prev = c
+        out.append(total + parts - 2 - prev)
+        yield out
+
+
+def heap_greedy_nb(A, mu, alpha, on_hand):
+    """Unit by unit: the next unit goes where cdf(stock) is smallest (ties: lowest location)."""
+    m = len(mu)
+    x = [0] * m
+    cdf = lambda l, y: float(skucast.nbinom.cdf(y, mu[l], alpha[l]))  # noqa: E731
+    h = [(cdf(l, on_hand[l]), l) for l in range(m) if mu[l] > 0]
+    heapq.heapify(h)
+    for _ in range(A):
+        c, l = heapq.heappop(h)
+        if 1 - c < 1e-12:
+            break
+        x[l] += 1
+        heapq.heappush(h, (cdf(l, on_hand[l] + x[l]), l))
+    return x
+
+
+def heap_greedy_samples(A, samples, on_hand):
+    m = samples.shape[0]
+    x = [0] * m
+    gain = lambda l, y: int((samples[l] > y).sum())  # noqa: E731
+    h = [(-gain(l, on_hand[l]), l) for l in range(m)]
+    heapq.heapify(h)
+    for _ in range(A):
+        g, l = heapq.heappop(h)
+        if g == 0:
+            break
+        x[l] += 1
+        heapq.heappush(h, (-gain(l, on_hand[l] + x[l]), l))
+    return x
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(0, 9))
+def test_nb_optimal_vs_brute_force(seed, m, supply):
+    rng = np.random.default_rng(seed)
+    mu = rng.uniform(0.2, 6.0, m)
+    alpha = rng.choice([0.0, 0.1, 0.7, 2.0], m)
+    oh = rng.integers(0, 4, m)
+    x = allocate([supply], mu=mu[None], alpha=alpha[None], on_hand=oh[None])[0]
+    assert x.dtype == np.int64 and x.sum() == supply and (x >= 0).all()
+    best = max(expected_sales_nb(c, mu, alpha, oh) for c in compositions(supply, m))
+    assert expected_sales_nb(x, mu, alpha, oh) == pytest.approx(best, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(0, 10), st.integers(1, 12))
+def test_samples_optimal_vs_brute_force(seed, m, supply, num):
+    rng = np.random.default_rng(seed)
+    smp = rng.negative_binomial(1.5, 0.4, size=(m, num))
+    oh = rng.integers(0, 3, m)
+    x = allocate([supply], samples=smp[None], on_hand=oh[None])[0]
+    worth = sum(max(0, smp[l].max() - oh[l]) for l in range(m))  # units with a positive increment
+    assert x.sum() == min(supply, worth)
+    best = max(expected_sales_samples(c, smp, oh) for c in compositions(min(supply, worth), m))
+    assert expected_sales_samples(x, smp, oh) == pytest.approx(best, rel=1e-12)
+    assert list(x) == heap_greedy_samples(supply, smp, oh)  # ties: lowest location first
+
+
+@settings(max_examples=40)
+@given(st.integers(0, 2**32 - 1))
+def test_nb_equals_heap_greedy(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 3, rng.integers(1, 12)
+    mu = rng.choice([0.05, 0.5, 2.0, 7.0, 40.0, 300.0], size=(n, m)) * rng.uniform(0.5, 1.5, size=(n, m))
+    alpha = rng.choice([0.0, 0.05, 0.5, 3.0], size=(n, m))
+    oh = rng.integers(0, 10, size=(n, m))
+    supply = rng.integers(0, 120, size=n)
+    X = allocate(supply, mu=mu, alpha=alpha, on_hand=oh)
+    for i in range(n):
+        ref = heap_greedy_nb(int(supply[i]), mu[i], alpha[i], oh[i])
+        assert X[i].sum() == sum(ref)
+        if list(X[i]) != ref:  # only a near-tie may be broken differently
+            assert expected_sales_nb(X[i], mu[i], alpha[i], oh[i]) == pytest.approx(
+                expected_sales_nb(ref, mu[i], alpha[i], oh[i]), rel=1e-12)
+
+
+def test_large_locations_exact_total(rng):
+    n, m = 200, 50
+    mu = rng.gamma(1.0, 3.0, size=(n, m)) + 1e-3
+    alpha = rng.uniform(0, 1.0, size=(n, m))
+    oh = rng.integers(0, 5, size=(n, m))
+    supply = rng.integers(0, 600, size=n)
+    X = allocate(supply, mu=mu, alpha=alpha, on_hand=oh)
+    np.testing.assert_array_equal(X.sum(1), supply)
+    for i in range(0, n, 40):
+        ref = heap_greedy_nb(int(supply[i]), mu[i], alpha[i], oh[i])
+        assert expected_sales_nb(X[i], mu[i], alpha[i], oh[i]) == pytest.approx(
+            expected_sales_nb(ref, mu[i], alpha[i], oh[i]), rel=1e-12)
+
+
+def test_huge_means():
+    mu = np.array([[1e6, 2e6, 5e5]])
+    X = allocate([3_000_000], mu=mu, alpha=0.01)
+    assert X.sum() == 3_000_000
+    # equal marginal chances: the cdfs at the allocations are within one pmf step
+    c = skucast.nbinom.cdf(X[0], mu[0], 0.01)
+    assert np.ptp(c) < 1e-3
+
+
+def test_reserve_and_min_display():
+    mu = np.array([[5.0, 0.5, 0.5]])
+    # min display: locations 1, 2 get up to 2 units first, then the greedy
+    X = allocate([10], mu=mu, alpha=0.1, on_hand=[[0, 1, 0]], min_display=[[0, 2, 2]])
+    assert X.sum() == 10 and X[0, 1] >= 1 and X[0, 2] >= 2
+    # short supply: display needs met in location order
+    X = allocate([3], mu=mu, alpha=0.1, on_hand=[[0, 0, 0]], min_display=[[2, 2, 2]])
+    assert list(X[0]) == [2, 1, 0]
+    # reserve kept back; never negative
+    X = allocate([10, 4], mu=np.vstack([mu, mu]), alpha=0.1, reserve=[3, 9])
+    assert list(X.sum(1)) == [7, 0]
+
+
+@settings(max_examples=30)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 12))
+def test_min_display_optimal_given_display(seed, supply):
+    rng = np.random.default_rng(seed)
+    m = 3
+    mu = rng.uniform(0.3, 4.0, m)
+    alpha = np.full(m, 0.3)
+    oh = rng.integers(0, 3, m)
+    md = rng.integers(0, 4, m)
+    need = np.maximum(md - oh, 0)
+    x = allocate([supply], mu=mu[None], alpha=alpha[None], on_hand=oh[None], min_display=md[None])[0]
+    assert x.sum() == supply
+    if supply >= need.sum():
+        feas = [c for c in compositions(supply, m) if (np.array(c) >= need).all()]
+        best = max(expected_sales_nb(c, mu, alpha, oh) for c in feas)
+        assert (x >= need).all()
+        assert expected_sales_nb(x, mu, alpha, oh) == pytest.approx(best, rel=1e-12)
+
+
+def test_samples_leftover_and_zero_mu():
+    smp = np.array([[[0, 1, 2], [0, 0, 0]]])
+    X = allocate([10], samples=smp)
+    assert list(X[0]) == [2, 0]  # the rest has no chance to sell: stays at the warehouse
+    X = allocate([5], mu=[[0.0, 2.0]], alpha=0.0)
+    assert list(X[0]) == [0, 5]
+
+
+def test_thread_independent(restore_threads, rng):
+    mu = rng.gamma(1.0, 3.0, size=(3000, 20)) + 0.01
+    supply = rng.integers(0, 300, 3000)
+    outs = []
+    for th in (1, 2):
+        skucast.set_num_threads(th)
+        outs.append(allocate(supply, mu=mu, alpha=0.3))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(supply=[5, -1], mu=np.ones((2, 2))), r"supply: must be >= 0; first bad value at index \(1,\): -1"),
+    (dict(supply=[5, 5], mu=np.ones((2, 2)), on_hand=[[0, 0], [0, -3]]),
+     r"on_hand: must be >= 0 \(negative stock\); first bad value at index \(1, 1\): -3"),
+    (dict(supply=[5, 5], mu=[[1.0, -1.0], [1, 1]]), r"mu: must be finite and >= 0; first bad value at index \(0, 1\)"),
+    (dict(supply=[5, 5, 5], mu=np.ones((2, 2))), r"supply: expected a scalar or one value per SKU \(2,\)"),
+    (dict(supply=[5, 5], mu=np.ones((2, 2)), on_hand=np.zeros((2, 3), int)), r"on_hand: shape"),
+    (dict(supply=[5, 5], mu=np.ones((2, 2)), reserve=[-1, 0]), r"reserve: must be >= 0"),
+    (dict(supply=[5], samples=np.array([[[1, -2]]])), r"samples: must be >= 0; first bad value at index \(0, 0, 1\)"),
+    (dict(supply=[5]), r"either mu"),
+])
+def test_errors(kw, match):
+    with pytest.raises(ValueError, match=match):
+        allocate(**kw)
