@@ -7,6 +7,7 @@ void init_runtime(py::module_& m);
 void init_nbinom(py::module_& m);
 void init_quantile(py::module_& m);
 void init_aggregate(py::module_& m);
+void init_inventory_policy(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "skucast CPU kernels (internal: use the skucast package API)";
@@ -14,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   init_nbinom(m);
   init_quantile(m);
   init_aggregate(m);
+  init_inventory_policy(m);
 }

@@ -1,0 +1,109 @@
+// Exact NB quantile: the smallest integer k with cdf(k) >= q (no normal approximation).
+#pragma once
+#include "skucast/dist/negbin.h"
+
+namespace skucast {
+namespace nb {
+
+constexpr int64_t kPpfMax = INT64_C(4611686018427387904);  // 2^62: saturate beyond
+
+// Moves k to the smallest value whose canonical cdf reaches q. Used only near a boundary,
+// where the running sums of the fast walks could disagree with cdf() in the last bits.
+SKUCAST_HD_NOINLINE int64_t settle(int64_t k, double q, double mu, double alpha) {
+  while (k > 0 && cdf(static_cast<double>(k - 1), mu, alpha) >= q) --k;
+  while (k < kPpfMax && cdf(static_cast<double>(k), mu, alpha) < q) ++k;
+  return k;
+}
+
+// Smallest k with cdf(k) >= q by exponential bracketing and bisection on cdf().
+SKUCAST_HD_NOINLINE int64_t bisect(int64_t guess, double q, double mu, double alpha) {
+  int64_t lo = -1, hi = guess < 0 ? 0 : guess;  // invariant: cdf(lo) < q <= cdf(hi)
+  if (cdf(static_cast<double>(hi), mu, alpha) >= q) {
+    int64_t step = 1;
+    for (;;) {  // walk down until below q
+      const int64_t cand = hi - step;
+      if (cand < 0) break;
+      if (cdf(static_cast<double>(cand), mu, alpha) < q) {
+        lo = cand;
+        break;
+      }
+      hi = cand;
+      step *= 2;
+    }
+  } else {
+    lo = hi;
+    int64_t step = 1;
+    for (;;) {
+      if (hi >= kPpfMax - step) return kPpfMax;
+      hi += step;
+      if (cdf(static_cast<double>(hi), mu, alpha) >= q) break;
+      lo = hi;
+      step *= 2;
+    }
+  }
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (cdf(static_cast<double>(mid), mu, alpha) >= q) hi = mid; else lo = mid;
+  }
+  return hi;
+}
+
+// Large means: a Cornish-Fisher start, cdf() there, then a short walk on pmf ratios.
+SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
+  const double sd = sqrt(mu + alpha * mu * mu);
+  const double z = normal_ppf(q);
+  const double skew = (1.0 + 2.0 * alpha * mu) / sd;
+  const double guess = floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)));
+  int64_t k = guess < 0 ? 0 : (guess > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(guess));
+  double c = cdf(static_cast<double>(k), mu, alpha);
+  double term = exp(logpmf(static_cast<double>(k), mu, alpha));
+  constexpr int kMaxSteps = 64;
+  int steps = 0;
+  if (c >= q) {
+    while (k > 0 && steps < kMaxSteps) {
+      const double below = c - term;
+      if (below < q) break;
+      c = below;
+      term /= pmf_ratio_up(static_cast<double>(k - 1), mu, alpha);
+      --k;
+      ++steps;
+    }
+  } else {
+    while (c < q && steps < kMaxSteps) {
+      term *= pmf_ratio_up(static_cast<double>(k), mu, alpha);
+      ++k;
+      c += term;
+      ++steps;
+    }
+    if (c < q) return bisect(k, q, mu, alpha);
+  }
+  if (steps == kMaxSteps) return bisect(k, q, mu, alpha);
+  const double tol = q * (2e-14 + steps * 1e-15);
+  if (fabs(c - q) <= tol || fabs(c - term - q) <= tol) return settle(k, q, mu, alpha);
+  return k;
+}
+
+// 0 < q < 1, mu > 0, alpha >= 0.
+SKUCAST_HD int64_t ppf(double q, double mu, double alpha) {
+  const double log_p0 = logpmf_zero(mu, alpha);
+  if (mu > 128.0 || log_p0 < -600.0) return ppf_from_guess(q, mu, alpha);
+  // Small means (retail's bulk): add pmf terms from 0; all terms are positive, so the running
+  // sum matches cdf() to ~k ulps and only a near-tie needs cdf() itself.
+  double term = exp(log_p0), sum = term;
+  if (sum >= q) return sum - q <= q * 2e-14 ? settle(0, q, mu, alpha) : 0;
+  const double shrink = mu / (1.0 + alpha * mu);
+  for (int k = 1; k < kReciprocalTableSize; ++k) {
+    term *= shrink * (1.0 + alpha * (k - 1)) * reciprocal(k);
+    const double prev = sum;
+    sum += term;
+    if (sum >= q) {
+      const double tol = q * (2e-14 + k * 1e-15);
+      if (sum - q <= tol || q - prev <= tol) return settle(k, q, mu, alpha);
+      return k;
+    }
+  }
+  return ppf_from_guess(q, mu, alpha);
+}
+
+}  // namespace nb
+}  // namespace skucast

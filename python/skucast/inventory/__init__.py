@@ -1,0 +1,14 @@
+"""skucast.inventory: demand distributions -> inventory decisions for millions of rows per call.
+
+Order-up-to levels and safety stock from NB parameters or sample paths (:func:`order_up_to`,
+:func:`safety_stock`), today's order quantities under (R, S), base-stock, (s, S) and (s, Q)
+policies with MOQ / case pack / max order / shelf capacity rules (:func:`replenish`), and the
+fused NB-parameters -> orders pass (:func:`plan_orders`).
+"""
+from __future__ import annotations
+
+from ._policy import (REASON_NAMES, OrderUpToResult, ReplenishResult, order_up_to, plan_orders, replenish,
+                      safety_stock)
+
+__all__ = ["order_up_to", "safety_stock", "replenish", "plan_orders", "OrderUpToResult", "ReplenishResult",
+           "REASON_NAMES"]
