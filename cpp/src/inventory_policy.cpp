@@ -165,9 +165,25 @@ class RowSolver {
   // Returns false on a bad parameter (arg set to 0 mu / 1 alpha).
   bool solve(int64_t i, Levels& out, int& bad_arg) {
     const int64_t st = d_.start.at(i), R = d_.review.at(i);
+    const int64_t L = d_.lt_pmf == nullptr ? d_.lead.at(i) : d_.lt_cols - 1;
+    if (st < 0 || R < 0 || L < 0 || (d_.horizon >= 0 && st + L + R > d_.horizon)) {
+      bad_arg = 2;
+      return false;
+    }
     if (d_.lt_pmf == nullptr) {
-      const int64_t L = d_.lead.at(i);
       inv::WindowMoments mL, mLR;
+      if (d_.mu.day_stride == 0 && d_.alpha.day_stride == 0) {
+        // constant daily parameters per row: moments in closed form, no day loop
+        const double mu = d_.mu.at(i, 0), a = d_.alpha.at(i, 0);
+        if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
+        if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
+        const double c = a * mu;
+        mL.mean = mu * static_cast<double>(L);
+        mL.var = (mu + c * mu) * static_cast<double>(L);
+        mLR.mean = mu * static_cast<double>(L + R);
+        mLR.var = (mu + c * mu) * static_cast<double>(L + R);
+        mL.c_min = mL.c_max = mLR.c_min = mLR.c_max = c;
+      } else {
       for (int64_t t = st; t < st + L + R; ++t) {
         const double mu = d_.mu.at(i, t), a = d_.alpha.at(i, t);
         if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
@@ -177,13 +193,14 @@ class RowSolver {
           if (t < st + L) mL.add(mu, a);
         }
       }
+      }
       out.mean = mLR.mean;
       const double mR = mLR.mean - mL.mean;
       const double fr_target = (1.0 - d_.service) * (R > 0 ? mR : (L > 0 ? mL.mean / L : 0.0));
       if (d_.method == kNormal) {
         if (d_.target == kCsl) {
           out.S = inv::normal_level(mLR.mean, mLR.var, z_);
-          out.s = inv::normal_level(mL.mean, mL.var, z_);
+          if (d_.need_s) out.s = inv::normal_level(mL.mean, mL.var, z_);
         } else {
           out.S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
           out.s = normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target);
@@ -194,7 +211,7 @@ class RowSolver {
       const bool conv = !closed && (d_.method == kConvolution || mLR.mean <= d_.conv_mean_max);
       if (!conv && d_.target == kCsl) {
         out.S = inv::nb_level(mLR.mean, mLR.alpha_eff(), d_.service);
-        out.s = inv::nb_level(mL.mean, mL.alpha_eff(), d_.service);
+        if (d_.need_s) out.s = inv::nb_level(mL.mean, mL.alpha_eff(), d_.service);
         return true;
       }
       // pmf arrays of D_L and D_{L+R}
@@ -417,8 +434,38 @@ BadValue replenish(const ReplenishArgs& r, int64_t* order, int8_t* reason) {
   });
 }
 
-BadValue plan_orders(const DemandArgs& d, const ReplenishArgs& r, int64_t* order, int8_t* reason, int64_t* S_out,
+BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* order, int8_t* reason, int64_t* S_out,
                      int64_t* s_out) {
+  DemandArgs d = d_in;
+  d.need_s = s_out != nullptr || r.policy == inv::kSS || r.policy == inv::kSQ;
+  // The retail baseline in one tight loop: constant daily parameters per row, deterministic lead
+  // time, normal csl levels (no solver object, each input read once).
+  const bool fast = d.method == kNormal && d.target == kCsl && d.lt_pmf == nullptr && d.mu.day_stride == 0 &&
+                    d.alpha.day_stride == 0 && S_out == nullptr && s_out == nullptr;
+  if (fast) {
+    const double z = skucast::normal_ppf(d.service);
+    return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
+      for (int64_t i = begin; i < end; ++i) {
+        int64_t ip = 0;
+        int arg = check_replenish(r, i, ip);
+        const int64_t st = d.start.at(i), L = d.lead.at(i), R = d.review.at(i);
+        const double mu = d.mu.at(i, 0), a = d.alpha.at(i, 0);
+        if (arg < 0 && (st < 0 || L < 0 || R < 0 || (d.horizon >= 0 && st + L + R > d.horizon))) arg = 102;
+        if (arg < 0 && !(mu >= 0.0 && mu < INFINITY)) arg = 100;
+        if (arg < 0 && !(a >= 0.0 && a < INFINITY)) arg = 101;
+        if (arg >= 0) {
+          if (!first.found()) first = BadValue{i, arg};
+          order[i] = 0;
+          reason[i] = -1;
+          continue;
+        }
+        const double len = static_cast<double>(L + R), var1 = mu + a * mu * mu;
+        const int64_t S = inv::normal_level(mu * len, var1 * len, z);
+        const int64_t s = d.need_s ? inv::normal_level(mu * static_cast<double>(L), var1 * static_cast<double>(L), z) : 0;
+        order_row(r, i, ip, S, s, order, reason);
+      }
+    });
+  }
   return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
     RowSolver solver(d);
     for (int64_t i = begin; i < end; ++i) {

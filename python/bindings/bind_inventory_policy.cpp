@@ -31,11 +31,12 @@ cpu::Daily daily(const py::array& a, int64_t n, const char* name) {
   return d;
 }
 
-cpu::DemandArgs demand_args(const py::array& mu, const py::array& alpha, const py::array& start, const py::array& lead,
+cpu::DemandArgs demand_args(const py::array& mu, const py::array& alpha, int64_t horizon, const py::array& start, const py::array& lead,
                             const py::array& review, const py::object& lt_pmf, double service, int target, int method,
                             double conv_mean_max) {
   cpu::DemandArgs d;
   d.n = mu.ndim() >= 1 ? mu.shape(0) : 0;
+  d.horizon = horizon;
   d.mu = daily(mu, d.n, "mu");
   d.alpha = daily(alpha, d.n, "alpha");
   d.start = row_i64(start, d.n, "start");
@@ -80,11 +81,11 @@ cpu::ReplenishArgs replenish_args(int64_t n, int policy, const py::array& on_han
   return r;
 }
 
-py::tuple order_up_to_nb(const py::array& mu, const py::array& alpha, const py::array& start, const py::array& lead,
+py::tuple order_up_to_nb(const py::array& mu, const py::array& alpha, int64_t horizon, const py::array& start, const py::array& lead,
                          const py::array& review, const py::object& lt_pmf, double service, int target, int method,
                          double conv_mean_max) {
   const cpu::DemandArgs d =
-      demand_args(mu, alpha, start, lead, review, lt_pmf, service, target, method, conv_mean_max);
+      demand_args(mu, alpha, horizon, start, lead, review, lt_pmf, service, target, method, conv_mean_max);
   py::array_t<int64_t> S(d.n), s(d.n);
   py::array_t<double> mean(d.n), safety(d.n);
   int64_t *Sp = S.mutable_data(), *sp = s.mutable_data();
@@ -115,14 +116,14 @@ py::tuple replenish(int64_t n, int policy, const py::array& on_hand, const py::a
   return py::make_tuple(order, reason, bad_tuple(bad));
 }
 
-py::tuple plan_orders(const py::array& mu, const py::array& alpha, const py::array& start, const py::array& lead,
+py::tuple plan_orders(const py::array& mu, const py::array& alpha, int64_t horizon, const py::array& start, const py::array& lead,
                       const py::array& review, const py::object& lt_pmf, double service, int target, int method,
                       double conv_mean_max, int policy, const py::array& on_hand, const py::array& on_order,
                       const py::array& backorders, const py::array& Q, const py::array& moq,
                       const py::array& case_pack, const py::object& max_order, const py::object& shelf,
                       bool return_levels) {
   const cpu::DemandArgs d =
-      demand_args(mu, alpha, start, lead, review, lt_pmf, service, target, method, conv_mean_max);
+      demand_args(mu, alpha, horizon, start, lead, review, lt_pmf, service, target, method, conv_mean_max);
   const py::array_t<int64_t> zero(std::vector<py::ssize_t>{});
   const cpu::ReplenishArgs r =
       replenish_args(d.n, policy, on_hand, on_order, backorders, zero, zero, Q, moq, case_pack, max_order, shelf);

@@ -189,6 +189,7 @@ class _Demand:
         if samples is not None:
             if alpha is not None:
                 raise ValueError("alpha: only with mu (samples carry their own dispersion)")
+            self.mu = self.alpha = None
             self.samples = _checks.as_numeric(samples, "samples")
             if self.samples.ndim != 3:
                 raise ValueError(f"samples: expected shape (n, num_samples, horizon), got {self.samples.shape}")
@@ -215,47 +216,56 @@ class _Demand:
                 raise ValueError(f"mu: expected shape (n, horizon) or (n,), got {mu_arr.shape}")
             self.mu, self.alpha = mu_arr, al
         n = self.n
-        self.start = _row_ints(start, "start", n, 0)
-        self.review = _row_ints(review_period, "review_period", n, 0)
+        self._raw = (start, review_period, lead_time)
+        # dtype/shape conversion only; value checks run in the kernel (one pass with the work) and
+        # validate() names the argument and row when the kernel reports a bad row.
+        self.start = _row_ints(start, "start", n)
+        self.review = _row_ints(review_period, "review_period", n)
         if lead_time_pmf is not None:
             self.lt_pmf = _lead_time_pmf(lead_time_pmf, n)
             self.lead = np.zeros((), np.int64)
-            lmax = self.lt_pmf.shape[1] - 1
-            reach = self.start + lmax + self.review
-            self.max_lead = np.asarray(lmax)
         else:
             self.lt_pmf = None
-            self.lead = _row_ints(lead_time, "lead_time", n, 0)
-            reach = self.start + self.lead + self.review
-            self.max_lead = self.lead
-        self.reach = reach
+            self.lead = _row_ints(lead_time, "lead_time", n)
+        if self.samples is not None:
+            self.validate()
+
+    def validate(self):
+        """Full value checks of the windows and parameters, raising the first bad one."""
+        n = self.n
+        _row_ints(self.start, "start", n, 0)
+        _row_ints(self.review, "review_period", n, 0)
+        if self.lt_pmf is not None:
+            lmax = self.lt_pmf.shape[1] - 1
+            reach, max_lead, name = self.start + lmax + self.review, np.asarray(lmax), "lead_time_pmf"
+        else:
+            _row_ints(self.lead, "lead_time", n, 0)
+            reach, max_lead, name = self.start + self.lead + self.review, self.lead, "lead_time"
         if self.horizon is not None:
             over = np.atleast_1d(reach) > self.horizon
             if over.any():
                 i = int(np.flatnonzero(over)[0])
-                name = "lead_time_pmf" if lead_time_pmf is not None else "lead_time"
                 idx = (i,) if np.ndim(reach) else ()
                 raise _checks.bad_value(
                     name, f"the protection interval start + lead time + review_period must end within the "
-                    f"horizon ({self.horizon} days)", idx, int(np.atleast_1d(self.max_lead)[i if np.ndim(self.max_lead) else 0]))
+                    f"horizon ({self.horizon} days)", idx, int(np.atleast_1d(max_lead)[i if np.ndim(max_lead) else 0]))
+        if self.samples is None:
+            self.raise_bad_params()
 
-    # kernel views (n, days) float64, broadcast without copies
+    # kernel views (n, days) float64 without copies; (n,) mu: day stride 0, horizon -1 (unlimited)
     def kernel_params(self):
         if self.horizon is None:
-            days = max(int(np.max(self.reach)) if self.n else 1, 1)
-            mu = np.broadcast_to(self.mu[:, None], (self.n, days))
-            al = np.broadcast_to(np.reshape(self.alpha, (-1, 1)) if self.alpha.ndim else self.alpha, (self.n, days))
-        else:
-            mu = self.mu
-            al = np.broadcast_to(self.alpha, self.mu.shape)
-        return mu, al
+            mu = np.lib.stride_tricks.as_strided(self.mu, (self.n, 1), (self.mu.strides[0], 0))
+            al = np.broadcast_to(self.alpha, (self.n,))
+            al = np.lib.stride_tricks.as_strided(al, (self.n, 1), (al.strides[0] if al.ndim else 0, 0))
+            return mu, al, -1
+        return self.mu, np.broadcast_to(self.alpha, self.mu.shape), self.horizon
 
     def raise_bad_params(self):
         _checks.raise_first_bad({"mu": self.mu, "alpha": self.alpha}, [
             ("mu", ~(np.isfinite(self.mu) & (self.mu >= 0)), "must be finite and >= 0"),
             ("alpha", ~(np.isfinite(self.alpha) & (self.alpha >= 0)), "must be finite and >= 0"),
         ])
-        raise ValueError("mu/alpha: invalid value inside a protection interval")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- order-up-to
@@ -293,11 +303,12 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
     if dem.samples is not None:
         S, s, mean = _samples_levels(dem, q, tgt, meth)
         return OrderUpToResult(S, s, S - mean, mean)
-    mu_v, al_v = dem.kernel_params()
+    mu_v, al_v, horizon = dem.kernel_params()
     S, s, mean, safety, bad = _core.inv_order_up_to_nb(
-        mu_v, al_v, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN)
+        mu_v, al_v, horizon, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN)
     if bad is not None:
-        dem.raise_bad_params()
+        dem.validate()
+        raise RuntimeError(f"invalid demand input in row {bad[0]}")  # pragma: no cover
     return OrderUpToResult(S, s, safety, mean)
 
 
@@ -427,7 +438,7 @@ _REPLENISH_ERRORS = {
 def _raise_replenish(bad, arrays):
     row, arg = bad
     if arg >= 100:
-        arrays["_demand"].raise_bad_params()
+        arrays["_demand"].validate()
     name, rule = _REPLENISH_ERRORS[arg]
     a = arrays[name]
     idx = (int(row),) if a.ndim == 1 else ()
@@ -497,9 +508,9 @@ def replenish(*, on_hand, on_order=0, backorders=0, S=None, s=None, Q=None, poli
         if scalar_input:
             mu_arr = mu_arr.reshape(1)
         dem = _Demand(mu_arr, alpha, None, lead_time, review_period, lead_time_pmf, start)
-        mu_v, al_v = dem.kernel_params()
+        mu_v, al_v, horizon = dem.kernel_params()
         order, reason, S_out, s_out, bad = _core.inv_plan_orders(
-            mu_v, al_v, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN, pol,
+            mu_v, al_v, horizon, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN, pol,
             a["on_hand"], a["on_order"], a["backorders"], a["Q"], a["moq"], a["case_pack"], opt["max_order"],
             opt["shelf_capacity"], bool(return_levels))
         if bad is not None:

@@ -27,6 +27,8 @@ enum LevelTarget : int { kCsl = 0, kFillRate = 1 };
 
 struct DemandArgs {
   int64_t n = 0;
+  int64_t horizon = -1;        // days in mu/alpha; -1: constant daily parameters (any window)
+  bool need_s = true;          // compute the reorder point s too
   Daily mu, alpha;            // validated here: mu finite >= 0, alpha finite >= 0
   RowI64 start, lead, review;  // windows validated by the caller (inside the horizon)
   const double* lt_pmf = nullptr;  // (n, lt_cols) row-major P(L = l); nullptr: lead = deterministic
@@ -39,7 +41,8 @@ struct DemandArgs {
   double conv_mean_max = 0.0;
 };
 
-// BadValue: flat = row, arg 0 = mu, 1 = alpha (the caller re-checks to name the index).
+// BadValue: flat = row, arg 0 = mu, 1 = alpha, 2 = window (start / lead / review < 0 or past the
+// horizon); the caller re-checks to name the argument and index.
 // Outputs may be null except S.
 BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mean, double* safety);
 

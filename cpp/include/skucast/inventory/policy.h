@@ -99,8 +99,17 @@ struct OrderResult {
   int8_t reason;
 };
 
-SKUCAST_HD int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
-SKUCAST_HD int64_t floor_mult(int64_t a, int64_t b) { return a <= 0 ? 0 : (a / b) * b; }
+// floor(a / b) for a >= 0, b >= 1 through a double division (a 64-bit integer division costs
+// 40-90 cycles on most x86 cores, a double one ~4 in throughput) and an exact integer fix-up.
+SKUCAST_HD int64_t div_floor(int64_t a, int64_t b) {
+  int64_t q = static_cast<int64_t>(static_cast<double>(a) / static_cast<double>(b));
+  int64_t r = a - q * b;
+  while (r < 0) { --q; r += b; }
+  while (r >= b) { ++q; r -= b; }
+  return q;
+}
+SKUCAST_HD int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : div_floor(a + b - 1, b); }
+SKUCAST_HD int64_t floor_mult(int64_t a, int64_t b) { return a <= 0 ? 0 : div_floor(a, b) * b; }
 
 // max_order < 0 or shelf < 0 mean "no limit". Inputs are validated by the caller.
 // Rule order: policy quantity -> whole cases (up) -> moq (raised, in whole cases) -> max_order
@@ -120,11 +129,14 @@ SKUCAST_HD OrderResult replenish_row(int policy, int64_t ip, int64_t S, int64_t 
     if (q <= 0) return {0, kAtOrAboveTarget};  // only when s == S == ip
   } else {
     if (ip > s) return {0, kAboveReorderPoint};
-    q = ((s - ip) / Q + 1) * Q;
+    q = (div_floor(s - ip, Q) + 1) * Q;
   }
   int8_t reason = kOrdered;
-  q = ceil_div(q, case_pack) * case_pack;
-  const int64_t moq_cases = ceil_div(moq, case_pack) * case_pack;
+  int64_t moq_cases = moq;
+  if (case_pack != 1) {  // (64-bit divisions are the slowest step of this function)
+    q = ceil_div(q, case_pack) * case_pack;
+    if (moq > 0) moq_cases = ceil_div(moq, case_pack) * case_pack;
+  }
   if (q < moq_cases) {
     q = moq_cases;
     reason = kRaisedToMoq;
