@@ -401,6 +401,11 @@ def test_fused_plan_orders_matches_two_steps(policy, method):
     np.testing.assert_array_equal(one.order, two.order)
     np.testing.assert_array_equal(one.reason, two.reason)
     np.testing.assert_array_equal(one.S, lv.S)
+    # without return_levels the normal method runs the dedicated fused loop
+    bare = inv.plan_orders(mu=mu, alpha=al, lead_time=L, review_period=R, service_level=0.97, method=method,
+                           on_hand=oh, on_order=oo, policy=policy, **kw)
+    np.testing.assert_array_equal(bare.order, two.order)
+    np.testing.assert_array_equal(bare.reason, two.reason)
 
 
 def test_thread_count_independent():
@@ -491,5 +496,10 @@ def test_order_up_to_errors():
         inv.order_up_to(lead_time=1)
     with pytest.raises(TypeError, match="lead_time: expected integers"):
         inv.order_up_to(mu=mu, alpha=0.1, lead_time=1.5)
-    with pytest.raises(ValueError, match=r"mu: must be finite and >= 0"):
-        inv.plan_orders(mu=np.array([1.0, np.inf]), alpha=0.1, lead_time=1, on_hand=0)
+    for method in ("exact", "normal"):
+        with pytest.raises(ValueError, match=r"mu: must be finite and >= 0; first bad value at index \(1,\): inf"):
+            inv.plan_orders(mu=np.array([1.0, np.inf]), alpha=0.1, lead_time=1, on_hand=0, method=method)
+        with pytest.raises(ValueError, match=r"lead_time: must be >= 0; first bad value at index \(1,\): -3"):
+            inv.plan_orders(mu=np.array([1.0, 2.0]), alpha=0.1, lead_time=[1, -3], on_hand=0, method=method)
+        with pytest.raises(ValueError, match=r"on_hand: must be >= 0; first bad value at index \(0,\): -1"):
+            inv.plan_orders(mu=np.array([1.0, 2.0]), alpha=0.1, lead_time=1, on_hand=[-1, 0], method=method)

@@ -445,24 +445,49 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
   if (fast) {
     const double z = skucast::normal_ppf(d.service);
     return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
-      for (int64_t i = begin; i < end; ++i) {
-        int64_t ip = 0;
-        int arg = check_replenish(r, i, ip);
-        const int64_t st = d.start.at(i), L = d.lead.at(i), R = d.review.at(i);
-        const double mu = d.mu.at(i, 0), a = d.alpha.at(i, 0);
-        if (arg < 0 && (st < 0 || L < 0 || R < 0 || (d.horizon >= 0 && st + L + R > d.horizon))) arg = 102;
-        if (arg < 0 && !(mu >= 0.0 && mu < INFINITY)) arg = 100;
-        if (arg < 0 && !(a >= 0.0 && a < INFINITY)) arg = 101;
-        if (arg >= 0) {
-          if (!first.found()) first = BadValue{i, arg};
-          order[i] = 0;
-          reason[i] = -1;
-          continue;
+      // Two short loops per block: the levels (a dependency chain of ~60 cycles per row: sqrt,
+      // ceil, conversions) in a tiny loop body so that many rows are in flight, then the rules.
+      constexpr int64_t kBlock = 256;
+      double S_blk[kBlock], s_blk[kBlock];
+      const Daily mu_v = d.mu, al_v = d.alpha;
+      const RowI64 lead = d.lead, rev = d.review;
+      const bool need_s = d.need_s;
+      for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
+        const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
+        for (int64_t i = b0; i < b1; ++i) {
+          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+          const double len = static_cast<double>(lead.p[i * lead.stride] + rev.p[i * rev.stride]);
+          const double var1 = mu + a * mu * mu;
+          S_blk[i - b0] = std::ceil(mu * len + z * std::sqrt(var1 * len));
         }
-        const double len = static_cast<double>(L + R), var1 = mu + a * mu * mu;
-        const int64_t S = inv::normal_level(mu * len, var1 * len, z);
-        const int64_t s = d.need_s ? inv::normal_level(mu * static_cast<double>(L), var1 * static_cast<double>(L), z) : 0;
-        order_row(r, i, ip, S, s, order, reason);
+        if (need_s) {
+          for (int64_t i = b0; i < b1; ++i) {
+            const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+            const double len = static_cast<double>(lead.p[i * lead.stride]);
+            s_blk[i - b0] = std::ceil(mu * len + z * std::sqrt((mu + a * mu * mu) * len));
+          }
+        }
+        for (int64_t i = b0; i < b1; ++i) {
+          int64_t ip = 0;
+          int arg = check_replenish(r, i, ip);
+          const int64_t st = d.start.at(i), L = lead.at(i), R = rev.at(i);
+          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+          if (arg < 0 && (st < 0 || L < 0 || R < 0 || (d.horizon >= 0 && st + L + R > d.horizon))) arg = 102;
+          if (arg < 0 && !(mu >= 0.0 && mu < INFINITY)) arg = 100;
+          if (arg < 0 && !(a >= 0.0 && a < INFINITY)) arg = 101;
+          if (arg >= 0) {
+            if (!first.found()) first = BadValue{i, arg};
+            order[i] = 0;
+            reason[i] = -1;
+            continue;
+          }
+          // same value as inv::normal_level (ceil(mean + z sd), at least 0)
+          const double Sv = S_blk[i - b0];
+          const int64_t S = Sv > 0.0 ? static_cast<int64_t>(Sv) : 0;
+          const double sv = need_s ? s_blk[i - b0] : 0.0;
+          const int64_t s = sv > 0.0 ? static_cast<int64_t>(sv) : 0;
+          order_row(r, i, ip, S, s, order, reason);
+        }
       }
     });
   }
