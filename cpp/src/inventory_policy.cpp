@@ -13,6 +13,10 @@
 // window length l + R and mixed with weights P(L = l).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <vector>
 
 #include "skucast/core/threads.h"
@@ -444,21 +448,71 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
                     d.alpha.day_stride == 0 && S_out == nullptr && s_out == nullptr;
   if (fast) {
     const double z = skucast::normal_ppf(d.service);
-    return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
-      // Two short loops per block: the levels (a dependency chain of ~60 cycles per row: sqrt,
-      // ceil, conversions) in a tiny loop body so that many rows are in flight, then the rules.
+    const ReplenishArgs& r_in = r;
+    const DemandArgs& d_fast = d;
+    int64_t* const order_out = order;
+    int8_t* const reason_out = reason;
+    return rows_loop(r_in.n, [&](int64_t begin, int64_t end, BadValue& first) {
+      // Two short loops per block: the levels (vectorized), then the rules. The arguments are
+      // copied to locals: the int8 reason stores may alias anything reachable through a pointer,
+      // which would force every stride and pointer to be reloaded after each row.
+      const ReplenishArgs r = r_in;
+      const DemandArgs d = d_fast;
+      int64_t* const order = order_out;
+      int8_t* const reason = reason_out;
       constexpr int64_t kBlock = 256;
       double S_blk[kBlock], s_blk[kBlock];
       const Daily mu_v = d.mu, al_v = d.alpha;
       const RowI64 lead = d.lead, rev = d.review;
       const bool need_s = d.need_s;
+      const bool simple_rs = (r.policy == inv::kRS || r.policy == inv::kBaseStock) && !r.has_max_order && !r.has_shelf;
+      const bool cp_scalar = r.case_pack.stride == 0;
+      const bool contiguous = mu_v.row_stride == 1 && al_v.row_stride == 1 && lead.stride == 1 && rev.stride == 0;
+      const double inv_cp0 = 1.0 / static_cast<double>(r.case_pack.at(0) > 0 ? r.case_pack.at(0) : 1);
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
-        for (int64_t i = b0; i < b1; ++i) {
-          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
-          const double len = static_cast<double>(lead.p[i * lead.stride] + rev.p[i * rev.stride]);
-          const double var1 = mu + a * mu * mu;
-          S_blk[i - b0] = std::ceil(mu * len + z * std::sqrt(var1 * len));
+        if (contiguous) {
+          // unit strides: a loop GCC vectorizes (AVX2 has no int64 -> double conversion, so the
+          // window length goes through the 2^52 magic-number trick, exact for 0 <= x < 2^51;
+          // negative or huge lengths are rejected by the checks below, whatever this computes)
+          const double* __restrict mp = mu_v.p + b0;
+          const double* __restrict ap = al_v.p + b0;
+          const int64_t* __restrict lp = lead.p + b0;
+          const int64_t rv = rev.p[0];
+          double* __restrict out = S_blk;
+          const int64_t nb = b1 - b0;
+          int64_t j = 0;
+#if defined(__AVX2__)
+          {
+            const __m256d magic = _mm256_set1_pd(4503599627370496.0), zv = _mm256_set1_pd(z);
+            const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000)), rvv = _mm256_set1_epi64x(rv);
+            for (; j + 4 <= nb; j += 4) {
+              const __m256i l = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp + j)), rvv);
+              const __m256d len = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(l, magic_bits)), magic);
+              const __m256d mu = _mm256_loadu_pd(mp + j), a = _mm256_loadu_pd(ap + j);
+              // same operation order as the scalar loop: ((mu + (a mu) mu) len), no FMA
+              const __m256d var1 = _mm256_add_pd(mu, _mm256_mul_pd(_mm256_mul_pd(a, mu), mu));
+              const __m256d sd = _mm256_sqrt_pd(_mm256_mul_pd(var1, len));
+              const __m256d v = _mm256_add_pd(_mm256_mul_pd(mu, len), _mm256_mul_pd(zv, sd));
+              _mm256_storeu_pd(out + j, _mm256_round_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC));
+            }
+          }
+#endif
+          for (; j < nb; ++j) {
+            const uint64_t bits = static_cast<uint64_t>(lp[j] + rv) | UINT64_C(0x4330000000000000);
+            double len;
+            std::memcpy(&len, &bits, sizeof len);
+            len -= 4503599627370496.0;
+            const double mu = mp[j], a = ap[j];
+            out[j] = std::ceil(mu * len + z * std::sqrt((mu + a * mu * mu) * len));
+          }
+        } else {
+          for (int64_t i = b0; i < b1; ++i) {
+            const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+            const double len = static_cast<double>(lead.p[i * lead.stride] + rev.p[i * rev.stride]);
+            const double var1 = mu + a * mu * mu;
+            S_blk[i - b0] = std::ceil(mu * len + z * std::sqrt(var1 * len));
+          }
         }
         if (need_s) {
           for (int64_t i = b0; i < b1; ++i) {
@@ -484,6 +538,29 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
           // same value as inv::normal_level (ceil(mean + z sd), at least 0)
           const double Sv = S_blk[i - b0];
           const int64_t S = Sv > 0.0 ? static_cast<int64_t>(Sv) : 0;
+          if (simple_rs) {
+            // branch-free (R, S) rules (orders vs no orders is a coin flip for the branch
+            // predictor): whole cases by a reciprocal multiply with an exact +-1 fix-up, then moq.
+            const int64_t cp = r.case_pack.at(i);
+            const double inv_cp = cp_scalar ? inv_cp0 : 1.0 / static_cast<double>(cp);
+            const int64_t diff = S - ip;
+            const int64_t q0 = diff & ~(diff >> 63);  // max(diff, 0) without a branch
+            const int64_t num = q0 + cp - 1;
+            int64_t c = static_cast<int64_t>(static_cast<double>(num) * inv_cp);
+            int64_t rem = num - c * cp;
+            c -= rem < 0;
+            rem += rem < 0 ? cp : 0;
+            c += rem >= cp;
+            int64_t q = c * cp;
+            const int64_t moq = r.moq.at(i);
+            const int64_t moq_c = moq <= cp ? (moq > 0 ? cp : 0) : inv::ceil_div(moq, cp) * cp;
+            const bool raised = q > 0 && q < moq_c;
+            q = raised ? moq_c : q;
+            order[i] = q;
+            // kOrdered 0, kAtOrAboveTarget 1, kRaisedToMoq 3, without branches
+            reason[i] = static_cast<int8_t>((q0 == 0) | (static_cast<int>(raised) * inv::kRaisedToMoq));
+            continue;
+          }
           const double sv = need_s ? s_blk[i - b0] : 0.0;
           const int64_t s = sv > 0.0 ? static_cast<int64_t>(sv) : 0;
           order_row(r, i, ip, S, s, order, reason);
