@@ -7,6 +7,7 @@ void init_runtime(py::module_& m);
 void init_nbinom(py::module_& m);
 void init_quantile(py::module_& m);
 void init_aggregate(py::module_& m);
+void init_inventory_policy(py::module_& m);
 void init_inventory_sim(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -15,5 +16,6 @@ PYBIND11_MODULE(_core, m) {
   init_nbinom(m);
   init_quantile(m);
   init_aggregate(m);
+  init_inventory_policy(m);
   init_inventory_sim(m);
 }

@@ -8,10 +8,11 @@ from __future__ import annotations
 from . import _core, nbinom
 from .aggregate import group_sum, window_sum
 from .quantiles import quantiles
+from . import inventory  # noqa: E402  (after the core modules it uses)
 
 __version__ = _core.build_info()["version"]
 
-__all__ = ["nbinom", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
+__all__ = ["nbinom", "inventory", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
            "build_info", "cuda_available", "__version__"]
 
 

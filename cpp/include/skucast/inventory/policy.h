@@ -1,0 +1,164 @@
+// Inventory policy math shared by the CPU loops (cpp/src/inventory_policy.cpp) and device code:
+// order-up-to levels from protection-interval demand, and the replenishment rules of one row.
+//
+// Protection-interval demand D = sum of independent daily NB(mu_t, alpha_t). When alpha_t mu_t is
+// the same on every day (in particular per-row constant mu and alpha, or all alpha = 0), every day
+// has the same NB success probability p = 1 / (1 + alpha_t mu_t), and a sum of NB(n_t, p) is
+// NB(sum n_t, p): in the (mu, alpha) form D ~ NB(m, c / m) with m = sum mu_t and c = alpha_t mu_t.
+// This is exact, not an approximation; it is also what variance matching gives in that case.
+#pragma once
+#include "skucast/core/hostdevice.h"
+#include "skucast/dist/negbin.h"
+#include "skucast/dist/negbin_ppf.h"
+
+namespace skucast {
+namespace inv {
+
+// ---------------------------------------------------------------- demand summary of a window
+struct WindowMoments {
+  double mean = 0.0;      // sum mu_t
+  double var = 0.0;       // sum mu_t + alpha_t mu_t^2
+  double c_min = 0.0;     // min / max of alpha_t mu_t over the window
+  double c_max = 0.0;
+  SKUCAST_HD void add(double mu, double alpha) {
+    const double c = alpha * mu;
+    if (mean == 0.0 && var == 0.0) {
+      c_min = c_max = c;
+    } else {
+      c_min = c < c_min ? c : c_min;
+      c_max = c > c_max ? c : c_max;
+    }
+    mean += mu;
+    var += mu + c * mu;
+  }
+  // The sum is exactly NB(mean, c / mean) (see the header comment).
+  SKUCAST_HD bool closed_form() const { return c_max - c_min <= 1e-12 * c_max; }
+  // Dispersion of the exact law when closed_form(), else of the variance-matched NB.
+  SKUCAST_HD double alpha_eff() const {
+    if (mean <= 0.0) return 0.0;
+    if (closed_form()) return 0.5 * (c_min + c_max) / mean;
+    const double a = (var - mean) / (mean * mean);
+    return a > 0.0 ? a : 0.0;
+  }
+};
+
+// Retail baseline: ceil(mean + z sd), at least 0.
+SKUCAST_HD int64_t normal_level(double mean, double var, double z) {
+  const double v = ceil(mean + z * sqrt(var > 0.0 ? var : 0.0));
+  return v > 0.0 ? static_cast<int64_t>(v) : 0;
+}
+
+// Smallest S with P(D <= S) >= q for D ~ NB(mean, alpha); D = 0 when mean == 0.
+SKUCAST_HD int64_t nb_level(double mean, double alpha, double q) {
+  if (mean <= 0.0) return 0;
+  return nb::ppf(q, mean, alpha);
+}
+
+// ---------------------------------------------------------------- pmf arrays
+// A pmf stored as p[0..len) for the values off, off+1, ...; the mass outside is < ~1e-15.
+// Smallest S with sum_{k <= S} p >= q.
+SKUCAST_HD int64_t pmf_quantile(const double* p, int64_t len, int64_t off, double q) {
+  double acc = 0.0;
+  for (int64_t i = 0; i < len; ++i) {
+    acc += p[i];
+    if (acc >= q) return off + i;
+  }
+  return off + (len > 0 ? len - 1 : 0);
+}
+
+// Expected shortage E[(D - S)^+] for every S in [off, off + len): writes loss[i] for S = off + i.
+// Backward sums: tail(k) = P(D > k) = sum_{j > k} p_j and loss(S) = sum_{k >= S} tail(k), both
+// sums of positive terms (no cancellation, accurate far into the tail).
+SKUCAST_HD void pmf_loss(const double* p, int64_t len, double* loss) {
+  double tail = 0.0, acc = 0.0;
+  for (int64_t i = len - 1; i >= 0; --i) {
+    // here tail = P(D > off + i)
+    acc += tail;
+    loss[i] = acc;
+    tail += p[i];
+  }
+}
+
+// ---------------------------------------------------------------- replenishment of one row
+enum Reason : int8_t {
+  kOrdered = 0,              // ordered what the policy asked (rounded up to whole cases)
+  kAtOrAboveTarget = 1,      // RS / base_stock: inventory position >= S
+  kAboveReorderPoint = 2,    // sS / sQ: inventory position > s
+  kRaisedToMoq = 3,          // the order was raised to the minimum order quantity
+  kCappedByMaxOrder = 4,     // reduced (not to zero) by max_order
+  kCappedByShelf = 5,        // reduced (not to zero) by shelf capacity
+  kZeroByMaxOrder = 6,       // max_order (in whole cases, and >= moq) left no order
+  kZeroByShelf = 7,          // no room on the shelf for a whole case (or for the moq)
+};
+constexpr int kNumReasons = 8;
+
+enum Policy : int { kRS = 0, kBaseStock = 1, kSS = 2, kSQ = 3 };
+
+struct OrderResult {
+  int64_t order;
+  int8_t reason;
+};
+
+// floor(a / b) for a >= 0, b >= 1 through a double division (a 64-bit integer division costs
+// 40-90 cycles on most x86 cores, a double one ~4 in throughput) and an exact integer fix-up.
+SKUCAST_HD int64_t div_floor(int64_t a, int64_t b) {
+  int64_t q = static_cast<int64_t>(static_cast<double>(a) / static_cast<double>(b));
+  int64_t r = a - q * b;
+  while (r < 0) { --q; r += b; }
+  while (r >= b) { ++q; r -= b; }
+  return q;
+}
+SKUCAST_HD int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : div_floor(a + b - 1, b); }
+SKUCAST_HD int64_t floor_mult(int64_t a, int64_t b) { return a <= 0 ? 0 : div_floor(a, b) * b; }
+
+// max_order < 0 or shelf < 0 mean "no limit". Inputs are validated by the caller.
+// Rule order: policy quantity -> whole cases (up) -> moq (raised, in whole cases) -> max_order
+// (down to whole cases) -> shelf room (down to whole cases); an order that ends below the moq
+// is not placed (reason says which cap made it zero). The reason is the last rule that changed
+// the quantity.
+SKUCAST_HD OrderResult replenish_row(int policy, int64_t ip, int64_t S, int64_t s, int64_t Q, int64_t on_hand,
+                                     int64_t on_order, int64_t moq, int64_t case_pack, int64_t max_order,
+                                     int64_t shelf) {
+  int64_t q = 0;
+  if (policy == kRS || policy == kBaseStock) {
+    if (ip >= S) return {0, kAtOrAboveTarget};
+    q = S - ip;
+  } else if (policy == kSS) {
+    if (ip > s) return {0, kAboveReorderPoint};
+    q = S - ip;
+    if (q <= 0) return {0, kAtOrAboveTarget};  // only when s == S == ip
+  } else {
+    if (ip > s) return {0, kAboveReorderPoint};
+    q = (div_floor(s - ip, Q) + 1) * Q;
+  }
+  int8_t reason = kOrdered;
+  int64_t moq_cases = moq;
+  if (case_pack != 1) {  // (64-bit divisions are the slowest step of this function)
+    q = ceil_div(q, case_pack) * case_pack;
+    if (moq > 0) moq_cases = ceil_div(moq, case_pack) * case_pack;
+  }
+  if (q < moq_cases) {
+    q = moq_cases;
+    reason = kRaisedToMoq;
+  }
+  if (max_order >= 0) {
+    const int64_t cap = floor_mult(max_order, case_pack);
+    if (q > cap) {
+      q = cap;
+      reason = kCappedByMaxOrder;
+      if (q < moq || q == 0) return {0, kZeroByMaxOrder};
+    }
+  }
+  if (shelf >= 0) {
+    const int64_t room = floor_mult(shelf - on_hand - on_order, case_pack);
+    if (q > room) {
+      q = room;
+      reason = kCappedByShelf;
+      if (q < moq || q == 0) return {0, kZeroByShelf};
+    }
+  }
+  return {q, reason};
+}
+
+}  // namespace inv
+}  // namespace skucast

@@ -1,0 +1,593 @@
+// CPU loops for skucast.inventory order_up_to / safety_stock / replenish / plan_orders.
+//
+// Protection-interval demand per row:
+//  * normal: mean and variance of the window sum -> ceil(mean + z sd) (csl) or the normal loss
+//    function (fill rate);
+//  * exact / moment: when alpha_t mu_t is constant over the window the sum is exactly
+//    NB(m, c/m) (policy.h) and S = nb::ppf; otherwise "exact" convolves the daily pmfs when the
+//    window mean is small (cheap, and where the variance-matched NB is least accurate) and uses
+//    the variance-matched NB above; "moment" always uses the variance-matched NB;
+//  * convolution: the true convolution of the daily pmfs (each truncated where its remaining tail
+//    is < 1e-17, the running sum trimmed where its tails are < 1e-16).
+// Stochastic lead times: the running convolution (or closed-form NB) is snapshotted at every
+// window length l + R and mixed with weights P(L = l).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+#include <vector>
+
+#include "skucast/core/threads.h"
+#include "skucast/cpu/inventory_kernels.h"
+#include "skucast/inventory/policy.h"
+
+namespace skucast {
+namespace cpu {
+namespace {
+
+constexpr int64_t kGrain = 2048;
+constexpr double kDayTail = 1e-17;
+constexpr double kSumTail = 1e-16;
+
+struct Pmf {
+  int64_t off = 0;
+  std::vector<double> p;
+  int64_t end() const { return off + static_cast<int64_t>(p.size()); }
+};
+
+// pmf of NB(m, a) from near the mode outwards; stops where the geometric bound of the remaining
+// tail falls below kDayTail.
+void nb_pmf_array(double m, double a, Pmf& out) {
+  out.p.clear();
+  if (m <= 0.0) {
+    out.off = 0;
+    out.p.push_back(1.0);
+    return;
+  }
+  const int64_t k0 = static_cast<int64_t>(std::floor(m));
+  const double p0 = std::exp(nb::logpmf(static_cast<double>(k0), m, a));
+  const double r_inf = a * m / (1.0 + a * m);
+  // downwards: p_{k-1} = p_k / ratio_up(k-1); below the mode the ratio p_{k-1}/p_k = r < 1 shrinks
+  std::vector<double> down;
+  double pk = p0;
+  int64_t k = k0;
+  while (k > 0) {
+    const double r = 1.0 / nb::pmf_ratio_up(static_cast<double>(k - 1), m, a);
+    if (r < 1.0 && pk * r / (1.0 - r) < kDayTail) break;
+    pk *= r;
+    --k;
+    down.push_back(pk);
+  }
+  out.off = k;
+  out.p.assign(down.rbegin(), down.rend());
+  out.p.push_back(p0);
+  pk = p0;
+  k = k0;
+  for (;;) {
+    double r = nb::pmf_ratio_up(static_cast<double>(k), m, a);
+    const double rb = r > r_inf ? r : r_inf;
+    if (rb < 1.0 && pk * rb / (1.0 - rb) < kDayTail) break;
+    pk *= r;
+    ++k;
+    out.p.push_back(pk);
+    if (out.p.size() > (1u << 26)) break;  // safety net
+  }
+}
+
+void trim(Pmf& x) {
+  int64_t lo = 0, hi = static_cast<int64_t>(x.p.size());
+  double acc = 0.0;
+  while (lo < hi - 1 && acc + x.p[lo] < kSumTail) acc += x.p[lo++];
+  acc = 0.0;
+  while (hi - 1 > lo && acc + x.p[hi - 1] < kSumTail) acc += x.p[--hi];
+  if (lo > 0 || hi < static_cast<int64_t>(x.p.size())) {
+    x.p.erase(x.p.begin() + hi, x.p.end());
+    x.p.erase(x.p.begin(), x.p.begin() + lo);
+    x.off += lo;
+  }
+}
+
+void convolve_into(const Pmf& a, const Pmf& b, Pmf& out) {
+  out.off = a.off + b.off;
+  out.p.assign(a.p.size() + b.p.size() - 1, 0.0);
+  for (size_t i = 0; i < a.p.size(); ++i) {
+    const double ai = a.p[i];
+    double* o = out.p.data() + i;
+    for (size_t j = 0; j < b.p.size(); ++j) o[j] += ai * b.p[j];
+  }
+}
+
+void mix_into(Pmf& acc, const Pmf& x, double w) {
+  if (acc.p.empty()) {
+    acc.off = x.off;
+    acc.p.assign(x.p.size(), 0.0);
+  }
+  const int64_t lo = std::min(acc.off, x.off), hi = std::max(acc.end(), x.end());
+  if (lo < acc.off || hi > acc.end()) {
+    std::vector<double> grown(static_cast<size_t>(hi - lo), 0.0);
+    std::copy(acc.p.begin(), acc.p.end(), grown.begin() + (acc.off - lo));
+    acc.p.swap(grown);
+    acc.off = lo;
+  }
+  for (size_t i = 0; i < x.p.size(); ++i) acc.p[static_cast<size_t>(x.off - acc.off) + i] += w * x.p[i];
+}
+
+// E[(D - S)^+] for integer S from a pmf and its precomputed loss array.
+struct LossFn {
+  const Pmf* pmf;
+  std::vector<double> loss;
+  void init(const Pmf& x) {
+    pmf = &x;
+    loss.resize(x.p.size());
+    inv::pmf_loss(x.p.data(), static_cast<int64_t>(x.p.size()), loss.data());
+  }
+  double at(int64_t S) const {
+    if (S >= pmf->end()) return 0.0;
+    if (S <= pmf->off) return loss[0] + static_cast<double>(pmf->off - S);
+    return loss[static_cast<size_t>(S - pmf->off)];
+  }
+};
+
+// Smallest S >= 0 with f(S) <= target for a non-increasing f; f(hi) <= target is given.
+template <class F>
+int64_t smallest_ok(int64_t hi, double target, F f) {
+  if (f(0) <= target) return 0;
+  int64_t lo = 0;  // f(lo) > target
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (f(mid) <= target) hi = mid; else lo = mid;
+  }
+  return hi;
+}
+
+double normal_loss(double x) {  // E[(Z - x)^+] for Z standard normal
+  const double pdf = std::exp(-0.5 * x * x) * 0.39894228040143267794;
+  const double sf = 0.5 * std::erfc(x * 0.70710678118654752440);
+  return pdf - x * sf;
+}
+double normal_shortage(double S, double m, double v) {
+  if (v <= 0.0) return S < m ? m - S : 0.0;
+  const double sd = std::sqrt(v);
+  return sd * normal_loss((S - m) / sd);
+}
+
+struct Levels {
+  int64_t S = 0, s = 0;
+  double mean = 0.0;
+};
+
+struct Scratch {
+  Pmf run, day, tmp, mix_lr, mix_l, snap;
+};
+
+class RowSolver {
+ public:
+  RowSolver(const DemandArgs& d) : d_(d), z_(skucast::normal_ppf(d.service)) {}
+
+  // Returns false on a bad parameter (arg set to 0 mu / 1 alpha).
+  bool solve(int64_t i, Levels& out, int& bad_arg) {
+    const int64_t st = d_.start.at(i), R = d_.review.at(i);
+    const int64_t L = d_.lt_pmf == nullptr ? d_.lead.at(i) : d_.lt_cols - 1;
+    if (st < 0 || R < 0 || L < 0 || (d_.horizon >= 0 && st + L + R > d_.horizon)) {
+      bad_arg = 2;
+      return false;
+    }
+    if (d_.lt_pmf == nullptr) {
+      inv::WindowMoments mL, mLR;
+      if (d_.mu.day_stride == 0 && d_.alpha.day_stride == 0) {
+        // constant daily parameters per row: moments in closed form, no day loop
+        const double mu = d_.mu.at(i, 0), a = d_.alpha.at(i, 0);
+        if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
+        if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
+        const double c = a * mu;
+        mL.mean = mu * static_cast<double>(L);
+        mL.var = (mu + c * mu) * static_cast<double>(L);
+        mLR.mean = mu * static_cast<double>(L + R);
+        mLR.var = (mu + c * mu) * static_cast<double>(L + R);
+        mL.c_min = mL.c_max = mLR.c_min = mLR.c_max = c;
+      } else {
+      for (int64_t t = st; t < st + L + R; ++t) {
+        const double mu = d_.mu.at(i, t), a = d_.alpha.at(i, t);
+        if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
+        if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
+        if (mu > 0.0) {
+          mLR.add(mu, a);
+          if (t < st + L) mL.add(mu, a);
+        }
+      }
+      }
+      out.mean = mLR.mean;
+      const double mR = mLR.mean - mL.mean;
+      const double fr_target = (1.0 - d_.service) * (R > 0 ? mR : (L > 0 ? mL.mean / L : 0.0));
+      if (d_.method == kNormal) {
+        if (d_.target == kCsl) {
+          out.S = inv::normal_level(mLR.mean, mLR.var, z_);
+          if (d_.need_s) out.s = inv::normal_level(mL.mean, mL.var, z_);
+        } else {
+          out.S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
+          out.s = normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target);
+        }
+        return true;
+      }
+      const bool closed = mLR.closed_form() || d_.method == kMoment;
+      const bool conv = !closed && (d_.method == kConvolution || mLR.mean <= d_.conv_mean_max);
+      if (!conv && d_.target == kCsl) {
+        out.S = inv::nb_level(mLR.mean, mLR.alpha_eff(), d_.service);
+        if (d_.need_s) out.s = inv::nb_level(mL.mean, mL.alpha_eff(), d_.service);
+        return true;
+      }
+      // pmf arrays of D_L and D_{L+R}
+      Pmf& pl = sc_.mix_l;
+      Pmf& plr = sc_.mix_lr;
+      if (!conv) {
+        nb_pmf_array(mL.mean, mL.alpha_eff(), pl);
+        nb_pmf_array(mLR.mean, mLR.alpha_eff(), plr);
+      } else {
+        start_run();
+        for (int64_t t = st; t < st + L + R; ++t) {
+          if (t == st + L) pl = sc_.run;
+          add_day(d_.mu.at(i, t), d_.alpha.at(i, t));
+        }
+        if (L + R == L) pl = sc_.run;
+        plr = sc_.run;
+      }
+      finish(pl, plr, R > 0, fr_target, out);
+      return true;
+    }
+    // stochastic lead time: mixture over l of windows of length l (D_L) and l + R (D_{L+R})
+    const double* w = d_.lt_pmf + i * d_.lt_cols;
+    const int64_t lmax = d_.lt_cols - 1;
+    inv::WindowMoments all;
+    for (int64_t t = st; t < st + lmax + R; ++t) {
+      const double mu = d_.mu.at(i, t), a = d_.alpha.at(i, t);
+      if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
+      if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
+      if (mu > 0.0) all.add(mu, a);
+    }
+    // moments of every prefix
+    double m = 0.0, v = 0.0, EL = 0.0;
+    double mean_l = 0, sq_l = 0, mean_lr = 0, sq_lr = 0;
+    const bool closed = all.closed_form() || d_.method == kMoment;
+    const bool use_pmf = d_.method != kNormal;
+    const bool conv = use_pmf && !closed;
+    sc_.mix_l.p.clear();
+    sc_.mix_lr.p.clear();
+    if (conv) start_run();
+    for (int64_t j = 0; j <= lmax + R; ++j) {  // after j days
+      if (j > 0) {
+        const double mu = d_.mu.at(i, st + j - 1), a = d_.alpha.at(i, st + j - 1);
+        m += mu;
+        v += mu + a * mu * mu;
+        if (conv) add_day(mu, a);
+      }
+      const double wl = j <= lmax ? w[j] : 0.0;
+      const double wlr = j - R >= 0 && j - R <= lmax ? w[j - R] : 0.0;
+      if (wl > 0.0) {
+        mean_l += wl * m;
+        sq_l += wl * (v + m * m);
+        EL += wl * j;
+      }
+      if (wlr > 0.0) {
+        mean_lr += wlr * m;
+        sq_lr += wlr * (v + m * m);
+      }
+      if (use_pmf && (wl > 0.0 || wlr > 0.0)) {
+        const Pmf* cur = &sc_.run;
+        if (!conv) {
+          // closed form NB(m, c/m) (or the variance-matched NB for "moment")
+          double a_eff = 0.0;
+          if (m > 0.0) a_eff = all.closed_form() ? 0.5 * (all.c_min + all.c_max) / m : std::max(0.0, (v - m) / (m * m));
+          nb_pmf_array(m, a_eff, sc_.snap);
+          cur = &sc_.snap;
+        }
+        if (wl > 0.0) mix_into(sc_.mix_l, *cur, wl);
+        if (wlr > 0.0) mix_into(sc_.mix_lr, *cur, wlr);
+      }
+    }
+    out.mean = mean_lr;
+    const double mR = mean_lr - mean_l;
+    const double fr_target = (1.0 - d_.service) * (R > 0 ? mR : (EL > 0 ? mean_l / EL : 0.0));
+    if (!use_pmf) {
+      const double var_l = std::max(0.0, sq_l - mean_l * mean_l), var_lr = std::max(0.0, sq_lr - mean_lr * mean_lr);
+      if (d_.target == kCsl) {
+        out.S = inv::normal_level(mean_lr, var_lr, z_);
+        out.s = inv::normal_level(mean_l, var_l, z_);
+      } else {
+        out.S = normal_fill(mean_l, var_l, mean_lr, var_lr, R > 0, fr_target);
+        out.s = normal_fill(0.0, 0.0, mean_l, var_l, false, fr_target);
+      }
+      return true;
+    }
+    finish(sc_.mix_l, sc_.mix_lr, R > 0, fr_target, out);
+    return true;
+  }
+
+ private:
+  void start_run() {
+    sc_.run.off = 0;
+    sc_.run.p.assign(1, 1.0);
+  }
+  void add_day(double mu, double a) {
+    if (mu <= 0.0) return;
+    nb_pmf_array(mu, a, sc_.day);
+    convolve_into(sc_.run, sc_.day, sc_.tmp);
+    trim(sc_.tmp);
+    std::swap(sc_.run, sc_.tmp);
+  }
+
+  // csl / fill-rate levels from pmf arrays of D_L (pl) and D_{L+R} (plr).
+  void finish(const Pmf& pl, const Pmf& plr, bool periodic, double fr_target, Levels& out) {
+    if (d_.target == kCsl) {
+      out.S = inv::pmf_quantile(plr.p.data(), static_cast<int64_t>(plr.p.size()), plr.off, d_.service);
+      out.s = inv::pmf_quantile(pl.p.data(), static_cast<int64_t>(pl.p.size()), pl.off, d_.service);
+      return;
+    }
+    lf_l_.init(pl);
+    lf_lr_.init(plr);
+    // a zero budget (no expected demand in the cycle) would chase the truncated tail: the
+    // shortage is compared with a tolerance of 1e-12 (mean + 1) units
+    fr_target += 1e-12 * (lf_lr_.at(0) + 1.0);
+    if (periodic) {
+      out.S = smallest_ok(plr.end(), fr_target, [&](int64_t S) { return lf_lr_.at(S) - lf_l_.at(S); });
+    } else {
+      out.S = smallest_ok(plr.end(), fr_target, [&](int64_t S) { return lf_lr_.at(S); });
+    }
+    out.s = smallest_ok(pl.end(), fr_target, [&](int64_t S) { return lf_l_.at(S); });
+  }
+
+  // Smallest integer S >= 0 with the normal-approximation shortage <= target.
+  static int64_t normal_fill(double mL, double vL, double mLR, double vLR, bool periodic, double target) {
+    // (callers pass the same budget for S and s; the tolerance uses this call's mean)
+    auto f = [&](int64_t S) {
+      const double x = static_cast<double>(S);
+      const double e = normal_shortage(x, mLR, vLR);
+      return periodic ? e - normal_shortage(x, mL, vL) : e;
+    };
+    target += 1e-12 * (mLR + 1.0);  // as for pmfs: a zero budget must not chase the tail
+    int64_t hi = static_cast<int64_t>(std::ceil(mLR + 40.0 * std::sqrt(vLR) + 1.0));
+    if (f(hi) > target) return hi;
+    return smallest_ok(hi, target, f);
+  }
+
+  const DemandArgs& d_;
+  double z_;
+  Scratch sc_;
+  LossFn lf_l_, lf_lr_;
+};
+
+inline int check_replenish(const ReplenishArgs& r, int64_t i, int64_t& ip) {
+  const int64_t oh = r.on_hand.at(i), oo = r.on_order.at(i), bo = r.backorders.at(i);
+  if (oh < 0) return kArgOnHand;
+  if (oo < 0) return kArgOnOrder;
+  if (bo < 0) return kArgBackorders;
+  const int64_t cp = r.case_pack.at(i), moq = r.moq.at(i);
+  if (cp <= 0) return kArgCasePack;
+  if (moq < 0) return kArgMoq;
+  if (r.has_max_order) {
+    const int64_t mx = r.max_order.at(i);
+    if (mx < 0) return kArgMaxOrder;
+    if (moq > mx) return kArgMoqAboveMax;
+  }
+  if (r.has_shelf && r.shelf.at(i) < 0) return kArgShelf;
+  if (r.policy == inv::kSQ && r.Q.at(i) <= 0) return kArgOrderQ;
+  ip = oh + oo - bo;
+  return -1;
+}
+
+inline void order_row(const ReplenishArgs& r, int64_t i, int64_t ip, int64_t S, int64_t s, int64_t* order,
+                      int8_t* reason) {
+  const inv::OrderResult o = inv::replenish_row(
+      r.policy, ip, S, s, r.policy == inv::kSQ ? r.Q.at(i) : 1, r.on_hand.at(i), r.on_order.at(i), r.moq.at(i),
+      r.case_pack.at(i), r.has_max_order ? r.max_order.at(i) : -1, r.has_shelf ? r.shelf.at(i) : -1);
+  order[i] = o.order;
+  reason[i] = o.reason;
+}
+
+template <class Body>
+BadValue rows_loop(int64_t n, Body body) {
+  const int64_t chunks = (n + kGrain - 1) / kGrain;
+  std::vector<BadValue> bad(static_cast<size_t>(chunks > 0 ? chunks : 1));
+  parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+    BadValue first;
+    body(begin, end, first);
+    bad[static_cast<size_t>(begin / kGrain)].keep_first(first);
+  });
+  BadValue result;
+  for (const auto& b : bad) result.keep_first(b);
+  return result;
+}
+
+}  // namespace
+
+BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mean, double* safety) {
+  return rows_loop(d.n, [&](int64_t begin, int64_t end, BadValue& first) {
+    RowSolver solver(d);
+    for (int64_t i = begin; i < end; ++i) {
+      Levels lv;
+      int arg = -1;
+      if (!solver.solve(i, lv, arg)) {
+        if (!first.found()) first = BadValue{i, arg};
+        lv = Levels{};
+      }
+      S[i] = lv.S;
+      if (s) s[i] = lv.s;
+      if (mean) mean[i] = lv.mean;
+      if (safety) safety[i] = static_cast<double>(lv.S) - lv.mean;
+    }
+  });
+}
+
+BadValue replenish(const ReplenishArgs& r, int64_t* order, int8_t* reason) {
+  return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t ip = 0;
+      int arg = check_replenish(r, i, ip);
+      const int64_t S = r.policy == inv::kSQ ? 0 : r.S.at(i);
+      const int64_t s = (r.policy == inv::kSS || r.policy == inv::kSQ) ? r.s.at(i) : 0;
+      if (arg < 0 && r.policy == inv::kSS && s > S) arg = kArgSAboveS;
+      if (arg >= 0) {
+        if (!first.found()) first = BadValue{i, arg};
+        order[i] = 0;
+        reason[i] = -1;
+        continue;
+      }
+      order_row(r, i, ip, S, s, order, reason);
+    }
+  });
+}
+
+BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* order, int8_t* reason, int64_t* S_out,
+                     int64_t* s_out) {
+  DemandArgs d = d_in;
+  d.need_s = s_out != nullptr || r.policy == inv::kSS || r.policy == inv::kSQ;
+  // The retail baseline in one tight loop: constant daily parameters per row, deterministic lead
+  // time, normal csl levels (no solver object, each input read once).
+  const bool fast = d.method == kNormal && d.target == kCsl && d.lt_pmf == nullptr && d.mu.day_stride == 0 &&
+                    d.alpha.day_stride == 0 && S_out == nullptr && s_out == nullptr;
+  if (fast) {
+    const double z = skucast::normal_ppf(d.service);
+    const ReplenishArgs& r_in = r;
+    const DemandArgs& d_fast = d;
+    int64_t* const order_out = order;
+    int8_t* const reason_out = reason;
+    return rows_loop(r_in.n, [&](int64_t begin, int64_t end, BadValue& first) {
+      // Two short loops per block: the levels (vectorized), then the rules. The arguments are
+      // copied to locals: the int8 reason stores may alias anything reachable through a pointer,
+      // which would force every stride and pointer to be reloaded after each row.
+      const ReplenishArgs r = r_in;
+      const DemandArgs d = d_fast;
+      int64_t* const order = order_out;
+      int8_t* const reason = reason_out;
+      constexpr int64_t kBlock = 256;
+      double S_blk[kBlock], s_blk[kBlock];
+      const Daily mu_v = d.mu, al_v = d.alpha;
+      const RowI64 lead = d.lead, rev = d.review;
+      const bool need_s = d.need_s;
+      const bool simple_rs = (r.policy == inv::kRS || r.policy == inv::kBaseStock) && !r.has_max_order && !r.has_shelf;
+      const bool cp_scalar = r.case_pack.stride == 0;
+      const bool contiguous = mu_v.row_stride == 1 && al_v.row_stride == 1 && lead.stride == 1 && rev.stride == 0;
+      const double inv_cp0 = 1.0 / static_cast<double>(r.case_pack.at(0) > 0 ? r.case_pack.at(0) : 1);
+      for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
+        const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
+        if (contiguous) {
+          // unit strides: a loop GCC vectorizes (AVX2 has no int64 -> double conversion, so the
+          // window length goes through the 2^52 magic-number trick, exact for 0 <= x < 2^51;
+          // negative or huge lengths are rejected by the checks below, whatever this computes)
+          const double* __restrict mp = mu_v.p + b0;
+          const double* __restrict ap = al_v.p + b0;
+          const int64_t* __restrict lp = lead.p + b0;
+          const int64_t rv = rev.p[0];
+          double* __restrict out = S_blk;
+          const int64_t nb = b1 - b0;
+          int64_t j = 0;
+#if defined(__AVX2__)
+          {
+            const __m256d magic = _mm256_set1_pd(4503599627370496.0), zv = _mm256_set1_pd(z);
+            const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000)), rvv = _mm256_set1_epi64x(rv);
+            for (; j + 4 <= nb; j += 4) {
+              const __m256i l = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp + j)), rvv);
+              const __m256d len = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(l, magic_bits)), magic);
+              const __m256d mu = _mm256_loadu_pd(mp + j), a = _mm256_loadu_pd(ap + j);
+              // same operation order as the scalar loop: ((mu + (a mu) mu) len), no FMA
+              const __m256d var1 = _mm256_add_pd(mu, _mm256_mul_pd(_mm256_mul_pd(a, mu), mu));
+              const __m256d sd = _mm256_sqrt_pd(_mm256_mul_pd(var1, len));
+              const __m256d v = _mm256_add_pd(_mm256_mul_pd(mu, len), _mm256_mul_pd(zv, sd));
+              _mm256_storeu_pd(out + j, _mm256_round_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC));
+            }
+          }
+#endif
+          for (; j < nb; ++j) {
+            const uint64_t bits = static_cast<uint64_t>(lp[j] + rv) | UINT64_C(0x4330000000000000);
+            double len;
+            std::memcpy(&len, &bits, sizeof len);
+            len -= 4503599627370496.0;
+            const double mu = mp[j], a = ap[j];
+            out[j] = std::ceil(mu * len + z * std::sqrt((mu + a * mu * mu) * len));
+          }
+        } else {
+          for (int64_t i = b0; i < b1; ++i) {
+            const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+            const double len = static_cast<double>(lead.p[i * lead.stride] + rev.p[i * rev.stride]);
+            const double var1 = mu + a * mu * mu;
+            S_blk[i - b0] = std::ceil(mu * len + z * std::sqrt(var1 * len));
+          }
+        }
+        if (need_s) {
+          for (int64_t i = b0; i < b1; ++i) {
+            const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+            const double len = static_cast<double>(lead.p[i * lead.stride]);
+            s_blk[i - b0] = std::ceil(mu * len + z * std::sqrt((mu + a * mu * mu) * len));
+          }
+        }
+        for (int64_t i = b0; i < b1; ++i) {
+          int64_t ip = 0;
+          int arg = check_replenish(r, i, ip);
+          const int64_t st = d.start.at(i), L = lead.at(i), R = rev.at(i);
+          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+          if (arg < 0 && (st < 0 || L < 0 || R < 0 || (d.horizon >= 0 && st + L + R > d.horizon))) arg = 102;
+          if (arg < 0 && !(mu >= 0.0 && mu < INFINITY)) arg = 100;
+          if (arg < 0 && !(a >= 0.0 && a < INFINITY)) arg = 101;
+          if (arg >= 0) {
+            if (!first.found()) first = BadValue{i, arg};
+            order[i] = 0;
+            reason[i] = -1;
+            continue;
+          }
+          // same value as inv::normal_level (ceil(mean + z sd), at least 0)
+          const double Sv = S_blk[i - b0];
+          const int64_t S = Sv > 0.0 ? static_cast<int64_t>(Sv) : 0;
+          if (simple_rs) {
+            // branch-free (R, S) rules (orders vs no orders is a coin flip for the branch
+            // predictor): whole cases by a reciprocal multiply with an exact +-1 fix-up, then moq.
+            const int64_t cp = r.case_pack.at(i);
+            const double inv_cp = cp_scalar ? inv_cp0 : 1.0 / static_cast<double>(cp);
+            const int64_t diff = S - ip;
+            const int64_t q0 = diff & ~(diff >> 63);  // max(diff, 0) without a branch
+            const int64_t num = q0 + cp - 1;
+            int64_t c = static_cast<int64_t>(static_cast<double>(num) * inv_cp);
+            int64_t rem = num - c * cp;
+            c -= rem < 0;
+            rem += rem < 0 ? cp : 0;
+            c += rem >= cp;
+            int64_t q = c * cp;
+            const int64_t moq = r.moq.at(i);
+            const int64_t moq_c = moq <= cp ? (moq > 0 ? cp : 0) : inv::ceil_div(moq, cp) * cp;
+            const bool raised = q > 0 && q < moq_c;
+            q = raised ? moq_c : q;
+            order[i] = q;
+            // kOrdered 0, kAtOrAboveTarget 1, kRaisedToMoq 3, without branches
+            reason[i] = static_cast<int8_t>((q0 == 0) | (static_cast<int>(raised) * inv::kRaisedToMoq));
+            continue;
+          }
+          const double sv = need_s ? s_blk[i - b0] : 0.0;
+          const int64_t s = sv > 0.0 ? static_cast<int64_t>(sv) : 0;
+          order_row(r, i, ip, S, s, order, reason);
+        }
+      }
+    });
+  }
+  return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
+    RowSolver solver(d);
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t ip = 0;
+      int arg = check_replenish(r, i, ip);
+      Levels lv;
+      int darg = -1;
+      if (arg < 0 && !solver.solve(i, lv, darg)) arg = 100 + darg;
+      if (arg >= 0) {
+        if (!first.found()) first = BadValue{i, arg};
+        order[i] = 0;
+        reason[i] = -1;
+        continue;
+      }
+      if (S_out) S_out[i] = lv.S;
+      if (s_out) s_out[i] = lv.s;
+      order_row(r, i, ip, lv.S, lv.s, order, reason);
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace skucast

@@ -1,0 +1,151 @@
+// skucast.inventory order_up_to / replenish / plan_orders kernels (CPU).
+#include "array_args.h"
+#include "skucast/cpu/inventory_kernels.h"
+
+namespace py = pybind11;
+using namespace skucast;
+using namespace skucast::bindings;
+
+namespace {
+
+// int64 scalar (0-d, stride 0) or contiguous (n,) array.
+cpu::RowI64 row_i64(const py::array& a, int64_t n, const char* name) {
+  if (dtype_of(a, name) != DType::i64) throw py::type_error(std::string(name) + ": must be int64");
+  cpu::RowI64 r;
+  r.p = static_cast<const int64_t*>(a.data());
+  if (a.ndim() == 0) return r;
+  if (a.ndim() != 1 || a.shape(0) != n) throw py::value_error(std::string(name) + ": internal shape mismatch");
+  require_contiguous(a, name);
+  r.stride = 1;
+  return r;
+}
+
+// float64 (n, horizon) with any element strides (broadcast views allowed).
+cpu::Daily daily(const py::array& a, int64_t n, const char* name) {
+  if (dtype_of(a, name) != DType::f64) throw py::type_error(std::string(name) + ": must be float64");
+  if (a.ndim() != 2 || a.shape(0) != n) throw py::value_error(std::string(name) + ": internal shape mismatch");
+  cpu::Daily d;
+  d.p = static_cast<const double*>(a.data());
+  d.row_stride = a.strides(0) / 8;
+  d.day_stride = a.strides(1) / 8;
+  return d;
+}
+
+cpu::DemandArgs demand_args(const py::array& mu, const py::array& alpha, int64_t horizon, const py::array& start, const py::array& lead,
+                            const py::array& review, const py::object& lt_pmf, double service, int target, int method,
+                            double conv_mean_max) {
+  cpu::DemandArgs d;
+  d.n = mu.ndim() >= 1 ? mu.shape(0) : 0;
+  d.horizon = horizon;
+  d.mu = daily(mu, d.n, "mu");
+  d.alpha = daily(alpha, d.n, "alpha");
+  d.start = row_i64(start, d.n, "start");
+  d.review = row_i64(review, d.n, "review_period");
+  if (lt_pmf.is_none()) {
+    d.lead = row_i64(lead, d.n, "lead_time");
+  } else {
+    const py::array p = lt_pmf.cast<py::array>();
+    if (dtype_of(p, "lead_time_pmf") != DType::f64 || p.ndim() != 2 || p.shape(0) != d.n)
+      throw py::value_error("lead_time_pmf: internal shape/dtype mismatch");
+    require_contiguous(p, "lead_time_pmf");
+    d.lt_pmf = static_cast<const double*>(p.data());
+    d.lt_cols = p.shape(1);
+    d.lead = row_i64(lead, d.n, "lead_time");
+  }
+  d.service = service;
+  d.target = target;
+  d.method = method;
+  d.conv_mean_max = conv_mean_max;
+  return d;
+}
+
+cpu::ReplenishArgs replenish_args(int64_t n, int policy, const py::array& on_hand, const py::array& on_order,
+                                  const py::array& backorders, const py::array& S, const py::array& s,
+                                  const py::array& Q, const py::array& moq, const py::array& case_pack,
+                                  const py::object& max_order, const py::object& shelf) {
+  cpu::ReplenishArgs r;
+  r.n = n;
+  r.policy = policy;
+  r.on_hand = row_i64(on_hand, n, "on_hand");
+  r.on_order = row_i64(on_order, n, "on_order");
+  r.backorders = row_i64(backorders, n, "backorders");
+  r.S = row_i64(S, n, "S");
+  r.s = row_i64(s, n, "s");
+  r.Q = row_i64(Q, n, "Q");
+  r.moq = row_i64(moq, n, "moq");
+  r.case_pack = row_i64(case_pack, n, "case_pack");
+  r.has_max_order = !max_order.is_none();
+  if (r.has_max_order) r.max_order = row_i64(max_order.cast<py::array>(), n, "max_order");
+  r.has_shelf = !shelf.is_none();
+  if (r.has_shelf) r.shelf = row_i64(shelf.cast<py::array>(), n, "shelf_capacity");
+  return r;
+}
+
+py::tuple order_up_to_nb(const py::array& mu, const py::array& alpha, int64_t horizon, const py::array& start, const py::array& lead,
+                         const py::array& review, const py::object& lt_pmf, double service, int target, int method,
+                         double conv_mean_max) {
+  const cpu::DemandArgs d =
+      demand_args(mu, alpha, horizon, start, lead, review, lt_pmf, service, target, method, conv_mean_max);
+  py::array_t<int64_t> S(d.n), s(d.n);
+  py::array_t<double> mean(d.n), safety(d.n);
+  int64_t *Sp = S.mutable_data(), *sp = s.mutable_data();
+  double *mp = mean.mutable_data(), *ssp = safety.mutable_data();
+  BadValue bad;
+  {
+    py::gil_scoped_release release;
+    bad = cpu::order_up_to_nb(d, Sp, sp, mp, ssp);
+  }
+  return py::make_tuple(S, s, mean, safety, bad_tuple(bad));
+}
+
+py::tuple replenish(int64_t n, int policy, const py::array& on_hand, const py::array& on_order,
+                    const py::array& backorders, const py::array& S, const py::array& s, const py::array& Q,
+                    const py::array& moq, const py::array& case_pack, const py::object& max_order,
+                    const py::object& shelf) {
+  const cpu::ReplenishArgs r =
+      replenish_args(n, policy, on_hand, on_order, backorders, S, s, Q, moq, case_pack, max_order, shelf);
+  py::array_t<int64_t> order(n);
+  py::array_t<int8_t> reason(n);
+  int64_t* op = order.mutable_data();
+  int8_t* rp = reason.mutable_data();
+  BadValue bad;
+  {
+    py::gil_scoped_release release;
+    bad = cpu::replenish(r, op, rp);
+  }
+  return py::make_tuple(order, reason, bad_tuple(bad));
+}
+
+py::tuple plan_orders(const py::array& mu, const py::array& alpha, int64_t horizon, const py::array& start, const py::array& lead,
+                      const py::array& review, const py::object& lt_pmf, double service, int target, int method,
+                      double conv_mean_max, int policy, const py::array& on_hand, const py::array& on_order,
+                      const py::array& backorders, const py::array& Q, const py::array& moq,
+                      const py::array& case_pack, const py::object& max_order, const py::object& shelf,
+                      bool return_levels) {
+  const cpu::DemandArgs d =
+      demand_args(mu, alpha, horizon, start, lead, review, lt_pmf, service, target, method, conv_mean_max);
+  const py::array_t<int64_t> zero(std::vector<py::ssize_t>{});
+  const cpu::ReplenishArgs r =
+      replenish_args(d.n, policy, on_hand, on_order, backorders, zero, zero, Q, moq, case_pack, max_order, shelf);
+  py::array_t<int64_t> order(d.n);
+  py::array_t<int8_t> reason(d.n);
+  py::array_t<int64_t> S(return_levels ? d.n : 0), s(return_levels ? d.n : 0);
+  int64_t* op = order.mutable_data();
+  int8_t* rp = reason.mutable_data();
+  int64_t* Sp = return_levels ? S.mutable_data() : nullptr;
+  int64_t* sp = return_levels ? s.mutable_data() : nullptr;
+  BadValue bad;
+  {
+    py::gil_scoped_release release;
+    bad = cpu::plan_orders(d, r, op, rp, Sp, sp);
+  }
+  return py::make_tuple(order, reason, S, s, bad_tuple(bad));
+}
+
+}  // namespace
+
+void init_inventory_policy(py::module_& m) {
+  m.def("inv_order_up_to_nb", &order_up_to_nb);
+  m.def("inv_replenish", &replenish);
+  m.def("inv_plan_orders", &plan_orders);
+}
