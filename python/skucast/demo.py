@@ -193,7 +193,7 @@ def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 
         kept = {"result": res}
     res = kept["result"]
     end_on_hand = res.trace["on_hand"][:, -1]
-    in_transit = res.trace["position"][:, -1] - end_on_hand
+    in_transit = res.trace["order"].sum(axis=1) - res.trace["arrival"].sum(axis=1)  # nothing in transit at start
     mu, paths, fan, policy, orders = todays_orders(data, end_on_hand, in_transit, service_level, seed)
 
     orders_path = out / "orders.csv"
@@ -219,6 +219,26 @@ def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 
             "orders_placed": int((orders.order > 0).sum()), "units_ordered": int(orders.order.sum())}
 
 
+def equal_inventory_comparison(rows) -> list[str]:
+    """skucast's curve read at the retail default's inventory values (linear interpolation)."""
+    def curve(name):
+        pts = sorted((r["avg_inventory_value"], r["stockout_item_days"], r["fill_rate"]) for r in rows
+                     if r["policy"] == name)
+        return np.array(pts).T
+    ours, base = curve("skucast NB"), curve("retail default")
+    lines = ["\nat equal average inventory value (skucast's curve interpolated):"]
+    for value, stockouts, fill in base.T:
+        if not ours[0, 0] <= value <= ours[0, -1]:
+            continue
+        s_ours = np.interp(value, ours[0], ours[1])
+        f_ours = np.interp(value, ours[0], ours[2])
+        lines.append(f"  ${value:,.0f}: stockout item-days {s_ours:,.0f} vs {stockouts:,.0f} "
+                     f"({(s_ours / stockouts - 1) * 100:+.1f}%), fill rate {f_ours:.3f} vs {fill:.3f}")
+    if len(lines) == 1:
+        lines.append("  (the two curves do not overlap)")
+    return lines
+
+
 def print_summary(summary: dict) -> None:
     print(f"skucast demo: {summary['items']} M5 CA_1 items (shipped slice), last 16 weeks replayed "
           f"(weekly review, {LEAD_TIME}-day lead time, lost sales)\n")
@@ -228,6 +248,8 @@ def print_summary(summary: dict) -> None:
     for r in summary["rows"]:
         print(f"{r['policy']:<16}{r['target']:>7.2f}{r['fill_rate']:>11.3f}{r['stockout_item_days']:>20d}"
               f"{r['avg_inventory_value']:>17.0f}{r['orders']:>8d}{r['bullwhip']:>10.2f}")
+    for line in equal_inventory_comparison(summary["rows"]):
+        print(line)
     print(f"\ntoday: {summary['orders_placed']} items to order, {summary['units_ordered']} units")
     for f in summary["files"]:
         print(f"wrote {f}")

@@ -208,6 +208,8 @@ class _Demand:
                     raise ValueError(f"alpha: shape {al.shape} must be () or ({self.n},) when mu is 1-d")
             elif mu_arr.ndim == 2:
                 self.n, self.horizon = mu_arr.shape
+                if al.ndim == 1 and al.shape[0] == self.n:
+                    al = al[:, None]  # one dispersion per row (the usual case), whatever the horizon
                 try:
                     np.broadcast_to(al, mu_arr.shape)
                 except ValueError:
