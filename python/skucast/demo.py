@@ -214,7 +214,10 @@ def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 
         item = int(np.argmax(data.sales[:, -BACKTEST_DAYS:].sum(axis=1)))
         tr = {k: res.trace[k][item] for k in ("on_hand", "order", "unmet")}
         tr["demand"] = data.sales[item, -BACKTEST_DAYS:]
-        written += _plots(out, data, fan, tr, item)
+        pngs = _plots(out, data, fan, tr, item)
+        if not pngs:
+            print("(matplotlib is not installed: no plots; pip install 'skucast[plots]')")
+        written += pngs
     return {"rows": rows, "items": n, "files": [str(p) for p in written], "seconds": time.perf_counter() - t0,
             "orders_placed": int((orders.order > 0).sum()), "units_ordered": int(orders.order.sum())}
 
