@@ -12,7 +12,15 @@ from .quantiles import quantiles
 __version__ = _core.build_info()["version"]
 
 __all__ = ["nbinom", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
-           "build_info", "cuda_available", "__version__"]
+           "build_info", "cuda_available", "__version__", "train", "Forecaster"]
+
+
+def __getattr__(name):
+    # torch is the optional `models` extra: import it only when a model API is used
+    if name in ("train", "Forecaster"):
+        from . import models
+        return getattr(models, name)
+    raise AttributeError(f"module 'skucast' has no attribute {name!r}")
 
 
 def set_num_threads(n: int) -> None:
