@@ -24,7 +24,7 @@ def calendar_features(ds) -> dict:
     """Day-of-week (0 = Monday) and month (1..12) codes of a datetime-like array."""
     import pandas as pd
     ds = pd.DatetimeIndex(pd.to_datetime(np.asarray(ds)))
-    return {"dow": ds.dayofweek.to_numpy(np.int64), "month": ds.month.to_numpy(np.int64)}
+    return {"dow": ds.day_of_week.to_numpy(np.int64), "month": ds.month.to_numpy(np.int64)}
 
 
 def check_long(df, name: str = "df", require_y: bool = True, columns=()) -> None:

@@ -43,7 +43,7 @@ def _export(net, spec):
 
 
 def save(trained, path: str, format: str | None = None) -> str:
-    """Write ``trained`` (models.train.TrainedModel) to ``path``; format from the extension
+    """Write ``trained`` (models.training.TrainedModel) to ``path``; format from the extension
     (``.pt2`` -> torch.export, else TorchScript) unless given. Returns path."""
     if format is None:
         format = "export" if str(path).endswith(".pt2") else "torchscript"

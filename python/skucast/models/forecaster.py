@@ -10,8 +10,7 @@ import torch
 
 from .. import nbinom
 from ..quantiles import quantiles as _quantiles
-from .panel import PATH_BITS, build_future, build_history, series_keys
-from .train import scale_of
+from .panel import PATH_BITS, build_future, build_history, scale_of, series_keys
 
 __all__ = ["Forecaster", "Forecast", "parse_level"]
 
@@ -61,7 +60,7 @@ class Forecast:
 
 class Forecaster:
     """Load with ``Forecaster.load(path)`` (TorchScript .pt or torch.export .pt2) and call
-    ``predict``; ``Forecaster(trained)`` wraps an eager models.train.TrainedModel."""
+    ``predict``; ``Forecaster(trained)`` wraps an eager models.training.TrainedModel."""
 
     def __init__(self, trained=None, *, net=None, spec=None):
         if trained is not None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data.frames import CALENDAR_COVARIATES, calendar_features, check_long
 
-__all__ = ["Panel", "build_history", "build_future", "series_keys", "PATH_BITS"]
+__all__ = ["Panel", "build_history", "build_future", "series_keys", "scale_of", "PATH_BITS"]
 
 PATH_BITS = 20          # sampler key = series key << PATH_BITS | path index (num_samples < 2**20)
 _SERIES_KEY_BITS = 42
@@ -22,6 +22,12 @@ def series_keys(uids) -> np.ndarray:
         h = hashlib.blake2b(str(u).encode(), digest_size=8).digest()
         out[i] = int.from_bytes(h, "little") & ((1 << _SERIES_KEY_BITS) - 1)
     return out
+
+
+def scale_of(y: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Per-series scale nu = 1 + mean of y over the listed days of each row (DeepAR's choice;
+    1 when none is listed, so an all-zero history never divides by zero)."""
+    return (1.0 + (y * listed).sum(-1) / np.maximum(listed.sum(-1), 1.0)).astype(np.float32)
 
 
 class Panel:

@@ -10,7 +10,7 @@ from ..data.frames import CATEGORICAL_COVARIATES, STATIC_COLUMNS
 from .deepar import DEFAULT_LAGS, DeepARNet
 from .nb_head import nb_nll
 from .nbeats import NBeatsNet
-from .panel import build_history
+from .panel import build_history, scale_of
 
 __all__ = ["TrainedModel", "fit", "train", "make_spec", "scale_of"]
 
@@ -44,11 +44,6 @@ def make_spec(df, model: str, horizon: int, context_length: int, numeric=None, c
         "hyper": hyper,
     }
     return spec
-
-
-def scale_of(y: np.ndarray, listed: np.ndarray) -> np.ndarray:
-    """1 + mean of y over the listed days of each row (1 when none is listed)."""
-    return (1.0 + (y * listed).sum(-1) / np.maximum(listed.sum(-1), 1.0)).astype(np.float32)
 
 
 def _build_net(spec):
