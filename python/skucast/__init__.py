@@ -5,13 +5,13 @@ counter-based sampling, batched quantiles and sums over sample paths.
 """
 from __future__ import annotations
 
-from . import _core, nbinom
+from . import _core, metrics, nbinom
 from .aggregate import group_sum, window_sum
 from .quantiles import quantiles
 
 __version__ = _core.build_info()["version"]
 
-__all__ = ["nbinom", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
+__all__ = ["nbinom", "metrics", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
            "build_info", "cuda_available", "__version__", "train", "Forecaster"]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .frames import EVENT_TYPES, STATIC_COLUMNS, calendar_features
 
-__all__ = ["load_m5", "default_m5_path"]
+__all__ = ["load_m5", "default_m5_path", "m5_eval_arrays"]
 
 
 def default_m5_path() -> str:
@@ -91,3 +91,24 @@ def load_m5(path: str | None = None, items=None, n_series: int | None = None,
     out["month"] = np.tile(calf["month"], n)
     out["listed"] = listed.reshape(-1)
     return out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+
+
+def m5_eval_arrays(train_df, test_df, uids=None):
+    """Dense arrays for skucast.metrics.evaluate_hierarchy from long frames: (uids, history
+    (n, T), y (n, h), dollar (n,) = units x price over the last 28 training days, groups for
+    the levels item / department / category / store)."""
+    import pandas as pd
+    hist = train_df.pivot(index="unique_id", columns="ds", values="y")
+    if uids is not None:
+        hist = hist.loc[list(uids)]
+    uids = hist.index.to_numpy()
+    y = test_df.pivot(index="unique_id", columns="ds", values="y").loc[uids].to_numpy(np.float64)
+    last = train_df[train_df["ds"] > train_df["ds"].max() - pd.Timedelta(days=28)]
+    dollar = (last["y"] * last["price"]).groupby(last["unique_id"]).sum().reindex(uids).fillna(0).to_numpy()
+    static = train_df.drop_duplicates("unique_id").set_index("unique_id").loc[uids]
+    groups = {"item": (np.arange(len(uids)), len(uids))}
+    for level, col in (("department", "dept_id"), ("category", "cat_id")):
+        codes, names = pd.factorize(static[col].astype(str))
+        groups[level] = (codes.astype(np.int64), len(names))
+    groups["store"] = (np.zeros(len(uids), np.int64), 1)
+    return uids, hist.to_numpy(np.float64), y, dollar, groups

@@ -16,6 +16,7 @@ __all__ = ["Forecaster", "Forecast", "parse_level"]
 
 MIN_ROWS = 16   # tiny GEMMs take other kernels (gemv at 1 row): pad chunks so a row's result
                 # does not depend on how many series share its batch
+CHUNK_PATHS = 4096  # default paths per chunk: bigger chunks fall out of cache (measured ~1.6x)
 
 
 def parse_level(q) -> float:
@@ -80,19 +81,22 @@ class Forecaster:
         return self.spec["horizon"]
 
     def predict(self, df, futr_df=None, horizon: int | None = None, num_samples: int = 200,
-                seed: int = 0, chunk_size: int = 512) -> Forecast:
+                seed: int = 0, chunk_size: int | None = None) -> Forecast:
         """Sample ``num_samples`` paths of the next ``horizon`` days for every series in df.
 
         df: history long frame (unique_id, ds, y + the covariates the model was trained on);
         futr_df: covariates for the horizon days (needed when the model uses non-calendar
         covariates). horizon <= the trained horizon. Series are processed ``chunk_size`` at
-        a time; results do not depend on chunk_size.
+        a time (default: about 4096 sample paths per chunk, which keeps the LSTM state in
+        cache); results do not depend on chunk_size.
         """
         h = self.horizon if horizon is None else int(horizon)
         if not 1 <= h <= self.horizon:
             raise ValueError(f"horizon: the model was trained for {self.horizon} days; got {horizon}")
         if not 1 <= int(num_samples) < 2 ** PATH_BITS:
             raise ValueError(f"num_samples: must be in [1, 2**{PATH_BITS}); got {num_samples}")
+        if chunk_size is None:
+            chunk_size = max(MIN_ROWS, CHUNK_PATHS // int(num_samples))
         spec = self.spec
         lags = spec["lags"]
         L = (max(lags) if lags else 0) + spec["context_length"]

@@ -88,7 +88,7 @@ def build_history(df, spec, length: int | None = None) -> Panel:
         if name in df.columns:
             lookup = {v: i + 1 for i, v in enumerate(vocab)}
             first = df[name].astype(object).to_numpy()[starts]
-            static[:, k] = [lookup.get(v, 0) for v in first]
+            static[:, k] = [lookup.get(str(v), 0) for v in first]
     return Panel(uids, y, listed, num, cat, static, ds[starts + counts - 1])
 
 
