@@ -95,7 +95,8 @@ def evaluate_hierarchy(history, y, dollar, groups: dict, point=None, samples=Non
     groups {level: (group_ids (n,), num_groups)}. point (n, h) gives RMSSE/WRMSSE (default:
     the sample mean); samples (n, S, h) give WSPL (quantiles of summed sample paths), CRPS
     (units, per item-day) and randomized-PIT coverage of central intervals.
-    Returns {level: {metric: value}, "overall": {...}} (overall = mean over levels).
+    Returns {level: {metric: value}, "overall": {...}} (overall = equal-weighted mean over
+    levels of the scale-free metrics; CRPS is in units, so it is not averaged across levels).
     """
     history = np.asarray(history, np.float64)
     if point is None and samples is not None:
@@ -122,5 +123,6 @@ def evaluate_hierarchy(history, y, dollar, groups: dict, point=None, samples=Non
                 res[f"closed coverage {c:g}"] = float(closed_coverage(yy, ql[..., 0], ql[..., 1]).mean())
         out[name] = res
     keys = set().union(*(r.keys() for r in out.values())) if out else set()
-    out["overall"] = {k: float(np.mean([r[k] for r in out.values() if k in r])) for k in sorted(keys)}
+    out["overall"] = {k: float(np.mean([r[k] for r in out.values() if k in r])) for k in sorted(keys)
+                      if k != "CRPS"}
     return out
