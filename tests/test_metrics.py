@@ -57,3 +57,25 @@ def test_m5_cross_check_figures():
         r = skucast.metrics.evaluate_hierarchy(hist, y, dollar, groups, point=point)
         assert r["item"]["WRMSSE"] == pytest.approx(item, abs=1e-4), name
         assert r["overall"]["WRMSSE"] == pytest.approx(overall, abs=1e-4), name
+
+
+def test_hierarchy_uses_summed_paths(rng):
+    n, S, h = 6, 50, 4
+    samples = rng.integers(0, 5, size=(n, S, h))
+    y = rng.integers(0, 5, size=(n, h)).astype(np.float64)
+    hist = rng.integers(0, 5, size=(n, 30)).astype(np.float64)
+    hist[:, 0] = 1
+    dollar = rng.uniform(1, 2, n)
+    groups = {"item": (np.arange(n), n), "dept": (np.array([0, 0, 1, 1, 1, 0]), 2), "store": (np.zeros(n, int), 1)}
+    r = metrics.evaluate_hierarchy(hist, y, dollar, groups, samples=samples, levels=[0.1, 0.5, 0.9])
+    # store level by hand: quantiles of the summed paths, pinball / mean |naive diff|
+    tot = samples.sum(0)                                            # (S, h)
+    q = np.quantile(tot, [0.1, 0.5, 0.9], axis=0, method="inverted_cdf").T
+    yt = y.sum(0)
+    pin = np.mean([np.where(yt >= q[:, k], (yt - q[:, k]) * u, (q[:, k] - yt) * (1 - u)).mean()
+                   for k, u in enumerate([0.1, 0.5, 0.9])])
+    scale = np.abs(np.diff(hist.sum(0))).mean()
+    assert r["store"]["WSPL"] == pytest.approx(pin / scale, rel=1e-12)
+    assert r["store"]["WRMSSE"] == pytest.approx(
+        np.sqrt(((yt - tot.mean(0)) ** 2).mean() / (np.diff(hist.sum(0)) ** 2).mean()), rel=1e-12)
+    assert set(r["overall"]) >= {"WRMSSE", "WSPL", "PIT coverage 0.5"} and "CRPS" not in r["overall"]

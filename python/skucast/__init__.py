@@ -18,8 +18,12 @@ __all__ = ["nbinom", "metrics", "quantiles", "window_sum", "group_sum", "set_num
 def __getattr__(name):
     # torch is the optional `models` extra: import it only when a model API is used
     if name in ("train", "Forecaster"):
-        from . import models
-        return getattr(models, name)
+        try:
+            from . import models
+            return getattr(models, name)
+        except ImportError as e:
+            raise ImportError(f"skucast.{name} needs the 'models' extra (torch, pandas, pyarrow): "
+                              f"pip install 'skucast[models]' ({e})") from e
     raise AttributeError(f"module 'skucast' has no attribute {name!r}")
 
 
