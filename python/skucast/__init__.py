@@ -5,15 +5,27 @@ counter-based sampling, batched quantiles and sums over sample paths.
 """
 from __future__ import annotations
 
-from . import _core, nbinom
+from . import _core, metrics, nbinom
 from .aggregate import group_sum, window_sum
 from .quantiles import quantiles
 from . import inventory  # noqa: E402  (after the core modules it uses)
 
 __version__ = _core.build_info()["version"]
 
-__all__ = ["nbinom", "inventory", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
-           "build_info", "cuda_available", "__version__"]
+__all__ = ["nbinom", "inventory", "metrics", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
+           "build_info", "cuda_available", "__version__", "train", "Forecaster"]
+
+
+def __getattr__(name):
+    # torch is the optional `models` extra: import it only when a model API is used
+    if name in ("train", "Forecaster"):
+        try:
+            from . import models
+            return getattr(models, name)
+        except ImportError as e:
+            raise ImportError(f"skucast.{name} needs the 'models' extra (torch, pandas, pyarrow): "
+                              f"pip install 'skucast[models]' ({e})") from e
+    raise AttributeError(f"module 'skucast' has no attribute {name!r}")
 
 
 def set_num_threads(n: int) -> None:

@@ -1,28 +1,92 @@
-"""The `skucast` command line."""
+"""Command line: ``skucast demo`` runs the whole job on the built-in M5 slice; ``skucast train``
+fits DeepAR / N-BEATS and writes a model file; ``skucast predict`` loads one and writes
+quantile forecasts."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 
-def _demo(args) -> int:
+def _read_frame(path):
+    import pandas as pd
+    return pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path, parse_dates=["ds"])
+
+
+def _demo(a):
     from . import demo
-    summary = demo.run(out_dir=args.out, service_level=args.service_level, seed=args.seed, plots=not args.no_plots)
+    summary = demo.run(out_dir=a.out, service_level=a.service_level, seed=a.seed, plots=not a.no_plots)
     demo.print_summary(summary)
-    return 0
+
+
+def _train(a):
+    from .models.training import train
+    if a.m5 is not None:
+        from .data import load_m5
+        df = load_m5(a.m5 or None, n_series=a.n_series, first_day=a.first_day, last_day=a.last_day)
+    elif a.input:
+        df = _read_frame(a.input)
+    else:
+        raise SystemExit("skucast train: give --input FRAME (parquet/csv) or --m5 [DIR]")
+    kw = dict(horizon=a.horizon, context_length=a.context_length, epochs=a.epochs,
+              batches_per_epoch=a.batches, batch_size=a.batch_size, lr=a.lr, seed=a.seed, verbose=True)
+    kw.update(dict(hidden=a.hidden, layers=a.layers) if a.model == "deepar" else dict(stacks=a.stacks))
+    path = train(df, a.out, model=a.model, format=a.format, **kw)
+    print(f"wrote {path}")
+
+
+def _predict(a):
+    from .models.forecaster import Forecaster
+    f = Forecaster.load(a.model)
+    df = _read_frame(a.input)
+    futr = _read_frame(a.futr) if a.futr else None
+    fc = f.predict(df, futr, horizon=a.horizon, num_samples=a.num_samples, seed=a.seed)
+    levels = [float(q) for q in a.levels.split(",")] if a.levels else []
+    fc.to_frame(levels).to_csv(a.out, index=False)
+    print(f"wrote {a.out}")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="skucast", description="Probabilistic retail demand and inventory.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    ap = argparse.ArgumentParser(prog="skucast")
+    sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="run the whole job on the built-in M5 slice")
     d.add_argument("--out", default="skucast-demo", help="folder for orders.csv and the PNG plots")
     d.add_argument("--service-level", type=float, default=0.95, help="cycle service level target")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     d.set_defaults(func=_demo)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    t = sub.add_parser("train", help="fit a model and write a .pt (TorchScript) or .pt2 (torch.export) file")
+    t.add_argument("--input", help="long frame (parquet or csv): unique_id, ds, y + covariates")
+    t.add_argument("--m5", nargs="?", const="", default=None, help="train on the M5 files (default ../shared/data/m5-ca1)")
+    t.add_argument("--n-series", type=int)
+    t.add_argument("--first-day", type=int, default=1)
+    t.add_argument("--last-day", type=int)
+    t.add_argument("--out", required=True)
+    t.add_argument("--model", choices=["deepar", "nbeats"], default="deepar")
+    t.add_argument("--format", choices=["torchscript", "export"])
+    t.add_argument("--stacks", choices=["generic", "interpretable"], default="generic")
+    t.add_argument("--horizon", type=int, default=28)
+    t.add_argument("--context-length", type=int, default=56)
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--batches", type=int, default=50)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--hidden", type=int, default=40)
+    t.add_argument("--layers", type=int, default=2)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_train)
+    p = sub.add_parser("predict", help="sample forecasts from a model file, write quantiles as csv")
+    p.add_argument("--model", required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--futr")
+    p.add_argument("--out", required=True)
+    p.add_argument("--horizon", type=int)
+    p.add_argument("--num-samples", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--levels", default="0.5,0.9")
+    p.set_defaults(func=_predict)
+    a = ap.parse_args(argv)
+    a.func(a)
+    return 0
 
 
 if __name__ == "__main__":
