@@ -53,25 +53,6 @@ SKUCAST_HD double stirlerr(double x) {
   return (S0 - (S1 - (S2 - (S3 - S4 / nn) / nn) / nn) / nn) / x;
 }
 
-// bd0(x, m) = x log(x/m) + m - x, the deviance term, without the cancellation at x ~ m.
-SKUCAST_HD double bd0(double x, double m) {
-  const double diff = x - m;
-  if (fabs(diff) < 0.1 * (x + m)) {
-    double v = diff / (x + m);
-    double s = diff * v;
-    double ej = 2.0 * x * v;
-    v *= v;
-    for (int j = 1; j < 1000; ++j) {  // v^2 < 0.01: each term 100x smaller, ~8 terms
-      ej *= v;
-      const double s1 = s + ej / (2 * j + 1);
-      if (s1 == s) return s1;
-      s = s1;
-    }
-    return s;
-  }
-  return x * log(x / m) + m - x;
-}
-
 // bd0(x, m) given both m and diff = x - m, each computed without rounding loss by the caller:
 // the series near x ~ m uses diff (the small quantity), the far branch uses m.
 SKUCAST_HD double bd0_diff(double x, double m, double diff) {
@@ -90,6 +71,9 @@ SKUCAST_HD double bd0_diff(double x, double m, double diff) {
   }
   return x * log(x / m) + m - x;
 }
+
+// bd0(x, m) = x log(x/m) + m - x, the deviance term, without the cancellation at x ~ m.
+SKUCAST_HD double bd0(double x, double m) { return bd0_diff(x, m, x - m); }
 
 // log1p(x)/x with no underflow for tiny x (a*mu can be subnormal while mu is not).
 SKUCAST_HD double log1p_over_x(double x) {
