@@ -2,6 +2,10 @@
 // (group_sum). Both read each input element at most once, in memory order.
 #include <algorithm>
 #include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <type_traits>
 
 #include "skucast/core/threads.h"
@@ -27,38 +31,61 @@ void dispatch(DType dtype, F&& f) {
   }
 }
 
+// Sum of a short contiguous window. Floats accumulate in double; four independent sums (or
+// two AVX2 lanes of four) keep short windows from waiting on add latency.
+template <class T>
+inline Acc<T> window_total(const T* p, int64_t len) {
+  int64_t t = 0;
+  Acc<T> total = 0;
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) {
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    for (; t + 8 <= len; t += 8) {
+      const __m256 v = _mm256_loadu_ps(p + t);
+      a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, _mm256_add_pd(a0, a1));
+    total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  }
+#endif
+  Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (; t + 4 <= len; t += 4) {
+    s0 += p[t];
+    s1 += p[t + 1];
+    s2 += p[t + 2];
+    s3 += p[t + 3];
+  }
+  for (; t < len; ++t) s0 += p[t];
+  return total + ((s0 + s1) + (s2 + s3));
+}
+
 template <class T>
 void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon, int64_t m2, const int64_t* start,
                       const int64_t* length, Out<T>* out) {
-  const int64_t rows = series * m1;  // one (series, m1) row: horizon x m2 values
-  const int64_t row_cost = std::max<int64_t>(1, horizon * m2);
-  const int64_t grain = std::max<int64_t>(1, 32768 / row_cost);
-  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+  // Work is split by series (each owns m1 rows of horizon x m2 values), so no row index needs
+  // a division and every series' window is read once.
+  const int64_t series_cost = std::max<int64_t>(1, m1 * horizon * m2);
+  const int64_t grain = std::max<int64_t>(1, 65536 / series_cost);
+  parallel_for(series, grain, [&](int64_t s0, int64_t s1) {
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t s = r / m1;
-      const T* base = data + r * horizon * m2 + start[s] * m2;
+    for (int64_t s = s0; s < s1; ++s) {
       const int64_t len = length[s];
-      Out<T>* dst = out + r * m2;
-      if (m2 == 1) {
-        // Four running sums: short windows are bound by add latency, not memory, otherwise.
-        Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int64_t t = 0;
-        for (; t + 4 <= len; t += 4) {
-          s0 += base[t];
-          s1 += base[t + 1];
-          s2 += base[t + 2];
-          s3 += base[t + 3];
+      for (int64_t j = 0; j < m1; ++j) {
+        const int64_t r = s * m1 + j;
+        const T* base = data + r * horizon * m2 + start[s] * m2;
+        Out<T>* dst = out + r * m2;
+        if (m2 == 1) {
+          dst[0] = static_cast<Out<T>>(window_total(base, len));
+          continue;
         }
-        for (; t < len; ++t) s0 += base[t];
-        dst[0] = static_cast<Out<T>>((s0 + s1) + (s2 + s3));
-      } else {
         std::fill(acc.begin(), acc.end(), Acc<T>(0));
         for (int64_t t = 0; t < len; ++t) {
           const T* day = base + t * m2;
-          for (int64_t j = 0; j < m2; ++j) acc[j] += day[j];
+          for (int64_t k = 0; k < m2; ++k) acc[k] += day[k];
         }
-        for (int64_t j = 0; j < m2; ++j) dst[j] = static_cast<Out<T>>(acc[j]);
+        for (int64_t k = 0; k < m2; ++k) dst[k] = static_cast<Out<T>>(acc[k]);
       }
     }
   });
