@@ -58,6 +58,11 @@ struct Solver {
   std::vector<double> f_lo, f_hi, f_mid;
   std::vector<double> part_metric;
   std::vector<int64_t> part_units;
+  // Ends of the bracket of the last group solved (the frontier reuses them across points).
+  int64_t cached_begin = -1, cached_size = -1;
+  std::vector<int64_t> c_s_lo, c_s_hi;
+  std::vector<double> c_f_lo, c_f_hi;
+  PassSums end_lo, end_hi;
 
   Solver(const Model& model, const TargetsArgs& args) : M(model), a(args) {}
 
@@ -143,8 +148,24 @@ struct Solver {
     if (m > 0) {
       // lo end: every unit worth stocking (gain > kTargetsMinGain); hi end: the floors.
       double u_lo = std::log(inv::kTargetsMinGain / c_max), u_hi = std::log(1.0 / c_min);
-      PassSums lo = pass(std::exp(u_lo), false, s_lo, f_lo);
-      PassSums hi = pass(std::exp(u_hi), false, s_hi, f_hi);
+      // The two ends do not depend on the goal: computed once per group, reused by every point.
+      if (cached_begin != b || cached_size != m) {
+        c_s_lo.assign(static_cast<size_t>(m), 0);
+        c_s_hi.assign(static_cast<size_t>(m), 0);
+        c_f_lo.assign(fill ? static_cast<size_t>(m) : 0, 0.0);
+        c_f_hi.assign(fill ? static_cast<size_t>(m) : 0, 0.0);
+        end_lo = pass(std::exp(u_lo), false, c_s_lo, c_f_lo);
+        end_hi = pass(std::exp(u_hi), false, c_s_hi, c_f_hi);
+        cached_begin = b;
+        cached_size = m;
+      }
+      PassSums lo = end_lo, hi = end_hi;
+      s_lo = c_s_lo;
+      s_hi = c_s_hi;
+      if (fill) {
+        f_lo = c_f_lo;
+        f_hi = c_f_hi;
+      }
       const double target = fill ? goal * demand : goal;
       // "lo-type": too many units for the budget / enough for the fill target.
       auto lo_type = [&](double metric) { return fill ? metric >= target : metric > target; };

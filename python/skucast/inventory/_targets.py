@@ -249,9 +249,11 @@ def optimize_targets(*, cost, mu=None, alpha=None, samples=None, budget=None, fi
     The kernel searches the threshold lambda on the gain per dollar (S_i(lambda) = ppf(1 - lambda
     cost_i), clamped to the bounds) and hands out the units at the threshold one by one in order
     (ties: lowest SKU index). Budget mode stops at the budget (a unit that does not fit blocks its
-    SKU, smaller units elsewhere may still fit): the result is optimal for the value it spends and
-    within one unit's gain (< 1 expected unit) of the integer optimum for the budget. Fill-rate
-    mode stops at the first unit reaching the target: value within one unit's cost of the least.
+    SKU; cheaper units elsewhere may still fit): the expected units filled are within the gain of
+    the first blocked unit (P(D_j > S_j) < 1 expected unit) of the integer optimum, and exactly
+    optimal when all costs are equal. Fill-rate mode stops at the first unit reaching the target:
+    value within one unit's cost of the least (exact for equal costs). Tests check both bounds by
+    enumerating every integer level vector on small portfolios.
     Units whose gain P(D > k) is <= 1e-12 are never stocked above the floor.
 
     Raises ValueError when the budget is below the floors' cost or the fill rate is out of reach
