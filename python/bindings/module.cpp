@@ -9,6 +9,7 @@ void init_quantile(py::module_& m);
 void init_aggregate(py::module_& m);
 void init_inventory_policy(py::module_& m);
 void init_inventory_sim(py::module_& m);
+void init_inventory_targets(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "skucast CPU kernels (internal: use the skucast package API)";
@@ -18,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   init_aggregate(m);
   init_inventory_policy(m);
   init_inventory_sim(m);
+  init_inventory_targets(m);
 }

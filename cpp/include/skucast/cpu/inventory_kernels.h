@@ -67,5 +67,32 @@ BadValue replenish(const ReplenishArgs& r, int64_t* order, int8_t* reason);
 BadValue plan_orders(const DemandArgs& d, const ReplenishArgs& r, int64_t* order, int8_t* reason, int64_t* S_out,
                      int64_t* s_out);
 
+// ---------------------------------------------------------------- optimize_targets (issue 7)
+// Per-SKU protection-interval demand: NB (mu, alpha) or samples (n, num) int64 >= 0 (not modified).
+// SKUs are grouped contiguously: group g is [group_offsets[g], group_offsets[g + 1]); each group is
+// an independent problem. mode 0: goal = budget (max expected units filled with sum c_i S_i <= goal);
+// mode 1: goal = portfolio fill rate (least sum c_i S_i with sum E[min(D_i, S_i)] >= goal sum E[D_i]).
+struct TargetsArgs {
+  int64_t n = 0;
+  const double* mu = nullptr;       // (n,) or nullptr with samples
+  const double* alpha = nullptr;    // (n,)
+  const int64_t* samples = nullptr; // (n, num)
+  int64_t num = 0;
+  const double* cost = nullptr;     // (n,) > 0
+  const int64_t* floor = nullptr;   // (n,) >= 0
+  const int64_t* cap = nullptr;     // (n,), < 0: none; else >= floor
+  const int64_t* group_offsets = nullptr;  // (n_groups + 1,)
+  int64_t n_groups = 1;
+  int mode = 0;
+};
+// Per (point, group) statistics written to stats[(p * n_groups + g) * kTargetsStats + j].
+enum TargetsStat : int { kStatSpent = 0, kStatFilled = 1, kStatDemand = 2, kStatLambda = 3, kStatStatus = 4 };
+constexpr int kTargetsStats = 5;
+// status: 0 solved (goal met), 1 infeasible (budget below the floors' cost / fill target above what
+// the caps and worth-stocking units reach), 2 goal not binding (every unit worth stocking fits the budget,
+// or the floors already reach the fill target).
+// goals: (n_points, n_groups). levels: (n_points, n) or nullptr (statistics only).
+void optimize_targets(const TargetsArgs& a, int64_t n_points, const double* goals, int64_t* levels, double* stats);
+
 }  // namespace cpu
 }  // namespace skucast
