@@ -20,7 +20,9 @@ def test_cuda_module_imports_when_built():
     if mod is None:
         pytest.skip("skucast was built without CUDA")
     for name in ("device_count", "nb_elementwise", "nb_ppf", "nb_nll_rows", "nb_sample", "quantiles",
-                 "window_sum", "group_sum", "check_windows", "check_group_ids", "stream_wait", "build_info"):
+                 "window_sum", "group_sum", "check_windows", "check_group_ids", "stream_wait", "build_info",
+                 "inv_order_up_to", "inv_replenish", "inv_plan_orders", "inv_allocate_nb", "inv_allocate_samples",
+                 "inv_simulate"):
         assert hasattr(mod, name), name
     assert mod.device_count() >= 0
     assert "90" in mod.build_info()["architectures"]
@@ -49,6 +51,12 @@ def test_dispatch_recognises_gpu_arrays():
     lambda g: skucast.quantiles(g, 0.5),
     lambda g: skucast.window_sum(g, 0, 1),
     lambda g: skucast.group_sum(g, [0, 0, 0], 1),
+    lambda g: skucast.inventory.order_up_to(mu=g, alpha=0.5, lead_time=2),
+    lambda g: skucast.inventory.safety_stock(mu=g, alpha=0.5, lead_time=2),
+    lambda g: skucast.inventory.replenish(on_hand=g, S=5),
+    lambda g: skucast.inventory.plan_orders(mu=g, alpha=0.5, lead_time=2, on_hand=0),
+    lambda g: skucast.inventory.allocate([4], mu=g),
+    lambda g: skucast.inventory.simulate(g, S=5, lead_time=1),
 ])
 def test_gpu_array_without_cuda_build_raises(monkeypatch, call):
     monkeypatch.setattr(_device, "cuda_module", lambda: None)

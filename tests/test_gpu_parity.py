@@ -129,3 +129,111 @@ def test_torch_cuda_tensors(data):
     np.testing.assert_allclose(got.cpu().numpy(), nb.logpmf(y, mu, alpha), rtol=RTOL)
     s = nb.sample(torch.as_tensor(mu, device="cuda"), 0.2, 8, 5)
     np.testing.assert_array_equal(s.cpu().numpy(), nb.sample(mu, 0.2, 8, 5))
+
+
+# ---- skucast.inventory: the same calls with cupy arrays equal the CPU (integers exactly) ----------
+inv = skucast.inventory
+
+
+@pytest.fixture
+def inv_rows(rng):
+    n = 3000
+    return dict(mu=10 ** rng.uniform(-2, 2.5, n), alpha=10 ** rng.uniform(-4, 0.5, n),
+                lead=rng.integers(0, 15, n), review=rng.integers(0, 15, n), on_hand=rng.integers(0, 300, n),
+                on_order=rng.integers(0, 50, n), case_pack=rng.choice([1, 6, 12], n), moq=rng.integers(0, 20, n))
+
+
+
+@pytest.mark.parametrize("method,target", [("normal", "csl"), ("normal", "fill_rate"), ("moment", "csl"),
+                                           ("exact", "csl")])
+def test_inventory_order_up_to(inv_rows, method, target):
+    r = inv_rows
+    kw = dict(review_period=r["review"], service_level=0.97, method=method, target=target)
+    want = inv.order_up_to(mu=r["mu"], alpha=r["alpha"], lead_time=r["lead"], **kw)
+    got = inv.order_up_to(mu=cp.asarray(r["mu"]), alpha=cp.asarray(r["alpha"]), lead_time=cp.asarray(r["lead"]), **kw)
+    assert isinstance(got.S, cp.ndarray)
+    np.testing.assert_array_equal(_cpu(got.S), want.S)
+    np.testing.assert_array_equal(_cpu(got.s), want.s)
+    np.testing.assert_array_equal(_cpu(got.mean_demand), want.mean_demand)
+    np.testing.assert_array_equal(_cpu(inv.safety_stock(mu=cp.asarray(r["mu"]), alpha=r["alpha"], lead_time=r["lead"],
+                                                        **kw)), want.safety_stock)
+
+
+def test_inventory_order_up_to_daily_mu(rng):
+    mu = rng.uniform(0, 30, (500, 40))
+    alpha = rng.uniform(0, 1, 500)
+    kw = dict(lead_time=rng.integers(0, 10, 500), review_period=7, start=rng.integers(0, 20, 500), method="moment")
+    want = inv.order_up_to(mu=mu, alpha=alpha[:, None], **kw)
+    got = inv.order_up_to(mu=cp.asarray(mu), alpha=cp.asarray(alpha), **kw)
+    np.testing.assert_array_equal(_cpu(got.S), want.S)
+    np.testing.assert_array_equal(_cpu(got.s), want.s)
+    with pytest.raises(NotImplementedError):
+        inv.order_up_to(mu=cp.asarray(mu), alpha=cp.asarray(alpha), lead_time=3, method="moment", target="fill_rate")
+
+
+@pytest.mark.parametrize("policy", ["RS", "base_stock", "sS", "sQ"])
+def test_inventory_replenish_and_plan_orders(inv_rows, rng, policy):
+    r = inv_rows
+    n = len(r["mu"])
+    S = rng.integers(0, 400, n)
+    s = S - rng.integers(0, 100, n).clip(0, S)
+    rules = dict(policy=policy, on_hand=r["on_hand"], on_order=r["on_order"], case_pack=r["case_pack"], moq=r["moq"],
+                 max_order=np.maximum(r["moq"], 500), shelf_capacity=1000, Q=rng.integers(1, 30, n))
+    want = inv.replenish(S=S, s=s, **rules)
+    got = inv.replenish(S=cp.asarray(S), s=cp.asarray(s), **{**rules, "on_hand": cp.asarray(r["on_hand"])})
+    np.testing.assert_array_equal(_cpu(got.order), want.order)
+    np.testing.assert_array_equal(_cpu(got.reason), want.reason)
+    for method in ("normal", "exact"):
+        kw = dict(alpha=r["alpha"], lead_time=r["lead"], review_period=r["review"], method=method, return_levels=True)
+        want = inv.plan_orders(mu=r["mu"], **kw, **{k: v for k, v in rules.items() if k not in ("on_hand",)},
+                               on_hand=r["on_hand"])
+        got = inv.plan_orders(mu=cp.asarray(r["mu"]), **kw, **{k: v for k, v in rules.items() if k != "on_hand"},
+                              on_hand=cp.asarray(r["on_hand"]))
+        for name in ("order", "reason", "S", "s"):
+            np.testing.assert_array_equal(_cpu(getattr(got, name)), getattr(want, name))
+
+
+def test_inventory_replenish_bad_value_same_message(inv_rows):
+    oh = inv_rows["on_hand"].copy()
+    oh[17] = -1
+    with pytest.raises(ValueError) as cpu_err:
+        inv.replenish(on_hand=oh, S=10)
+    with pytest.raises(ValueError) as gpu_err:
+        inv.replenish(on_hand=cp.asarray(oh), S=10)
+    assert str(gpu_err.value) == str(cpu_err.value)
+
+
+def test_inventory_allocate(rng):
+    n, m = 400, 25
+    mu = 10 ** rng.uniform(-1, 2.5, (n, m))
+    alpha = rng.uniform(0, 1.5, (n, m))
+    oh = rng.integers(0, 10, (n, m))
+    supply = rng.integers(0, 3000, n)
+    md = rng.integers(0, 3, (n, m))
+    want = inv.allocate(supply, mu=mu, alpha=alpha, on_hand=oh, min_display=md, reserve=5)
+    got = inv.allocate(cp.asarray(supply), mu=cp.asarray(mu), alpha=cp.asarray(alpha), on_hand=cp.asarray(oh),
+                       min_display=md, reserve=5)
+    np.testing.assert_array_equal(_cpu(got), want)
+    smp = rng.negative_binomial(2, 0.1, (n, m, 64))
+    want = inv.allocate(supply, samples=smp, on_hand=oh)
+    np.testing.assert_array_equal(_cpu(inv.allocate(cp.asarray(supply), samples=cp.asarray(smp), on_hand=oh)), want)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_inventory_simulate(rng, dtype):
+    n, T = 700, 120
+    dem = rng.negative_binomial(2, 0.3, (n, T)).astype(dtype)
+    kw = dict(S=rng.integers(5, 60, n), lead_time=rng.integers(0, 9, n), review_period=7, moq=2, case_pack=3,
+              max_order=90, smoothing=0.8, on_order=rng.integers(0, 5, n), trace_rows=[0, 5, 699], lost_sales=False)
+    want = inv.simulate(dem, **kw)
+    got = inv.simulate(cp.asarray(dem), **kw)
+    for name in ("stockout_days", "lost_units", "num_orders", "ordered_units", "demand_units", "sold_units"):
+        np.testing.assert_array_equal(_cpu(getattr(got, name)), getattr(want, name))
+    for name in ("fill_rate", "cycle_service_level", "avg_on_hand", "orders_var", "demand_var", "bullwhip"):
+        np.testing.assert_array_equal(_cpu(getattr(got, name)), getattr(want, name))
+    for name, tr in want.trace.items():
+        np.testing.assert_array_equal(_cpu(got.trace[name]), tr)
+    bad = dem.copy()
+    bad[3, 40] = -1
+    with pytest.raises(ValueError, match=r"demand.*\(3, 40\)"):
+        inv.simulate(cp.asarray(bad), S=10, lead_time=2)

@@ -21,7 +21,7 @@
 
 #include "skucast/core/threads.h"
 #include "skucast/cpu/inventory_kernels.h"
-#include "skucast/inventory/policy.h"
+#include "skucast/inventory/policy_rows.h"
 
 namespace skucast {
 namespace cpu {
@@ -130,28 +130,7 @@ struct LossFn {
   }
 };
 
-// Smallest S >= 0 with f(S) <= target for a non-increasing f; f(hi) <= target is given.
-template <class F>
-int64_t smallest_ok(int64_t hi, double target, F f) {
-  if (f(0) <= target) return 0;
-  int64_t lo = 0;  // f(lo) > target
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (f(mid) <= target) hi = mid; else lo = mid;
-  }
-  return hi;
-}
-
-double normal_loss(double x) {  // E[(Z - x)^+] for Z standard normal
-  const double pdf = std::exp(-0.5 * x * x) * 0.39894228040143267794;
-  const double sf = 0.5 * std::erfc(x * 0.70710678118654752440);
-  return pdf - x * sf;
-}
-double normal_shortage(double S, double m, double v) {
-  if (v <= 0.0) return S < m ? m - S : 0.0;
-  const double sd = std::sqrt(v);
-  return sd * normal_loss((S - m) / sd);
-}
+using inv::smallest_ok;
 
 struct Levels {
   int64_t S = 0, s = 0;
@@ -168,56 +147,22 @@ class RowSolver {
 
   // Returns false on a bad parameter (arg set to 0 mu / 1 alpha).
   bool solve(int64_t i, Levels& out, int& bad_arg) {
-    const int64_t st = d_.start.at(i), R = d_.review.at(i);
-    const int64_t L = d_.lt_pmf == nullptr ? d_.lead.at(i) : d_.lt_cols - 1;
-    if (st < 0 || R < 0 || L < 0 || (d_.horizon >= 0 && st + L + R > d_.horizon)) {
+    int64_t st = 0, L = 0, R = 0;
+    if (inv::check_window(d_, i, st, L, R) >= 0) {
       bad_arg = 2;
       return false;
     }
     if (d_.lt_pmf == nullptr) {
       inv::WindowMoments mL, mLR;
-      if (d_.mu.day_stride == 0 && d_.alpha.day_stride == 0) {
-        // constant daily parameters per row: moments in closed form, no day loop
-        const double mu = d_.mu.at(i, 0), a = d_.alpha.at(i, 0);
-        if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
-        if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
-        const double c = a * mu;
-        mL.mean = mu * static_cast<double>(L);
-        mL.var = (mu + c * mu) * static_cast<double>(L);
-        mLR.mean = mu * static_cast<double>(L + R);
-        mLR.var = (mu + c * mu) * static_cast<double>(L + R);
-        mL.c_min = mL.c_max = mLR.c_min = mLR.c_max = c;
-      } else {
-      for (int64_t t = st; t < st + L + R; ++t) {
-        const double mu = d_.mu.at(i, t), a = d_.alpha.at(i, t);
-        if (!(mu >= 0.0 && mu < INFINITY)) { bad_arg = 0; return false; }
-        if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
-        if (mu > 0.0) {
-          mLR.add(mu, a);
-          if (t < st + L) mL.add(mu, a);
-        }
-      }
+      const int arg = inv::window_moments(d_, i, st, L, R, mL, mLR);
+      if (arg >= 0) {
+        bad_arg = arg;
+        return false;
       }
       out.mean = mLR.mean;
-      const double mR = mLR.mean - mL.mean;
-      const double fr_target = (1.0 - d_.service) * (R > 0 ? mR : (L > 0 ? mL.mean / L : 0.0));
-      if (d_.method == kNormal) {
-        if (d_.target == kCsl) {
-          out.S = inv::normal_level(mLR.mean, mLR.var, z_);
-          if (d_.need_s) out.s = inv::normal_level(mL.mean, mL.var, z_);
-        } else {
-          out.S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
-          out.s = normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target);
-        }
-        return true;
-      }
-      const bool closed = mLR.closed_form() || d_.method == kMoment;
-      const bool conv = !closed && (d_.method == kConvolution || mLR.mean <= d_.conv_mean_max);
-      if (!conv && d_.target == kCsl) {
-        out.S = inv::nb_level(mLR.mean, mLR.alpha_eff(), d_.service);
-        if (d_.need_s) out.s = inv::nb_level(mL.mean, mL.alpha_eff(), d_.service);
-        return true;
-      }
+      const double fr_target = inv::fill_rate_budget(d_.service, mL, mLR, L, R);
+      bool conv = false;
+      if (inv::direct_levels(d_, z_, mL, mLR, R, fr_target, out.S, out.s, conv)) return true;
       // pmf arrays of D_L and D_{L+R}
       Pmf& pl = sc_.mix_l;
       Pmf& plr = sc_.mix_lr;
@@ -295,8 +240,8 @@ class RowSolver {
         out.S = inv::normal_level(mean_lr, var_lr, z_);
         out.s = inv::normal_level(mean_l, var_l, z_);
       } else {
-        out.S = normal_fill(mean_l, var_l, mean_lr, var_lr, R > 0, fr_target);
-        out.s = normal_fill(0.0, 0.0, mean_l, var_l, false, fr_target);
+        out.S = inv::normal_fill(mean_l, var_l, mean_lr, var_lr, R > 0, fr_target);
+        out.s = inv::normal_fill(0.0, 0.0, mean_l, var_l, false, fr_target);
       }
       return true;
     }
@@ -337,50 +282,17 @@ class RowSolver {
     out.s = smallest_ok(pl.end(), fr_target, [&](int64_t S) { return lf_l_.at(S); });
   }
 
-  // Smallest integer S >= 0 with the normal-approximation shortage <= target.
-  static int64_t normal_fill(double mL, double vL, double mLR, double vLR, bool periodic, double target) {
-    // (callers pass the same budget for S and s; the tolerance uses this call's mean)
-    auto f = [&](int64_t S) {
-      const double x = static_cast<double>(S);
-      const double e = normal_shortage(x, mLR, vLR);
-      return periodic ? e - normal_shortage(x, mL, vL) : e;
-    };
-    target += 1e-12 * (mLR + 1.0);  // as for pmfs: a zero budget must not chase the tail
-    int64_t hi = static_cast<int64_t>(std::ceil(mLR + 40.0 * std::sqrt(vLR) + 1.0));
-    if (f(hi) > target) return hi;
-    return smallest_ok(hi, target, f);
-  }
-
   const DemandArgs& d_;
   double z_;
   Scratch sc_;
   LossFn lf_l_, lf_lr_;
 };
 
-inline int check_replenish(const ReplenishArgs& r, int64_t i, int64_t& ip) {
-  const int64_t oh = r.on_hand.at(i), oo = r.on_order.at(i), bo = r.backorders.at(i);
-  if (oh < 0) return kArgOnHand;
-  if (oo < 0) return kArgOnOrder;
-  if (bo < 0) return kArgBackorders;
-  const int64_t cp = r.case_pack.at(i), moq = r.moq.at(i);
-  if (cp <= 0) return kArgCasePack;
-  if (moq < 0) return kArgMoq;
-  if (r.has_max_order) {
-    const int64_t mx = r.max_order.at(i);
-    if (mx < 0) return kArgMaxOrder;
-    if (moq > mx) return kArgMoqAboveMax;
-  }
-  if (r.has_shelf && r.shelf.at(i) < 0) return kArgShelf;
-  if (r.policy == inv::kSQ && r.Q.at(i) <= 0) return kArgOrderQ;
-  ip = oh + oo - bo;
-  return -1;
-}
+inline int check_replenish(const ReplenishArgs& r, int64_t i, int64_t& ip) { return inv::check_replenish(r, i, ip); }
 
 inline void order_row(const ReplenishArgs& r, int64_t i, int64_t ip, int64_t S, int64_t s, int64_t* order,
                       int8_t* reason) {
-  const inv::OrderResult o = inv::replenish_row(
-      r.policy, ip, S, s, r.policy == inv::kSQ ? r.Q.at(i) : 1, r.on_hand.at(i), r.on_order.at(i), r.moq.at(i),
-      r.case_pack.at(i), r.has_max_order ? r.max_order.at(i) : -1, r.has_shelf ? r.shelf.at(i) : -1);
+  const inv::OrderResult o = inv::order_of_row(r, i, ip, S, s);
   order[i] = o.order;
   reason[i] = o.reason;
 }

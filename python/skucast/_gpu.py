@@ -92,6 +92,9 @@ class _Cupy:
     def to_host(self, x):
         return self.xp.asnumpy(x)
 
+    def where(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
     def stream(self) -> int:
         with self.device:
             return int(self.xp.cuda.get_current_stream().ptr)
@@ -129,6 +132,12 @@ class _Torch:
 
     def to_host(self, x):
         return x.detach().cpu().numpy()
+
+    def where(self, cond, a, b):
+        t = next((v for v in (a, b) if _is_torch(v)), None)
+        dtype = t.dtype if t is not None and t.is_floating_point() else self.torch.float64
+        a, b = (v if _is_torch(v) else self.torch.as_tensor(v, dtype=dtype, device=self.device) for v in (a, b))
+        return self.torch.where(cond, a, b)
 
     def stream(self) -> int:
         return int(self.torch.cuda.current_stream(self.device).cuda_stream)

@@ -23,6 +23,8 @@ using gpu::DType;
 #define SKUCAST_CUDA_ARCHS "unknown"
 #endif
 
+void init_inventory(py::module_& m);  // bind_inventory.cpp
+
 namespace {
 
 using Dims = std::vector<int64_t>;
@@ -226,4 +228,6 @@ PYBIND11_MODULE(_cuda, m) {
       },
       py::arg("data"), py::arg("dtype"), py::arg("n"), py::arg("cols"), py::arg("group_ids"), py::arg("num_groups"),
       py::arg("out"), py::arg("stream"));
+
+  init_inventory(m);
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _checks, _core
+from .. import _checks, _core, _gpu, _gpu_inventory
 
 
 def _per_sku(value, name, n):
@@ -52,6 +52,9 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     >>> skucast.inventory.allocate([10], mu=[[3.0, 1.0, 6.0]], alpha=0.2, on_hand=[[1, 0, 2]])
     array([[3, 1, 6]])
     """
+    if _gpu.any_gpu(supply, mu, alpha, samples, on_hand, min_display, reserve):
+        return _gpu_inventory.allocate(supply, dict(mu=mu, alpha=alpha, samples=samples, on_hand=on_hand,
+                                                    min_display=min_display, reserve=reserve))
     if (mu is None) == (samples is None):
         raise ValueError("allocate: give either mu (and alpha) or samples")
     if samples is not None:

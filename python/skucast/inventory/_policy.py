@@ -43,7 +43,7 @@ import statistics
 
 import numpy as np
 
-from .. import _checks, _core
+from .. import _checks, _core, _gpu, _gpu_inventory
 from ..aggregate import window_sum
 from ..quantiles import quantiles
 
@@ -298,6 +298,10 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
     ...                                   service_level=0.95)
     >>> r.S, r.safety_stock
     """
+    if _gpu.any_gpu(mu, alpha, samples, lead_time, review_period, lead_time_pmf, start):
+        return _gpu_inventory.order_up_to(dict(
+            mu=mu, alpha=alpha, samples=samples, lead_time=lead_time, review_period=review_period,
+            service_level=service_level, target=target, method=method, lead_time_pmf=lead_time_pmf, start=start))
     q = _service(service_level)
     tgt = _choice(target, "target", _TARGETS)
     meth = _choice(method, "method", _METHODS)
@@ -473,6 +477,13 @@ def replenish(*, on_hand, on_order=0, backorders=0, S=None, s=None, Q=None, poli
     >>> r = skucast.inventory.replenish(on_hand=[3, 40], on_order=[0, 5], S=[24, 24], case_pack=6)
     >>> r.order, [r.reason_names[c] for c in r.reason]      # [24, 0], ['ordered', 'at_or_above_target']
     """
+    if _gpu.any_gpu(on_hand, on_order, backorders, S, s, Q, moq, case_pack, max_order, shelf_capacity, mu, alpha,
+                    lead_time, review_period, lead_time_pmf, start):
+        return _gpu_inventory.replenish(dict(
+            on_hand=on_hand, on_order=on_order, backorders=backorders, S=S, s=s, Q=Q, policy=policy, moq=moq,
+            case_pack=case_pack, max_order=max_order, shelf_capacity=shelf_capacity, mu=mu, alpha=alpha,
+            lead_time=lead_time, review_period=review_period, service_level=service_level, target=target,
+            method=method, lead_time_pmf=lead_time_pmf, start=start, return_levels=return_levels))
     pol = _choice(policy, "policy", _POLICIES)
     fused = mu is not None
     if fused and (S is not None or s is not None):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _checks, _core
+from .. import _checks, _core, _gpu, _gpu_inventory
 
 _INT_COLS = ["demand_units", "sold_units", "lost_units", "stockout_days", "num_orders", "ordered_units",
              "cycles", "cycles_ok", "periods"]
@@ -168,6 +168,12 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     >>> r = skucast.inventory.simulate(d, S=40, lead_time=3, review_period=7)
     >>> r.totals()["fill_rate"], r.bullwhip[:3]
     """
+    kw = dict(S=S, s=s, lead_time=lead_time, review_period=review_period, first_review=first_review, policy=policy,
+              lost_sales=lost_sales, initial_on_hand=initial_on_hand, on_order=on_order, unit_cost=unit_cost,
+              holding_cost_rate=holding_cost_rate, order_cost=order_cost, stockout_cost=stockout_cost, price=price,
+              moq=moq, case_pack=case_pack, max_order=max_order, smoothing=smoothing, trace_rows=trace_rows)
+    if _gpu.any_gpu(demand, *kw.values()):
+        return _gpu_inventory.simulate(demand, kw)
     dem = _demand(demand)
     n, T = dem.shape
     review_period = _checks.check_int(review_period, "review_period", 1)
@@ -260,19 +266,25 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
                                          sub(moq_a), sub(cp), sub(mo), sub(beta), True)
         trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}
 
+    return _result(None, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows)
+
+
+def _result(be, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows):
+    """Metrics from the kernel's totals; be: None (numpy) or a GPU backend of skucast._gpu."""
+    where = np.where if be is None else be.where
+    nan = float("nan")
     ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
     with np.errstate(divide="ignore", invalid="ignore"):
         dem_units = ints["demand_units"]
-        fill = np.where(dem_units > 0, ints["sold_units"] / np.maximum(dem_units, 1), np.nan)
+        fill = where(dem_units > 0, ints["sold_units"] / (dem_units * (dem_units > 0) + (dem_units <= 0)), nan)
         cycles = ints["cycles"]
-        csl = np.where(cycles > 0, ints["cycles_ok"] / np.maximum(cycles, 1), np.nan)
+        csl = where(cycles > 0, ints["cycles_ok"] / (cycles * (cycles > 0) + (cycles <= 0)), nan)
         on_hand_sum = out_f[:, 0]
-        avg_oh = on_hand_sum / T if T > 0 else np.zeros(n)
-        ovar, dvar = out_f[:, 1].copy(), out_f[:, 2].copy()
+        avg_oh = on_hand_sum / T if T > 0 else on_hand_sum * 0.0
         enough = ints["periods"] >= 2
-        ovar[~enough] = np.nan
-        dvar[~enough] = np.nan
-        bullwhip = np.where(enough & (dvar > 0), ovar / np.where(dvar > 0, dvar, 1.0), np.nan)
+        ovar = where(enough, out_f[:, 1], nan)
+        dvar = where(enough, out_f[:, 2], nan)
+        bullwhip = where(enough & (dvar > 0), ovar / where(dvar > 0, dvar, 1.0), nan)
     value_per_unit = price_a if price_a is not None else unit_cost_a
     holding = on_hand_sum * unit_cost_a * rate / 365.0
     ordering = ints["num_orders"] * oc

@@ -1,7 +1,9 @@
 // Inventory kernels as the bindings see them: raw pointers and strides in, first bad row out.
+// The argument structs are also the GPU kernels' arguments (device pointers), hence SKUCAST_HD.
 #pragma once
 #include <cstdint>
 
+#include "skucast/core/hostdevice.h"
 #include "skucast/core/strided.h"
 
 namespace skucast {
@@ -11,7 +13,7 @@ namespace cpu {
 struct RowI64 {
   const int64_t* p = nullptr;
   int64_t stride = 0;
-  int64_t at(int64_t i) const { return p[i * stride]; }
+  SKUCAST_HD int64_t at(int64_t i) const { return p[i * stride]; }
 };
 
 // Daily parameter x[i, t] = p[i * row_stride + t * day_stride] (day_stride 0: constant per row).
@@ -19,7 +21,7 @@ struct Daily {
   const double* p = nullptr;
   int64_t row_stride = 0;
   int64_t day_stride = 0;
-  double at(int64_t i, int64_t t) const { return p[i * row_stride + t * day_stride]; }
+  SKUCAST_HD double at(int64_t i, int64_t t) const { return p[i * row_stride + t * day_stride]; }
 };
 
 enum LevelMethod : int { kNormal = 0, kExact = 1, kConvolution = 2, kMoment = 3 };

@@ -17,7 +17,7 @@ constexpr double kMinGain = 1e-12;
 
 // NB: number of extra units at a location holding `base` whose increment 1 - cdf(y) exceeds
 // 1 - q, i.e. #{y >= base : cdf(y) < q} = max(0, ppf(q) - base). q in [0, 1).
-SKUCAST_HD int64_t nb_units_above(double q, double mu, double alpha, int64_t base) {
+SKUCAST_HD_NOINLINE int64_t nb_units_above(double q, double mu, double alpha, int64_t base) {
   if (q <= 0.0 || mu <= 0.0) return 0;
   const int64_t k = nb::ppf(q, mu, alpha);
   return k > base ? k - base : 0;

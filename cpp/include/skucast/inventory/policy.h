@@ -49,9 +49,54 @@ SKUCAST_HD int64_t normal_level(double mean, double var, double z) {
 }
 
 // Smallest S with P(D <= S) >= q for D ~ NB(mean, alpha); D = 0 when mean == 0.
-SKUCAST_HD int64_t nb_level(double mean, double alpha, double q) {
+SKUCAST_HD_NOINLINE int64_t nb_level(double mean, double alpha, double q) {
   if (mean <= 0.0) return 0;
   return nb::ppf(q, mean, alpha);
+}
+
+// ---------------------------------------------------------------- normal approximation, fill rate
+// (SKUCAST_HD_NOINLINE here and on nb_level: one device copy per kernel file instead of one per
+// call site, which keeps nvcc time down; on the CPU it is plain inline as before.)
+SKUCAST_HD double normal_loss(double x) {  // E[(Z - x)^+] for Z standard normal
+  const double pdf = exp(-0.5 * x * x) * 0.39894228040143267794;
+  const double sf = 0.5 * erfc(x * 0.70710678118654752440);
+  return pdf - x * sf;
+}
+SKUCAST_HD_NOINLINE double normal_shortage(double S, double m, double v) {
+  if (v <= 0.0) return S < m ? m - S : 0.0;
+  const double sd = sqrt(v);
+  return sd * normal_loss((S - m) / sd);
+}
+
+// Smallest S >= 0 with f(S) <= target for a non-increasing f; f(hi) <= target is given.
+template <class F>
+SKUCAST_HD int64_t smallest_ok(int64_t hi, double target, const F& f) {
+  if (f(0) <= target) return 0;
+  int64_t lo = 0;  // f(lo) > target
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (f(mid) <= target) hi = mid; else lo = mid;
+  }
+  return hi;
+}
+
+// Smallest integer S >= 0 with the normal-approximation shortage per cycle <= target
+// (periodic: E[(D_LR - S)^+] - E[(D_L - S)^+]; else E[(D_LR - S)^+]).
+SKUCAST_HD_NOINLINE int64_t normal_fill(double mL, double vL, double mLR, double vLR, bool periodic, double target) {
+  // (callers pass the same budget for S and s; the tolerance uses this call's mean)
+  target += 1e-12 * (mLR + 1.0);  // as for pmfs: a zero budget must not chase the tail
+  const int64_t hi = static_cast<int64_t>(ceil(mLR + 40.0 * sqrt(vLR) + 1.0));
+  if (periodic) {
+    const auto f = [=](int64_t S) {
+      const double x = static_cast<double>(S);
+      return normal_shortage(x, mLR, vLR) - normal_shortage(x, mL, vL);
+    };
+    if (f(hi) > target) return hi;
+    return smallest_ok(hi, target, f);
+  }
+  const auto f = [=](int64_t S) { return normal_shortage(static_cast<double>(S), mLR, vLR); };
+  if (f(hi) > target) return hi;
+  return smallest_ok(hi, target, f);
 }
 
 // ---------------------------------------------------------------- pmf arrays

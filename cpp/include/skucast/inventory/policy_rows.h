@@ -1,0 +1,110 @@
+// One row of order_up_to / replenish / plan_orders over the kernel argument structs: the steps
+// shared by the CPU loop (cpp/src/inventory_policy.cpp) and the CUDA kernels (cuda/inventory_policy.cu).
+#pragma once
+#include "skucast/cpu/inventory_kernels.h"
+#include "skucast/inventory/policy.h"
+
+namespace skucast {
+namespace inv {
+
+// Window check. L: the deterministic lead time, or lt_cols - 1 with a lead-time pmf.
+// Returns -1, or 2 (start / lead / review < 0 or past the horizon).
+SKUCAST_HD int check_window(const cpu::DemandArgs& d, int64_t i, int64_t& st, int64_t& L, int64_t& R) {
+  st = d.start.at(i);
+  R = d.review.at(i);
+  L = d.lt_pmf == nullptr ? d.lead.at(i) : d.lt_cols - 1;
+  if (st < 0 || R < 0 || L < 0 || (d.horizon >= 0 && st + L + R > d.horizon)) return 2;
+  return -1;
+}
+
+// Moments of D_L and D_{L+R} for a deterministic lead time. Returns -1, or the bad argument
+// (0 mu, 1 alpha: not finite or < 0).
+SKUCAST_HD int window_moments(const cpu::DemandArgs& d, int64_t i, int64_t st, int64_t L, int64_t R,
+                              WindowMoments& mL, WindowMoments& mLR) {
+  if (d.mu.day_stride == 0 && d.alpha.day_stride == 0) {
+    // constant daily parameters per row: moments in closed form, no day loop
+    const double mu = d.mu.at(i, 0), a = d.alpha.at(i, 0);
+    if (!(mu >= 0.0 && mu < INFINITY)) return 0;
+    if (!(a >= 0.0 && a < INFINITY)) return 1;
+    const double c = a * mu;
+    mL.mean = mu * static_cast<double>(L);
+    mL.var = (mu + c * mu) * static_cast<double>(L);
+    mLR.mean = mu * static_cast<double>(L + R);
+    mLR.var = (mu + c * mu) * static_cast<double>(L + R);
+    mL.c_min = mL.c_max = mLR.c_min = mLR.c_max = c;
+    return -1;
+  }
+  for (int64_t t = st; t < st + L + R; ++t) {
+    const double mu = d.mu.at(i, t), a = d.alpha.at(i, t);
+    if (!(mu >= 0.0 && mu < INFINITY)) return 0;
+    if (!(a >= 0.0 && a < INFINITY)) return 1;
+    if (mu > 0.0) {
+      mLR.add(mu, a);
+      if (t < st + L) mL.add(mu, a);
+    }
+  }
+  return -1;
+}
+
+// Fill-rate shortage budget per cycle: (1 - beta) E[D_R], or with R = 0 the mean daily lead-time demand.
+SKUCAST_HD double fill_rate_budget(double service, const WindowMoments& mL, const WindowMoments& mLR, int64_t L,
+                                   int64_t R) {
+  const double mR = mLR.mean - mL.mean;
+  return (1.0 - service) * (R > 0 ? mR : (L > 0 ? mL.mean / L : 0.0));
+}
+
+// Levels that need no pmf arrays: the normal method (csl, fill rate) and NB csl levels in
+// closed form / variance matched. Returns false when the row needs pmf arrays (NB fill rate, or
+// a window that is convolved); conv then says whether it is convolved. z = normal_ppf(service).
+SKUCAST_HD bool direct_levels(const cpu::DemandArgs& d, double z, const WindowMoments& mL,
+                              const WindowMoments& mLR, int64_t R, double fr_target, int64_t& S, int64_t& s,
+                              bool& conv) {
+  conv = false;
+  if (d.method == cpu::kNormal) {
+    if (d.target == cpu::kCsl) {
+      S = normal_level(mLR.mean, mLR.var, z);
+      if (d.need_s) s = normal_level(mL.mean, mL.var, z);
+    } else {
+      S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
+      s = normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target);
+    }
+    return true;
+  }
+  const bool closed = mLR.closed_form() || d.method == cpu::kMoment;
+  conv = !closed && (d.method == cpu::kConvolution || mLR.mean <= d.conv_mean_max);
+  if (!conv && d.target == cpu::kCsl) {
+    S = nb_level(mLR.mean, mLR.alpha_eff(), d.service);
+    if (d.need_s) s = nb_level(mL.mean, mL.alpha_eff(), d.service);
+    return true;
+  }
+  return false;
+}
+
+// Replenishment inputs of row i: -1 (and ip) or the bad cpu::ReplenishArg.
+SKUCAST_HD int check_replenish(const cpu::ReplenishArgs& r, int64_t i, int64_t& ip) {
+  const int64_t oh = r.on_hand.at(i), oo = r.on_order.at(i), bo = r.backorders.at(i);
+  if (oh < 0) return cpu::kArgOnHand;
+  if (oo < 0) return cpu::kArgOnOrder;
+  if (bo < 0) return cpu::kArgBackorders;
+  const int64_t cp = r.case_pack.at(i), moq = r.moq.at(i);
+  if (cp <= 0) return cpu::kArgCasePack;
+  if (moq < 0) return cpu::kArgMoq;
+  if (r.has_max_order) {
+    const int64_t mx = r.max_order.at(i);
+    if (mx < 0) return cpu::kArgMaxOrder;
+    if (moq > mx) return cpu::kArgMoqAboveMax;
+  }
+  if (r.has_shelf && r.shelf.at(i) < 0) return cpu::kArgShelf;
+  if (r.policy == kSQ && r.Q.at(i) <= 0) return cpu::kArgOrderQ;
+  ip = oh + oo - bo;
+  return -1;
+}
+
+SKUCAST_HD OrderResult order_of_row(const cpu::ReplenishArgs& r, int64_t i, int64_t ip, int64_t S, int64_t s) {
+  return replenish_row(r.policy, ip, S, s, r.policy == kSQ ? r.Q.at(i) : 1, r.on_hand.at(i), r.on_order.at(i),
+                       r.moq.at(i), r.case_pack.at(i), r.has_max_order ? r.max_order.at(i) : -1,
+                       r.has_shelf ? r.shelf.at(i) : -1);
+}
+
+}  // namespace inv
+}  // namespace skucast

@@ -1,0 +1,352 @@
+"""GPU dispatch of skucast.inventory (order_up_to, safety_stock, replenish, plan_orders, allocate,
+simulate) to the CUDA module: the same checks and kernels' row logic as the CPU path.
+
+Inputs are moved to the device of the first GPU argument (host scalars / small arrays are
+uploaded); per-row arguments are broadcast to contiguous (n,) int64 arrays, NB parameters to
+float64 (visible copies when a scalar or a (n,) alpha meets 2-d mu). Value checks run on the
+device; when one fails, the inputs are copied to the host and the CPU function is called to
+raise its exact ValueError (the error path only). Outputs are arrays of the input's library.
+
+Not on the GPU (NotImplementedError): sample-path demand in order_up_to/replenish,
+lead_time_pmf, and levels that need pmf arrays (target="fill_rate" with an NB method, or
+method="exact"/"convolution" on windows whose daily alpha*mu differ and that are convolved);
+use method="normal" or "moment", or numpy inputs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from ._gpu import _F64, _I64, _Call, _cai, _dtype, _ptr, is_gpu_array
+
+_NEEDS_PMF = 3  # gpu::kArgNeedsPmf
+_I32 = np.dtype(np.int32)
+
+
+def _shape(x):
+    if x is None:
+        return ()
+    if is_gpu_array(x):
+        return tuple(_cai(x)["shape"])
+    return np.shape(x)
+
+
+def _host(c, x):
+    return c.be.to_host(x) if is_gpu_array(x) else x
+
+
+def _cpu_raise(c, func, kwargs, positional=()):
+    """Re-run the CPU function on host copies: raises the CPU path's error for bad input."""
+    func(*[_host(c, a) for a in positional], **{k: _host(c, v) for k, v in kwargs.items()})
+    raise RuntimeError(f"{func.__name__}: the GPU kernels reported bad input the CPU path accepts")  # pragma: no cover
+
+
+def _any(x) -> bool:
+    return bool(x.any())
+
+
+def _rows(c, x, name, n):
+    """int64 (n,) contiguous device array."""
+    return c.be.broadcast_contiguous(c.int64(0 if x is None else x, name), (n,))
+
+
+def _f64(c, x, name):
+    return c.be.astype(c.device_array(x, name), _F64)
+
+
+def _finite_ge0(x):
+    return (abs(x) < float("inf")) & (x >= 0)
+
+
+def _not_on_gpu(what):
+    return NotImplementedError(f"{what} is not computed by the GPU kernels: use method='normal' or 'moment' "
+                               "(target='csl' for 'moment'), or pass numpy arrays")
+
+
+class _Demand:
+    """NB daily parameters and windows on the device, as cpu::DemandArgs wants them."""
+
+    def __init__(self, c, mu, alpha, lead_time, review_period, start, samples, lead_time_pmf, n=None):
+        if samples is not None:
+            raise NotImplementedError("order_up_to/replenish with samples on the GPU: not implemented; use "
+                                      "skucast.window_sum + skucast.quantiles on the GPU, or numpy arrays")
+        if lead_time_pmf is not None:
+            raise NotImplementedError("lead_time_pmf on the GPU: not implemented; pass numpy arrays")
+        if mu is None or alpha is None or lead_time is None:
+            raise ValueError("mu, alpha and lead_time are required (GPU path)")
+        m = _f64(c, mu, "mu")
+        shape = _shape(m)
+        if len(shape) == 0 and n is not None:
+            m = c.be.broadcast_contiguous(m, (n,))
+            shape = (n,)
+        if len(shape) not in (1, 2):
+            raise ValueError(f"mu: expected shape (n, horizon) or (n,), got {shape}")
+        self.n = shape[0]
+        a = _f64(c, alpha, "alpha")
+        if len(shape) == 1:
+            self.horizon = -1
+            self.mu = c.be.contiguous(m)
+            self.alpha = c.be.broadcast_contiguous(a, (self.n,))
+            self.mu_arg, self.alpha_arg = (_ptr(self.mu), 1, 0), (_ptr(self.alpha), 1, 0)
+        else:
+            self.horizon = shape[1]
+            if len(_shape(a)) == 1 and _shape(a)[0] == self.n:
+                a = a.reshape(self.n, 1)
+            self.mu = c.be.contiguous(m)
+            self.alpha = c.be.broadcast_contiguous(a, shape)
+            self.mu_arg, self.alpha_arg = (_ptr(self.mu), shape[1], 1), (_ptr(self.alpha), shape[1], 1)
+        self.start = _rows(c, start, "start", self.n)
+        self.lead = _rows(c, lead_time, "lead_time", self.n)
+        self.review = _rows(c, review_period, "review_period", self.n)
+
+    def args(self):
+        return (self.horizon, self.mu_arg, self.alpha_arg, (_ptr(self.start), 1), (_ptr(self.lead), 1),
+                (_ptr(self.review), 1))
+
+
+def order_up_to(kw):
+    from .inventory import _policy as P
+
+    c = _Call(*[v for v in kw.values() if is_gpu_array(v)])
+    q = P._service(kw["service_level"])
+    tgt = P._choice(kw["target"], "target", P._TARGETS)
+    meth = P._choice(kw["method"], "method", P._METHODS)
+    if tgt == 1 and meth != 0:
+        raise _not_on_gpu("target='fill_rate' with an NB method")
+    dem = _Demand(c, kw["mu"], kw["alpha"], kw["lead_time"], kw["review_period"], kw["start"], kw["samples"],
+                  kw["lead_time_pmf"])
+    n = dem.n
+    S, s = c.be.empty((n,), _I64), c.be.empty((n,), _I64)
+    mean, safety = c.be.empty((n,), _F64), c.be.empty((n,), _F64)
+    bad = c.mod.inv_order_up_to(n, *dem.args(), q, tgt, meth, P.EXACT_CONVOLUTION_MEAN, _ptr(S), _ptr(s),
+                                _ptr(mean), _ptr(safety), c.stream())
+    if bad is not None:
+        if bad[1] == _NEEDS_PMF:
+            raise _not_on_gpu(f"row {bad[0]}: a window with varying daily alpha*mu under method='exact'/'convolution'")
+        _cpu_raise(c, P.order_up_to, kw)
+    return P.OrderUpToResult(S, s, safety, mean)
+
+
+_PER_ROW = ("on_hand", "on_order", "backorders", "S", "s", "Q", "moq", "case_pack", "max_order", "shelf_capacity")
+
+
+def replenish(kw):
+    from .inventory import _policy as P
+
+    c = _Call(*[v for v in kw.values() if is_gpu_array(v)])
+    pol = P._choice(kw["policy"], "policy", P._POLICIES)
+    fused = kw["mu"] is not None
+    if fused and (kw["S"] is not None or kw["s"] is not None):
+        raise ValueError("S/s: give either S/s or NB parameters mu/alpha (fused), not both")
+    if not fused:
+        if pol in (0, 1, 2) and kw["S"] is None:
+            raise ValueError(f"S: required for policy {kw['policy']!r}")
+        if pol in (2, 3) and kw["s"] is None:
+            raise ValueError(f"s: required for policy {kw['policy']!r}")
+    if pol == 3 and kw["Q"] is None:
+        raise ValueError("Q: required for policy 'sQ'")
+    lens = {len(_shape(kw[k])) and _shape(kw[k])[0] for k in (*_PER_ROW, "mu") if len(_shape(kw[k])) >= 1}
+    if len(lens) > 1:
+        _cpu_raise(c, P.replenish, kw)  # mismatched lengths: the CPU path's message
+    n = lens.pop() if lens else 1
+    a = {k: _rows(c, kw[k], k, n) for k in _PER_ROW}
+    row = {k: (_ptr(v), 1) for k, v in a.items()}
+    opt = {k: (None if kw[k] is None else row[k]) for k in ("max_order", "shelf_capacity")}
+    order, reason = c.be.empty((n,), _I64), c.be.empty((n,), np.dtype(np.int8))
+    if not fused:
+        bad = c.mod.inv_replenish(n, pol, row["on_hand"], row["on_order"], row["backorders"], row["S"], row["s"],
+                                  row["Q"], row["moq"], row["case_pack"], opt["max_order"], opt["shelf_capacity"],
+                                  _ptr(order), _ptr(reason), c.stream())
+        if bad is not None:
+            _cpu_raise(c, P.replenish, kw)
+        return P.ReplenishResult(order, reason)
+    q = P._service(kw["service_level"])
+    tgt = P._choice(kw["target"], "target", P._TARGETS)
+    meth = P._choice(kw["method"], "method", P._METHODS)
+    if tgt == 1 and meth != 0:
+        raise _not_on_gpu("target='fill_rate' with an NB method")
+    dem = _Demand(c, kw["mu"], kw["alpha"], kw["lead_time"], kw["review_period"], kw["start"], None,
+                  kw["lead_time_pmf"], n=n)
+    levels = bool(kw["return_levels"])
+    S_out = c.be.empty((n,), _I64) if levels else None
+    s_out = c.be.empty((n,), _I64) if levels else None
+    bad = c.mod.inv_plan_orders(*dem.args(), q, tgt, meth, P.EXACT_CONVOLUTION_MEAN, n, pol, row["on_hand"],
+                                row["on_order"], row["backorders"], row["Q"], row["moq"], row["case_pack"],
+                                opt["max_order"], opt["shelf_capacity"], _ptr(order), _ptr(reason),
+                                _ptr(S_out) if levels else 0, _ptr(s_out) if levels else 0, c.stream())
+    if bad is not None:
+        if bad[1] == 100 + _NEEDS_PMF:
+            raise _not_on_gpu(f"row {bad[0]}: a window with varying daily alpha*mu under method='exact'/'convolution'")
+        _cpu_raise(c, P.replenish, kw)
+    return P.ReplenishResult(order, reason, S=S_out, s=s_out)
+
+
+def _whole_int64(c, x, name):
+    arr = c.device_array(x, name)
+    if _dtype(arr).kind == "f":
+        if _any((arr % 1) != 0):  # NaN / inf give NaN: not whole either
+            return None
+        return c.be.astype(arr, _I64)
+    return c.be.astype(arr, _I64)
+
+
+def allocate(supply, kw):
+    from .inventory import _allocate as A
+
+    c = _Call(*[v for v in (supply, *kw.values()) if is_gpu_array(v)])
+    mu, alpha, samples = kw["mu"], kw["alpha"], kw["samples"]
+    fail = lambda: _cpu_raise(c, A.allocate, kw, (supply,))  # noqa: E731
+    if (mu is None) == (samples is None) or (samples is not None and alpha is not None):
+        fail()
+    if samples is not None:
+        smp = _whole_int64(c, samples, "samples")
+        if smp is None or len(_shape(smp)) != 3 or _shape(smp)[2] == 0 or _any(smp < 0):
+            fail()
+        smp = c.be.contiguous(smp)
+        shape = _shape(smp)[:2]
+    else:
+        mu_d = _f64(c, mu, "mu")
+        if len(_shape(mu_d)) != 2:
+            fail()
+        shape = _shape(mu_d)
+        mu_d = c.be.contiguous(mu_d)
+        al_d = c.be.broadcast_contiguous(_f64(c, 0.0 if alpha is None else alpha, "alpha"), shape)
+        if not _any(~_finite_ge0(mu_d)) and not _any(~_finite_ge0(al_d)):
+            pass
+        else:
+            fail()
+    n = shape[0]
+    if len(_shape(supply)) > 1 or len(_shape(kw["reserve"])) > 1:
+        fail()
+    sup = _rows(c, supply, "supply", n)
+    res = _rows(c, kw["reserve"], "reserve", n)
+    oh = c.be.broadcast_contiguous(c.int64(kw["on_hand"], "on_hand"), shape)
+    md = c.be.broadcast_contiguous(c.int64(kw["min_display"], "min_display"), shape)
+    if _any(sup < 0) or _any(res < 0) or _any(oh < 0) or _any(md < 0):
+        fail()
+    avail = sup - res
+    avail = c.be.contiguous(avail * (avail > 0))
+    md_ptr = _ptr(md) if _any(md != 0) else 0
+    out = c.be.empty(shape, _I64)
+    if samples is not None:
+        c.mod.inv_allocate_samples(n, shape[1], _shape(smp)[2], _ptr(avail), _ptr(smp), _ptr(oh), md_ptr, _ptr(out),
+                                   c.stream())
+    else:
+        c.mod.inv_allocate_nb(n, shape[1], _ptr(avail), _ptr(mu_d), _ptr(al_d), _ptr(oh), md_ptr, _ptr(out),
+                              c.stream())
+    return out
+
+
+def simulate(demand, kw):
+    from .inventory import _simulate as Sim
+
+    c = _Call(*[v for v in (demand, *kw.values()) if is_gpu_array(v)])
+    fail = lambda: _cpu_raise(c, Sim.simulate, kw, (demand,))  # noqa: E731
+    dem = c.device_array(demand, "demand")
+    if _dtype(dem) not in (_I32, _I64):
+        dem = _whole_int64(c, dem, "demand")
+        if dem is None:
+            fail()
+    dem = c.be.contiguous(dem)
+    if len(_shape(dem)) != 2:
+        fail()
+    n, T = _shape(dem)
+    review_period = _checks.check_int(kw["review_period"], "review_period", 1)
+    first_review = _checks.check_int(kw["first_review"], "first_review", 0)
+    policy = kw["policy"]
+    if (T > 0 and first_review >= T) or policy not in ("RS", "sS") or (policy == "sS" and kw["s"] is None):
+        fail()
+    n_reviews = len(range(first_review, T, review_period))
+
+    def targets(x, name):
+        v = c.int64(x, name)
+        shp = _shape(v)
+        if len(shp) == 0:
+            v = v.reshape(1, 1)
+        elif len(shp) == 1:
+            if shp[0] != n:
+                fail()
+            v = v.reshape(n, 1)
+        elif len(shp) != 2 or shp[0] != n or shp[1] not in (1, n_reviews):
+            fail()
+        return c.be.broadcast_contiguous(v, (n, _shape(v)[1]))
+
+    S_arr = targets(kw["S"], "S")
+    s_arr = None
+    if policy == "sS":
+        s_arr = targets(kw["s"], "s")
+        if _shape(s_arr)[1] != _shape(S_arr)[1]:
+            S_arr = c.be.broadcast_contiguous(S_arr, (n, n_reviews))
+            s_arr = c.be.broadcast_contiguous(s_arr, (n, n_reviews))
+
+    def rows(x, name, integer=True):
+        if len(_shape(x)) > 1 or (len(_shape(x)) == 1 and _shape(x)[0] != n):
+            fail()
+        v = c.int64(x, name) if integer else _f64(c, x, name)
+        return c.be.broadcast_contiguous(v, (n,))
+
+    L = rows(kw["lead_time"], "lead_time")
+    oh = rows(S_arr[:, 0] if kw["initial_on_hand"] is None else kw["initial_on_hand"], "initial_on_hand")
+    moq, cp = rows(kw["moq"], "moq"), rows(kw["case_pack"], "case_pack")
+    mo = rows(0 if kw["max_order"] is None else kw["max_order"], "max_order")
+    beta = rows(kw["smoothing"], "smoothing", integer=False)
+    bad = (_any(S_arr < 0) or _any(L < 0) or _any(oh < 0) or _any(cp <= 0) or _any(moq < 0)
+           or _any(~((beta > 0) & (beta <= 1))))
+    if kw["max_order"] is not None:
+        cp1 = cp * (cp > 0) + (cp <= 0)
+        m1 = moq * (moq > 0) + (moq <= 0)
+        bad = bad or _any(mo <= 0) or _any(moq > mo) or _any(mo // cp1 * cp < m1)
+    if s_arr is not None:
+        bad = bad or _any(s_arr > S_arr)
+    max_lead = int(L.max().item()) if n else 0
+    oo, oo_cols = None, 0
+    if kw["on_order"] is not None:
+        o = c.int64(kw["on_order"], "on_order")
+        shp = _shape(o)
+        L1 = L * (L > 1) + (L <= 1)  # max(L, 1)
+        if len(shp) == 1 and shp[0] == n:
+            bad = bad or _any(o < 0)
+            K = max(1, max_lead)
+            oo = c.be.broadcast_contiguous(c.be.asarray(np.zeros((1, K), np.int64)), (n, K))
+            col = (L - 1) * (L > 0)  # max(L - 1, 0)
+            oo[c.be.asarray(np.arange(n)), col] = o
+        elif len(shp) == 2 and shp[0] == n:
+            oo = c.be.contiguous(o)
+            bad = bad or _any(oo < 0)
+            if shp[1] > 0:
+                days = c.be.asarray(np.arange(shp[1], dtype=np.int64)).reshape(1, shp[1])
+                bad = bad or _any((oo > 0) & (days >= L1.reshape(n, 1)))
+        else:
+            fail()
+        oo_cols = _shape(oo)[1]
+    fvals = {k: rows(kw[k], k, integer=False) for k in ("unit_cost", "holding_cost_rate", "order_cost",
+                                                        "stockout_cost")}
+    price = None if kw["price"] is None else rows(kw["price"], "price", integer=False)
+    if bad or any(_any(~_finite_ge0(v)) for v in fvals.values()) or (price is not None and _any(~_finite_ge0(price))):
+        fail()
+    args = (n_reviews, review_period, first_review, 0 if policy == "RS" else 1, bool(kw["lost_sales"]))
+
+    def run(d, S_, s_, L_, oh_, oo_, moq_, cp_, mo_, beta_, trace):
+        k = _shape(d)[0]
+        out_i, out_f = c.be.empty((k, 9), _I64), c.be.empty((k, 3), _F64)
+        tr = c.be.empty((k, 7, T), _I64) if trace else None
+        first = c.mod.inv_simulate(k, T, _ptr(d), _dtype(d) == _I32, _ptr(S_), 0 if s_ is None else _ptr(s_),
+                                   _shape(S_)[1], *args, _ptr(L_), _ptr(oh_), 0 if oo_ is None else _ptr(oo_),
+                                   oo_cols, _ptr(moq_), _ptr(cp_), _ptr(mo_), _ptr(beta_), _ptr(out_i), _ptr(out_f),
+                                   0 if tr is None else _ptr(tr), max_lead, c.stream())
+        return out_i, out_f, tr, first
+
+    out_i, out_f, _, first = run(dem, S_arr, s_arr, L, oh, oo, moq, cp, mo, beta, False)
+    if first >= 0:
+        fail()
+    trace = rows_idx = None
+    if kw["trace_rows"] is not None:
+        rows_idx = c.int64(kw["trace_rows"], "trace_rows").reshape(-1)
+        if _any((rows_idx < 0) | (rows_idx >= n)):
+            fail()
+        sub = lambda a: None if a is None else c.be.contiguous(a[rows_idx])  # noqa: E731
+        _, _, tr, _ = run(c.be.contiguous(c.be.astype(sub(dem), _I64)), sub(S_arr), sub(s_arr), sub(L), sub(oh),
+                          sub(oo), sub(moq), sub(cp), sub(mo), sub(beta), True)
+        trace = {name: tr[:, j, :] for j, name in enumerate(Sim._TRACE_COLS)}
+    return Sim._result(c.be, out_i, out_f, T, fvals["unit_cost"], fvals["holding_cost_rate"], fvals["order_cost"],
+                       fvals["stockout_cost"], price, trace, rows_idx)
