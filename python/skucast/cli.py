@@ -14,7 +14,8 @@ def _read_frame(path):
 
 def _demo(a):
     from . import demo
-    summary = demo.run(out_dir=a.out, service_level=a.service_level, seed=a.seed, plots=not a.no_plots)
+    summary = demo.run(out_dir=a.out, service_level=a.service_level, seed=a.seed, plots=not a.no_plots,
+                       forecaster=a.forecaster)
     demo.print_summary(summary)
 
 
@@ -71,6 +72,8 @@ def main(argv=None) -> int:
     d.add_argument("--service-level", type=float, default=0.95, help="cycle service level target")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    d.add_argument("--forecaster", choices=["auto", "deepar", "nb"], default="auto",
+                   help="auto: the shipped DeepAR when torch is installed, else the NB baseline")
     d.set_defaults(func=_demo)
     t = sub.add_parser("train", help="fit a model and write a .pt (TorchScript) or .pt2 (torch.export) file")
     t.add_argument("--input", help="long frame (parquet or csv): unique_id, ds, y + covariates")
