@@ -15,7 +15,8 @@ def test_demo_slice_ships_with_provenance():
 
 
 def test_demo_run_writes_orders_for_every_item(tmp_path):
-    summary = demo.run(out_dir=str(tmp_path), plots=False)
+    summary = demo.run(out_dir=str(tmp_path), plots=False, forecaster="nb")
+    assert summary["forecaster"].startswith("day-of-week NB baseline")
     with open(tmp_path / "orders.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == summary["items"] == 300
@@ -32,9 +33,19 @@ def test_demo_run_writes_orders_for_every_item(tmp_path):
 
 def test_demo_cli_and_plots(tmp_path, capsys):
     pytest.importorskip("matplotlib")
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     assert cli.main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "at equal average inventory value" in out
+    try:
+        import torch  # noqa: F401
+        assert "forecaster for today's orders: DeepAR" in out and "skucast DeepAR" in out
+    except ImportError:
+        assert "torch is not installed" in out
     for name in ("orders.csv", "forecast_fan.png", "inventory_trace.png"):
         assert (tmp_path / name).stat().st_size > 0
     assert not list(tmp_path.glob(".*tmp*"))  # no half-written files left behind

@@ -1,6 +1,6 @@
 """Command line: ``skucast demo`` runs the whole job on the built-in M5 slice; ``skucast train``
 fits DeepAR / N-BEATS and writes a model file; ``skucast predict`` loads one and writes
-quantile forecasts."""
+quantile forecasts; ``skucast plan`` turns sales + a stock snapshot into an orders file."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +14,8 @@ def _read_frame(path):
 
 def _demo(a):
     from . import demo
-    summary = demo.run(out_dir=a.out, service_level=a.service_level, seed=a.seed, plots=not a.no_plots)
+    summary = demo.run(out_dir=a.out, service_level=a.service_level, seed=a.seed, plots=not a.no_plots,
+                       forecaster=a.forecaster)
     demo.print_summary(summary)
 
 
@@ -45,6 +46,24 @@ def _predict(a):
     print(f"wrote {a.out}")
 
 
+def _plan(a):
+    levels = [float(q) for q in a.levels.split(",")] if a.levels else []
+    kw = dict(model=a.model, out=a.out, rejects=a.rejects, service_level=a.service_level,
+              review_period=a.review_period, levels=levels, num_samples=a.num_samples, seed=a.seed,
+              target=a.target, policy=a.policy, gaps=a.gaps, futr=a.futr, chunk_size=a.chunk_size,
+              progress=False if a.no_progress else None)
+    if a.dask:
+        from . import dask as skd
+        res = skd.plan(a.stock, sales=a.sales, scheduler=a.dask, partition_size=a.chunk_size, **kw)
+    else:
+        from .pipeline import plan
+        res = plan(a.sales, a.stock, **kw)
+    st = res.stats
+    print(f"planned {st['planned']:,} of {st['stock_rows']:,} stock rows with {st['forecaster']} "
+          f"({st['stock_rejected']:,} rejected, {st['sales_rejects']:,} sales rejects) in {st['seconds']:.1f} s")
+    print(f"wrote {res.orders_path}\nwrote {res.rejects_path}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="skucast")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -53,6 +72,8 @@ def main(argv=None) -> int:
     d.add_argument("--service-level", type=float, default=0.95, help="cycle service level target")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    d.add_argument("--forecaster", choices=["auto", "deepar", "nb"], default="auto",
+                   help="auto: the shipped DeepAR when torch is installed, else the NB baseline")
     d.set_defaults(func=_demo)
     t = sub.add_parser("train", help="fit a model and write a .pt (TorchScript) or .pt2 (torch.export) file")
     t.add_argument("--input", help="long frame (parquet or csv): unique_id, ds, y + covariates")
@@ -84,6 +105,26 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--levels", default="0.5,0.9")
     p.set_defaults(func=_predict)
+    pl = sub.add_parser("plan", help="sales + stock snapshot -> forecasts -> safety stock -> orders file")
+    pl.add_argument("--sales", help="long sales frame (parquet/csv): unique_id, ds, y [+ covariates]; "
+                    "omit when the stock rows carry NB parameters mu, alpha")
+    pl.add_argument("--stock", required=True, help="stock snapshot (parquet/csv), one row per unique_id")
+    pl.add_argument("--model", default=None, help="model file from `skucast train` (default: nb-baseline)")
+    pl.add_argument("--futr", help="future covariates (parquet/csv) when the model needs them")
+    pl.add_argument("--out", required=True, help="orders file (.parquet or .csv)")
+    pl.add_argument("--rejects", help="rejects file (default: <out stem>.rejects.<ext>)")
+    pl.add_argument("--service-level", type=float, default=0.95, help="default when stock has no service_level")
+    pl.add_argument("--review-period", type=int, default=7, help="default when stock has no review_period")
+    pl.add_argument("--levels", default="0.5,0.9", help="demand quantiles to report")
+    pl.add_argument("--num-samples", type=int, default=200)
+    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--target", choices=["csl", "fill_rate"], default="csl")
+    pl.add_argument("--policy", choices=["RS", "base_stock", "sS"], default="RS")
+    pl.add_argument("--gaps", choices=["reject", "zero"], default="reject")
+    pl.add_argument("--chunk-size", type=int, help="stock rows per chunk (Dask: per partition)")
+    pl.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster: scheduler address, or 'local[:N]'")
+    pl.add_argument("--no-progress", action="store_true")
+    pl.set_defaults(func=_plan)
     a = ap.parse_args(argv)
     a.func(a)
     return 0

@@ -2,8 +2,10 @@
 levels -> a 16-week replay against actual sales, compared with the retail default, then
 today's orders, a fan chart and an inventory trace.
 
-The forecaster here is the day-of-week NB baseline (numpy only), so the demo runs on a bare
-install; the neural models plug into the same inventory path.
+Forecasters: the day-of-week NB baseline (numpy only) always runs; when torch is installed the
+small DeepAR shipped beside the slice (demo_data/deepar_ca1.pt, trained with `skucast train` on
+the days before the replay window, see python/tools/make_demo_model.py) is replayed too and
+makes today's orders. The summary says which forecaster made the orders.
 """
 from __future__ import annotations
 
@@ -42,6 +44,29 @@ def load_slice() -> Slice:
         return Slice(z["sales"].astype(np.int64), z["price"].astype(np.float64), z["item_id"], z["dept_id"], z["date"])
 
 
+MODEL_FILE = "demo_data/deepar_ca1.pt"
+DEEPAR_SAMPLES = 200
+
+
+def long_frame(data: Slice, days: int | None = None, first: int = 0):
+    """Days [first, days) of the slice as a long frame (unique_id, ds, y, item/dept/cat/store
+    ids) for skucast.train / Forecaster.predict."""
+    import pandas as pd
+    n, T = data.sales.shape
+    days = (T if days is None else days)
+    span = days - first
+    dept = np.asarray(data.dept_id).astype(str)
+    return pd.DataFrame({
+        "unique_id": np.repeat(np.asarray(data.item_id).astype(str), span),
+        "ds": np.tile(pd.to_datetime(data.date[first:days]).to_numpy(), n),
+        "y": data.sales[:, first:days].ravel().astype(np.float64),
+        "item_id": np.repeat(np.asarray(data.item_id).astype(str), span),
+        "dept_id": np.repeat(dept, span),
+        "cat_id": np.repeat(np.char.partition(dept, "_")[:, 0], span),
+        "store_id": "CA_1",
+    })
+
+
 def filled_prices(price: np.ndarray) -> np.ndarray:
     """Nearest known price where an item is off sale (EVALUATION.md's inventory valuation)."""
     out = price.copy()
@@ -67,6 +92,45 @@ def skucast_targets(sales: np.ndarray, origins, service_level: float) -> np.ndar
                                     service_level=service_level)
         cols.append(res.S)
     return np.stack(cols, axis=1)
+
+
+def load_forecaster(which: str = "auto"):
+    """(Forecaster or None, description). which: "auto" (DeepAR when torch is installed),
+    "deepar" (required) or "nb" (the numpy baseline)."""
+    if which not in ("auto", "deepar", "nb"):
+        raise ValueError(f"forecaster: must be 'auto', 'deepar' or 'nb', got {which!r}")
+    if which == "nb":
+        return None, "day-of-week NB baseline (numpy)"
+    try:
+        from .models.forecaster import Forecaster
+    except ImportError as e:
+        if which == "deepar":
+            raise ImportError(f"the DeepAR demo needs torch: pip install 'skucast[models]' ({e})") from e
+        return None, "day-of-week NB baseline (numpy; torch is not installed, so the shipped DeepAR did not run)"
+    with resources.as_file(resources.files("skucast").joinpath(MODEL_FILE)) as path:
+        f = Forecaster.load(str(path))
+    return f, f"DeepAR ({MODEL_FILE}, trained with skucast train)"
+
+
+def deepar_paths(forecaster, data: Slice, end: int, horizon: int, seed: int, num_samples: int = DEEPAR_SAMPLES):
+    """(n, num_samples, horizon) DeepAR sample paths from the days before ``end``."""
+    spec = forecaster.spec
+    need = max(spec["lags"]) + spec["context_length"]
+    fc = forecaster.predict(long_frame(data, end, max(0, end - need)), horizon=horizon, num_samples=num_samples,
+                            seed=seed)
+    order = np.searchsorted(fc.unique_id.astype(str), np.asarray(data.item_id).astype(str))
+    return fc.samples[order]
+
+
+def deepar_targets(forecaster, data: Slice, origins, targets, seed: int) -> dict:
+    """{target: (n, reviews) order-up-to} from DeepAR paths forecast at each review."""
+    cols = {t: [] for t in targets}
+    for t in origins:
+        paths = deepar_paths(forecaster, data, t, LEAD_TIME + REVIEW, seed, num_samples=100)
+        for tgt in targets:
+            cols[tgt].append(inventory.order_up_to(samples=paths, lead_time=LEAD_TIME, review_period=REVIEW,
+                                                   service_level=tgt).S)
+    return {t: np.stack(c, axis=1) for t, c in cols.items()}
 
 
 def retail_default_targets(sales: np.ndarray, origins, service_level: float) -> np.ndarray:
@@ -110,17 +174,26 @@ def _atomic_write(path: Path, write) -> None:
             tmp.unlink()
 
 
-def todays_orders(data: Slice, on_hand: np.ndarray, on_order: np.ndarray, service_level: float, seed: int):
+def todays_orders(data: Slice, on_hand: np.ndarray, on_order: np.ndarray, service_level: float, seed: int,
+                  forecaster=None):
     """Forecast 28 days from the end of the data, sample paths, order-up-to and orders."""
     mu, alpha = weekday_profile_nb(data.sales, horizon=28)
     n = mu.shape[0]
-    # keys name the series, step the forecast day: each series' paths are fixed by the seed alone
-    paths = nbinom.sample(mu, alpha[:, None], num_samples=200, seed=seed, keys=np.arange(n)[:, None],
-                          step=np.arange(28)[None, :])
-    paths = np.moveaxis(paths, -1, 1)                          # (n, samples, 28)
+    if forecaster is not None:
+        paths = deepar_paths(forecaster, data, data.sales.shape[1], 28, seed)
+        mu = paths.mean(axis=1)
+    else:
+        # keys name the series, step the forecast day: each series' paths are fixed by the seed alone
+        paths = nbinom.sample(mu, alpha[:, None], num_samples=200, seed=seed, keys=np.arange(n)[:, None],
+                              step=np.arange(28)[None, :])
+        paths = np.moveaxis(paths, -1, 1)                      # (n, samples, 28)
     fan = quantiles(paths, FAN_LEVELS, axis=1)                 # (n, 28, levels)
-    policy = inventory.order_up_to(mu=mu, alpha=alpha, lead_time=LEAD_TIME, review_period=REVIEW,
-                                   service_level=service_level)
+    if forecaster is not None:
+        policy = inventory.order_up_to(samples=paths, lead_time=LEAD_TIME, review_period=REVIEW,
+                                       service_level=service_level)
+    else:
+        policy = inventory.order_up_to(mu=mu, alpha=alpha, lead_time=LEAD_TIME, review_period=REVIEW,
+                                       service_level=service_level)
     orders = inventory.replenish(on_hand=on_hand, on_order=on_order, S=policy.S)
     return mu, paths, fan, policy, orders
 
@@ -145,7 +218,7 @@ def _plots(out: Path, data: Slice, fan, trace_row: dict, item: int) -> list[Path
         ax.set_title(f"{data.item_id[i]} ({data.dept_id[i]})", fontsize=9)
         ax.axvline(0, color="grey", lw=0.5)
     axes[0, 0].legend(fontsize=7)
-    fig.suptitle("skucast demo: 28-day NB forecast fan (last 8 weeks of actual sales before it)")
+    fig.suptitle("skucast demo: 28-day forecast fan (last 8 weeks of actual sales before it)")
     fig.tight_layout()
     path = out / "forecast_fan.png"
     _atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
@@ -170,9 +243,13 @@ def _plots(out: Path, data: Slice, fan, trace_row: dict, item: int) -> list[Path
     return written
 
 
-def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 0, plots: bool = True) -> dict:
-    """Run the whole demo; returns the summary and writes orders.csv (+ PNGs) into out_dir."""
+def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 0, plots: bool = True,
+        forecaster: str = "auto") -> dict:
+    """Run the whole demo; returns the summary and writes orders.csv (+ PNGs) into out_dir.
+    forecaster: "auto" (the shipped DeepAR when torch is installed, else the NB baseline),
+    "deepar" or "nb"; ``summary["forecaster"]`` says which one made the orders."""
     t0 = time.perf_counter()
+    model, model_name = load_forecaster(forecaster)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = load_slice()
@@ -186,15 +263,24 @@ def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 
         for name, make in (("skucast NB", skucast_targets), ("retail default", retail_default_targets)):
             metrics, res = replay(data, make(data.sales, origins, target), value_price)
             rows.append({"policy": name, "target": target, **metrics})
-            if target == service_level and name == "skucast NB":
+            if target == service_level and name == "skucast NB" and model is None:
+                kept = {"result": res}
+    if model is not None:
+        for target, S in deepar_targets(model, data, origins, TARGETS, seed).items():
+            metrics, res = replay(data, S, value_price)
+            rows.append({"policy": "skucast DeepAR", "target": target, **metrics})
+            if target == service_level:
                 kept = {"result": res}
     if not kept:
-        metrics, res = replay(data, skucast_targets(data.sales, origins, service_level), value_price)
+        S = (deepar_targets(model, data, origins, [service_level], seed)[service_level] if model is not None
+             else skucast_targets(data.sales, origins, service_level))
+        metrics, res = replay(data, S, value_price)
         kept = {"result": res}
     res = kept["result"]
     end_on_hand = res.trace["on_hand"][:, -1]
     in_transit = res.trace["order"].sum(axis=1) - res.trace["arrival"].sum(axis=1)  # nothing in transit at start
-    mu, paths, fan, policy, orders = todays_orders(data, end_on_hand, in_transit, service_level, seed)
+    mu, paths, fan, policy, orders = todays_orders(data, end_on_hand, in_transit, service_level, seed,
+                                                   model)
 
     orders_path = out / "orders.csv"
 
@@ -218,7 +304,7 @@ def run(out_dir: str = "skucast-demo", service_level: float = 0.95, seed: int = 
         if not pngs:
             print("(matplotlib is not installed: no plots; pip install 'skucast[plots]')")
         written += pngs
-    return {"rows": rows, "items": n, "files": [str(p) for p in written], "seconds": time.perf_counter() - t0,
+    return {"rows": rows, "items": n, "forecaster": model_name, "files": [str(p) for p in written], "seconds": time.perf_counter() - t0,
             "orders_placed": int((orders.order > 0).sum()), "units_ordered": int(orders.order.sum())}
 
 
@@ -253,7 +339,8 @@ def print_summary(summary: dict) -> None:
               f"{r['avg_inventory_value']:>17.0f}{r['orders']:>8d}{r['bullwhip']:>10.2f}")
     for line in equal_inventory_comparison(summary["rows"]):
         print(line)
-    print(f"\ntoday: {summary['orders_placed']} items to order, {summary['units_ordered']} units")
+    print(f"\nforecaster for today's orders: {summary.get('forecaster', '')}")
+    print(f"today: {summary['orders_placed']} items to order, {summary['units_ordered']} units")
     for f in summary["files"]:
         print(f"wrote {f}")
     print(f"({summary['seconds']:.1f} s)")

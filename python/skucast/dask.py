@@ -1,0 +1,153 @@
+"""``skucast.dask.plan``: the planning job of ``skucast.plan`` run partition by partition on a Dask
+cluster. Each partition is one chunk of the same pipeline (counter-based sampling keyed by
+unique_id), so the orders equal a single-process run row for row. Dask is imported only here
+(``pip install 'skucast[dask]'``)."""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+__all__ = ["plan"]
+
+
+def _dask():
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError as e:
+        raise ImportError(f"skucast.dask needs the 'dask' extra: pip install 'skucast[dask]' ({e})") from e
+    return dask, dd
+
+
+def _client(client, scheduler):
+    """(client, owned objects to close). scheduler: an address, 'local' or 'local:N' (N workers)."""
+    if client is not None:
+        return client, []
+    if scheduler is None:
+        try:
+            from distributed import get_client
+            return get_client(), []
+        except (ImportError, ValueError):
+            return None, []
+    from distributed import Client, LocalCluster
+    if str(scheduler).startswith("local"):
+        n = int(str(scheduler).split(":", 1)[1]) if ":" in str(scheduler) else min(4, os.cpu_count() or 1)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0")
+        c = Client(cluster)
+        return c, [c, cluster]
+    c = Client(scheduler)
+    return c, [c]
+
+
+def _as_ddf(stock, partition_size):
+    import pandas as pd
+    dask, dd = _dask()
+    if isinstance(stock, dd.DataFrame):
+        return stock
+    if isinstance(stock, pd.DataFrame):
+        return dd.from_pandas(stock, chunksize=int(partition_size or 100_000), sort=False)
+    path = str(stock)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"stock: no such file {path}")
+    if path.lower().endswith((".parquet", ".pq")):
+        return dd.read_parquet(path, split_row_groups=True)
+    return dd.read_csv(path, dtype={"unique_id": str}, blocksize="16MB")
+
+
+def _run(planner, part, row0, dup):
+    return planner.plan_chunk(part, int(row0), dup)
+
+
+def plan(stock, sales=None, model=None, *, client=None, scheduler=None, out=None, rejects=None,
+         partition_size=None, progress=None, chunk_size=None, **kwargs):
+    """Run :func:`skucast.plan` over the partitions of a Dask DataFrame of stock rows.
+
+    stock : dask DataFrame, pandas DataFrame (split into ``partition_size`` rows) or a
+        .parquet/.csv path (read with dask). sales, model and the other keywords are as in
+        :func:`skucast.plan`; sales is validated once on the client and shipped to the workers
+        (scattered); a model is loaded from its file once per worker process.
+    client / scheduler : a ``distributed.Client``, or a scheduler address, or "local[:N]"
+        (a LocalCluster of N in-process workers); default: the current client, else Dask's
+        local threads.
+
+    Returns a :class:`skucast.pipeline.PlanResult`; orders and rejects are equal to the
+    single-process run (``row`` is the position in the whole stock input).
+
+    >>> from distributed import Client; c = Client("tcp://scheduler:8786")
+    >>> skucast.dask.plan(dd.read_parquet("stock/"), sales="sales.parquet", out="orders.parquet")
+    """
+    import pandas as pd
+    dask, dd = _dask()
+    from .pipeline import io
+    from .pipeline.plan import Planner, PlanResult, _Progress
+    from .pipeline.validate import duplicate_first_rows
+    t0 = time.perf_counter()
+    planner = Planner(sales, model, **kwargs)
+    ddf = _as_ddf(stock, partition_size or chunk_size)
+    c, owned = _client(client, scheduler)
+    try:
+        parts = ddf.to_delayed()
+        lengths = dask.compute(*[dask.delayed(len)(p) for p in parts], **({} if c else {"scheduler": "threads"}))
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        total = int(np.sum(lengths))
+        uids = ddf["unique_id"].compute().to_numpy() if "unique_id" in ddf.columns else None
+        dup = duplicate_first_rows(uids)
+        if planner.history is not None and uids is not None:
+            planner.history.used[:] = False
+            planner.history.mark_used(io.as_text_ids(uids))
+        pl = c.scatter(planner, broadcast=True) if c else planner
+        tasks = [dask.delayed(_run)(pl, p, int(o), dup) for p, o in zip(parts, offsets)]
+        bar = _Progress(total, progress if progress is not None else total >= 200_000)
+        writers = None
+        if out is not None:
+            rejects = rejects or io.rejects_path_for(out)
+            writers = (io.AtomicWriter(out), io.AtomicWriter(rejects))
+        kept_o, kept_r = [], []
+        planned = rejected = 0
+        try:
+            if c:
+                futures = c.compute(tasks)
+                results = (f.result() for f in futures)
+            else:
+                results = iter(dask.compute(*tasks, scheduler="threads"))
+            for k, (o, r) in enumerate(results):
+                if c:
+                    futures[k].release()
+                planned += len(o)
+                rejected += len(r)
+                if writers:
+                    if len(o):
+                        writers[0].write(o)
+                    if len(r):
+                        writers[1].write(r)
+                else:
+                    kept_o.append(o)
+                    kept_r.append(r)
+                bar.update(lengths[k])
+            final = planner.final_rejects()
+            if writers:
+                if len(final):
+                    writers[1].write(final)
+                orders_path = writers[0].commit(planner.empty_orders())
+                rejects_path = writers[1].commit(final.iloc[:0])
+                orders_df = rejects_df = None
+            else:
+                orders_path = rejects_path = None
+                orders_df = pd.concat(kept_o, ignore_index=True) if kept_o else planner.empty_orders()
+                rejects_df = pd.concat(kept_r + [final], ignore_index=True)
+        except BaseException:
+            if writers:
+                for w in writers:
+                    w.abort()
+            raise
+        finally:
+            bar.close()
+    finally:
+        for obj in owned:
+            obj.close()
+    stats = {"stock_rows": total, "planned": planned, "stock_rejected": rejected, "sales_rejects": len(final),
+             "forecaster": planner.forecaster_name, "seconds": time.perf_counter() - t0,
+             "partitions": len(parts)}
+    return PlanResult(orders_df, rejects_df, orders_path, rejects_path, stats)

@@ -1,0 +1,157 @@
+"""Readers and writers of the planning pipeline: Parquet or CSV in, chunked reads of the stock
+snapshot, and writers that stream to a temporary file and rename it only when the run completes,
+so an interrupted run never leaves a half-written output."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["read_frame", "iter_frame", "count_rows", "AtomicWriter", "rejects_path_for"]
+
+
+def _kind(path) -> str:
+    s = str(path).lower()
+    if s.endswith((".parquet", ".pq")):
+        return "parquet"
+    if s.endswith((".csv", ".csv.gz", ".txt")):
+        return "csv"
+    raise ValueError(f"{path}: unknown file type; use .parquet or .csv")
+
+
+def read_frame(src, name: str = "frame"):
+    """A whole frame from a DataFrame, a .parquet or a .csv path (unique_id read as text)."""
+    import pandas as pd
+    if src is None:
+        return None
+    if isinstance(src, pd.DataFrame):
+        return src
+    if not os.path.exists(src):
+        raise FileNotFoundError(f"{name}: no such file {src}")
+    if _kind(src) == "parquet":
+        return pd.read_parquet(src)
+    return pd.read_csv(src, dtype={"unique_id": str})
+
+
+def count_rows(src) -> int | None:
+    """Rows of a frame or a Parquet file (from its metadata); None for CSV (unknown until read)."""
+    import pandas as pd
+    if isinstance(src, pd.DataFrame):
+        return len(src)
+    if _kind(src) == "parquet":
+        import pyarrow.parquet as pq
+        return pq.ParquetFile(src).metadata.num_rows
+    return None
+
+
+def read_column(src, column: str):
+    """One column as a numpy array (the duplicate check needs only unique_id)."""
+    import pandas as pd
+    if isinstance(src, pd.DataFrame):
+        return src[column].to_numpy() if column in src.columns else None
+    if _kind(src) == "parquet":
+        import pyarrow.parquet as pq
+        f = pq.ParquetFile(src)
+        if column not in f.schema_arrow.names:
+            return None
+        return f.read(columns=[column]).column(0)
+    cols = pd.read_csv(src, nrows=0).columns
+    if column not in cols:
+        return None
+    return pd.read_csv(src, usecols=[column], dtype={column: str})[column].to_numpy()
+
+
+def iter_frame(src, chunk_size: int):
+    """Yield DataFrame chunks of at most ``chunk_size`` rows (bounded memory for files)."""
+    import pandas as pd
+    if isinstance(src, pd.DataFrame):
+        for a in range(0, max(len(src), 1), chunk_size):
+            yield src.iloc[a:a + chunk_size]
+        return
+    if not os.path.exists(src):
+        raise FileNotFoundError(f"stock: no such file {src}")
+    if _kind(src) == "parquet":
+        import pyarrow.parquet as pq
+        f = pq.ParquetFile(src)
+        empty = True
+        for batch in f.iter_batches(batch_size=chunk_size):
+            empty = False
+            yield batch.to_pandas()
+        if empty:
+            yield f.schema_arrow.empty_table().to_pandas()
+        return
+    yield from pd.read_csv(src, chunksize=chunk_size, dtype={"unique_id": str})
+
+
+def rejects_path_for(out) -> str:
+    """orders.parquet -> orders.rejects.parquet (same format as the orders file)."""
+    p = Path(out)
+    suffix = ".csv" if _kind(p) == "csv" else ".parquet"
+    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
+    return str(p.with_name(f"{stem}.rejects{suffix}"))
+
+
+class AtomicWriter:
+    """Append DataFrame chunks to ``path.tmp-<pid>``; ``commit()`` renames it to ``path``,
+    ``abort()`` (or an exception inside ``with``) deletes it."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.kind = _kind(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._writer = None
+        self._schema = None
+        self._header = True
+        self.rows = 0
+
+    def write(self, df) -> None:
+        if self.kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            if self._writer is None:
+                table = pa.Table.from_pandas(df, preserve_index=False)
+                self._schema = table.schema.remove_metadata()
+                self._writer = pq.ParquetWriter(self.tmp, self._schema)
+            table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
+            self._writer.write_table(table)
+        else:
+            df.to_csv(self.tmp, mode="w" if self._header else "a", header=self._header, index=False)
+            self._header = False
+        self.rows += len(df)
+
+    def commit(self, empty_frame=None) -> str:
+        if self._writer is None and self._header:   # nothing written: still leave a valid file
+            if empty_frame is None:
+                raise ValueError("AtomicWriter: nothing written and no empty frame to define the columns")
+            self.write(empty_frame)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        os.replace(self.tmp, self.path)
+        return str(self.path)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # pragma: no cover - already failing
+                pass
+            self._writer = None
+        if self.tmp.exists():
+            self.tmp.unlink()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+        return False
+
+
+def as_text_ids(values) -> np.ndarray:
+    """unique_id as str objects (None where missing): the one form used for matching and output."""
+    import pandas as pd
+    return pd.Series(values, copy=False).astype("string").to_numpy(dtype=object, na_value=None)

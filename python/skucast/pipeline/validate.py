@@ -1,0 +1,319 @@
+"""Input checks of the planning pipeline. Problems with a whole file (missing columns, a column
+of the wrong type, a model that does not fit the data) raise; problems with single rows or
+series become rejects with a reason, so every input row ends in the orders or the rejects."""
+from __future__ import annotations
+
+import numpy as np
+
+from .io import as_text_ids
+
+__all__ = ["REJECT_REASONS", "STOCK_COLUMNS", "History", "prepare_history", "validate_stock", "reject_frame"]
+
+# reason -> what it means (written in the rejects file's `reason` column; `detail` adds the value)
+REJECT_REASONS = {
+    "missing_unique_id": "the row has no unique_id",
+    "duplicate_unique_id": "an earlier stock row has the same unique_id (the first one is planned)",
+    "not_a_number": "a required numeric field is empty, NaN or not a number",
+    "not_integer": "a count field (stock, lead time, pack sizes) is not a whole number",
+    "negative_stock": "on_hand or on_order is negative",
+    "invalid_value": "a field is out of range (lead_time < 0, case_pack < 1, moq > max_order, "
+                     "service_level outside (0, 1), mu/alpha < 0, cost < 0)",
+    "unknown_sku": "the unique_id has no sales history (and no mu/alpha columns)",
+    "not_in_stock": "sales history of a unique_id that no stock row asks for",
+    "bad_ds": "a sales row whose ds is not a date",
+    "sales_bad_y": "the series' sales y has NaN, negative or fractional values",
+    "sales_duplicate_ds": "the series has duplicate (unique_id, ds) sales rows",
+    "sales_gap": "the series misses days inside its history (gaps='zero' fills them with 0)",
+    "history_ends_early": "the series' last sales day is before the latest day in the file "
+                          "(gaps='zero' fills the missing days with 0)",
+    "short_history": "fewer history days than the forecaster needs",
+    "horizon_exceeds_model": "lead_time + review_period is longer than the model's horizon",
+}
+
+# column -> (default when the column is absent (None = required), kind)
+STOCK_COLUMNS = {
+    "unique_id": (None, "id"),
+    "on_hand": (None, "count"),
+    "on_order": (0, "count"),
+    "lead_time": (None, "count"),
+    "review_period": ("arg", "count"),
+    "moq": (0, "count"),
+    "case_pack": (1, "count"),
+    "max_order": (np.nan, "count_or_empty"),   # empty = no limit
+    "service_level": ("arg", "float"),
+    "unit_cost": (np.nan, "float_or_empty"),
+    "holding_cost_rate": (np.nan, "float_or_empty"),
+}
+PARAM_COLUMNS = ("mu", "alpha")
+NO_LIMIT = np.int64(1) << 60   # max_order when the field is empty
+
+
+def reject_frame(source, row, unique_id, reason, detail):
+    import pandas as pd
+    n = len(row)
+    return pd.DataFrame({
+        "source": np.full(n, source, dtype=object) if np.ndim(source) == 0 else np.asarray(source, object),
+        "row": np.asarray(row, np.int64),
+        "unique_id": np.asarray(unique_id, object),
+        "reason": np.asarray(reason, object),
+        "detail": np.asarray(detail, object),
+    })
+
+
+def _numeric_column(df, name):
+    """Column as float64 (non-numbers -> NaN) and the original values for the detail text."""
+    import pandas as pd
+    col = df[name]
+    kind = col.dtype.kind
+    if kind in "bMmc":
+        raise TypeError(f"stock: column {name!r} has dtype {col.dtype}; expected numbers")
+    if kind in "iuf":
+        return col.to_numpy(np.float64), col
+    return pd.to_numeric(col, errors="coerce").to_numpy(np.float64), col
+
+
+class History:
+    """Sales history of the series, validated once: per-series reject reasons and the dense
+    arrays the forecasters read (only the days they need are kept)."""
+
+    def __init__(self):
+        self.uids = np.zeros(0, object)      # sorted unique ids
+        self.reason = np.zeros(0, object)    # per series: None or a reject reason
+        self.detail = np.zeros(0, object)
+        self.first_row = np.zeros(0, np.int64)
+        self.n_rows = np.zeros(0, np.int64)
+        self.dense = None                    # (n_series, days) float64 for the NB baseline
+        self.frame = None                    # trimmed long frame sorted by (unique_id, ds) for models
+        self.starts = self.ends = None       # row range of each series in `frame`
+        self.last_ds = None
+        self.row_rejects = None              # sales rows rejected on their own (bad ds, no id)
+        self.used = np.zeros(0, bool)
+
+    def index_of(self, uids) -> np.ndarray:
+        """Series index of each id, -1 when there is no history."""
+        if len(self.uids) == 0 or len(uids) == 0:
+            return np.full(len(uids), -1, np.int64)
+        uids = np.array(["\x00<none>" if u is None else u for u in uids], dtype=object)
+        pos = np.searchsorted(self.uids, uids)
+        pos = np.minimum(pos, len(self.uids) - 1)
+        return np.where(self.uids[pos] == uids, pos, -1).astype(np.int64)
+
+    def mark_used(self, uids) -> None:
+        idx = self.index_of(np.asarray(uids, object))
+        self.used[idx[idx >= 0]] = True
+
+    def unused_rejects(self):
+        """Sales series no stock row asked for (one entry per series: its first row, row count)."""
+        idx = np.flatnonzero(~self.used)
+        return reject_frame("sales", self.first_row[idx], self.uids[idx], "not_in_stock",
+                            [f"{int(k)} sales rows" for k in self.n_rows[idx]])
+
+
+def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reject",
+                    min_days: int = 1) -> History:
+    """Validate a long sales frame (unique_id, ds, y [+ covariates]).
+
+    days_needed: days of history the forecaster reads, ending on the latest ds of the file.
+    keep_frame: keep a trimmed long frame (model path) instead of the dense array (NB baseline).
+    gaps: "reject" (series with missing days or ending early are rejected) or "zero" (missing
+    days are zero sales; NB baseline only). min_days: fewer days of history -> short_history.
+    """
+    import pandas as pd
+    if gaps not in ("reject", "zero"):
+        raise ValueError(f"gaps: must be 'reject' or 'zero', got {gaps!r}")
+    missing = [c for c in ("unique_id", "ds", "y") if c not in sales.columns]
+    if missing:
+        raise ValueError(f"sales: missing column(s) {missing}; has {list(sales.columns)}")
+    if sales["ds"].dtype.kind in "iufb":
+        raise TypeError(f"sales: column 'ds' must hold dates, got dtype {sales['ds'].dtype}")
+    h = History()
+    n_in = len(sales)
+    uid = as_text_ids(sales["unique_id"].to_numpy())
+    ds = pd.to_datetime(sales["ds"], errors="coerce").to_numpy("datetime64[ns]").astype("datetime64[D]")
+    if sales["y"].dtype.kind in "bMm":
+        raise TypeError(f"sales: column 'y' must hold numbers, got dtype {sales['y'].dtype}")
+    y = pd.to_numeric(sales["y"], errors="coerce").to_numpy(np.float64)
+    no_id = np.array([u is None or u == "" for u in uid], bool)
+    bad_ds = np.isnat(ds) & ~no_id
+    rej = []
+    if no_id.any():
+        r = np.flatnonzero(no_id)
+        rej.append(reject_frame("sales", r, uid[r], "missing_unique_id", ""))
+    if bad_ds.any():
+        r = np.flatnonzero(bad_ds)
+        rej.append(reject_frame("sales", r, uid[r], "bad_ds", [f"ds={v!r}" for v in sales["ds"].to_numpy()[r]]))
+    h.row_rejects = pd.concat(rej, ignore_index=True) if rej else reject_frame("sales", [], [], [], [])
+    keep = np.flatnonzero(~(no_id | bad_ds))
+    if keep.size == 0:
+        return h
+    uid_k = uid[keep].astype(str)
+    order = np.lexsort((ds[keep], uid_k))            # sorted by (unique_id, ds); unsorted input is fine
+    rows = keep[order]
+    u, d, yy = uid_k[order], ds[rows], y[rows]
+    uniq, starts, counts = np.unique(u, return_index=True, return_counts=True)
+    ends = starts + counts
+    n = len(uniq)
+    h.uids = uniq.astype(object)
+    h.first_row = np.minimum.reduceat(rows, starts)
+    h.n_rows = counts.astype(np.int64)
+    h.used = np.zeros(n, bool)
+    last_all = d.max()
+    h.last_ds = last_all
+    reason = np.full(n, None, object)
+    detail = np.full(n, "", object)
+    series_of = np.repeat(np.arange(n), counts)
+
+    def flag(mask, name, text):
+        new = mask & (reason == None)  # noqa: E711  (object array)
+        reason[new] = name
+        detail[new] = [text(i) for i in np.flatnonzero(new)]
+
+    bad_y = ~np.isfinite(yy) | (yy < 0) | (yy != np.round(yy))
+    if bad_y.any():
+        first_bad = np.full(n, -1, np.int64)
+        bi = np.flatnonzero(bad_y)
+        first_bad[series_of[bi[::-1]]] = bi[::-1]
+        flag(first_bad >= 0, "sales_bad_y", lambda i: f"y={yy[first_bad[i]]!r} at ds={d[first_bad[i]]}")
+    dup = np.zeros(len(d), bool)
+    dup[1:] = (d[1:] == d[:-1]) & (series_of[1:] == series_of[:-1])
+    if dup.any():
+        first_dup = np.full(n, -1, np.int64)
+        di = np.flatnonzero(dup)
+        first_dup[series_of[di[::-1]]] = di[::-1]
+        flag(first_dup >= 0, "sales_duplicate_ds", lambda i: f"ds={d[first_dup[i]]} repeated")
+    first_d, last_d = d[starts], d[ends - 1]
+    span = (last_d - first_d).astype(np.int64) + 1
+    if gaps == "reject":
+        flag(span != counts, "sales_gap", lambda i: f"{int(span[i] - counts[i])} missing days between "
+                                                    f"{first_d[i]} and {last_d[i]}")
+        flag(last_d < last_all, "history_ends_early", lambda i: f"last ds {last_d[i]}, file ends {last_all}")
+    n_days = (last_all - first_d).astype(np.int64) + 1
+    flag(n_days < min_days, "short_history", lambda i: f"{int(n_days[i])} days, need {min_days}")
+    h.reason, h.detail = reason, detail
+
+    if keep_frame:
+        cut = d > last_all - np.timedelta64(days_needed, "D")
+        sel = rows[cut]
+        frame = sales.iloc[sel].reset_index(drop=True)
+        frame["unique_id"] = u[cut]
+        frame["ds"] = d[cut].astype("datetime64[ns]")
+        frame["y"] = np.where(np.isfinite(yy[cut]), yy[cut], 0.0)
+        h.frame = frame
+        sc = series_of[cut]
+        h.starts = np.searchsorted(sc, np.arange(n), "left")
+        h.ends = np.searchsorted(sc, np.arange(n), "right")
+    else:
+        col = (d - last_all).astype(np.int64) + days_needed - 1     # day index in the dense window
+        ok = (col >= 0) & ~dup & np.isfinite(yy)
+        dense = np.zeros((n, days_needed), np.float64)
+        dense[series_of[ok], col[ok]] = yy[ok]
+        h.dense = dense
+    return h
+
+
+def _duplicate_mask(uids, dup_first_rows, row0):
+    """Rows whose unique_id appeared on an earlier stock row (dup_first_rows: uid -> first row)."""
+    if not dup_first_rows:
+        return np.zeros(len(uids), bool)
+    rows = row0 + np.arange(len(uids))
+    return np.array([u in dup_first_rows and r != dup_first_rows[u] for u, r in zip(uids, rows)], bool)
+
+
+def duplicate_first_rows(uid_column) -> dict:
+    """{unique_id: first row} for the ids that occur more than once in the stock input (one
+    pass over the id column only, so a streamed run still checks the whole file)."""
+    import pandas as pd
+    if uid_column is None:
+        return {}
+    try:
+        import pyarrow as pa
+        if isinstance(uid_column, (pa.ChunkedArray, pa.Array)):
+            t = pa.table({"u": uid_column.cast(pa.string()), "i": pa.array(np.arange(len(uid_column)))})
+            g = t.group_by("u").aggregate([("i", "min"), ("i", "count")])
+            g = g.filter(pa.compute.greater(g["i_count"], 1))
+            return {u: int(i) for u, i in zip(g["u"].to_pylist(), g["i_min"].to_pylist()) if u is not None}
+    except ImportError:  # pragma: no cover
+        pass
+    s = pd.Series(as_text_ids(np.asarray(uid_column)))
+    d = s[s.duplicated(keep=False) & s.notna()]
+    return {u: int(i) for u, i in d.groupby(d, sort=False).apply(lambda x: x.index.min()).items()}
+
+
+def validate_stock(chunk, row0: int, *, default_service_level: float, default_review_period: int,
+                   params: bool, dup_first_rows: dict):
+    """Check one chunk of stock rows. Returns (valid: dict of per-row arrays incl. 'row', rejects frame)."""
+    import pandas as pd
+    need = [c for c, (default, _) in STOCK_COLUMNS.items() if default is None]
+    if params:
+        need += list(PARAM_COLUMNS)
+    missing = [c for c in need if c not in chunk.columns]
+    if missing:
+        raise ValueError(f"stock: missing column(s) {missing}; has {list(chunk.columns)}"
+                         + ("" if not params else " (without sales, every row needs mu and alpha)"))
+    n = len(chunk)
+    rows = row0 + np.arange(n, dtype=np.int64)
+    uid = as_text_ids(chunk["unique_id"].to_numpy())
+    reason = np.full(n, None, object)
+    detail = np.full(n, "", object)
+
+    def flag(mask, name, text):
+        new = np.asarray(mask, bool) & (reason == None)  # noqa: E711
+        if new.any():
+            reason[new] = name
+            detail[new] = [text(i) for i in np.flatnonzero(new)]
+
+    flag(np.array([u is None or u == "" for u in uid], bool), "missing_unique_id", lambda i: "")
+    flag(_duplicate_mask(uid, dup_first_rows, row0), "duplicate_unique_id",
+         lambda i: f"first at stock row {dup_first_rows[uid[i]]}")
+    vals = {}
+    spec = dict(STOCK_COLUMNS)
+    if params:
+        spec.update({"mu": (None, "float"), "alpha": (None, "float")})
+    for name, (default, kind) in spec.items():
+        if kind == "id":
+            continue
+        if name in chunk.columns:
+            v, orig = _numeric_column(chunk, name)
+        else:
+            d = {"service_level": default_service_level, "review_period": default_review_period}.get(name, default)
+            v, orig = np.full(n, d, np.float64), None
+        empty_ok = kind.endswith("_or_empty")
+        nan = np.isnan(v)
+        inf = np.isinf(v)
+        shown = orig.to_numpy() if orig is not None else v
+        flag((inf | (nan & ~empty_ok)), "not_a_number", lambda i, nm=name, s=shown: f"{nm}={s[i]!r}")
+        if kind.startswith("count"):
+            flag(np.isfinite(v) & (v != np.round(v)), "not_integer", lambda i, nm=name: f"{nm}={v[i]!r}")
+        vals[name] = v
+    for name in ("on_hand", "on_order"):
+        flag(vals[name] < 0, "negative_stock", lambda i, nm=name: f"{nm}={vals[nm][i]:g}")
+    checks = [
+        ("lead_time", vals["lead_time"] < 0, "must be >= 0"),
+        ("review_period", vals["review_period"] < 0, "must be >= 0"),
+        ("moq", vals["moq"] < 0, "must be >= 0"),
+        ("case_pack", vals["case_pack"] < 1, "must be >= 1"),
+        ("max_order", vals["max_order"] < 0, "must be >= 0"),
+        ("moq", vals["moq"] > vals["max_order"], "must be <= max_order"),
+        ("service_level", ~((vals["service_level"] > 0) & (vals["service_level"] < 1)), "must be in (0, 1)"),
+        ("unit_cost", vals["unit_cost"] < 0, "must be >= 0"),
+        ("holding_cost_rate", vals["holding_cost_rate"] < 0, "must be >= 0"),
+    ]
+    if params:
+        checks += [("mu", vals["mu"] < 0, "must be >= 0"), ("alpha", vals["alpha"] < 0, "must be >= 0")]
+    for name, mask, rule in checks:
+        with np.errstate(invalid="ignore"):
+            flag(mask, "invalid_value", lambda i, nm=name, r=rule: f"{nm}={vals[nm][i]:g} {r}")
+    bad = reason != None  # noqa: E711
+    rej = reject_frame("stock", rows[bad], uid[bad], reason[bad], detail[bad])
+    good = ~bad
+    out = {"row": rows[good], "unique_id": uid[good]}
+    for name, v in vals.items():
+        if name in ("service_level", "unit_cost", "holding_cost_rate", "mu", "alpha"):
+            out[name] = v[good]
+        elif name == "max_order":
+            out[name] = np.where(np.isnan(v[good]), NO_LIMIT, np.nan_to_num(v[good])).astype(np.int64)
+        else:
+            out[name] = v[good].astype(np.int64)
+    out["_has_limit"] = ~np.isnan(vals["max_order"][good])
+    _ = pd  # pandas is needed by reject_frame
+    return out, rej
