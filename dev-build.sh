@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 build=${SKUCAST_BUILD_DIR:-build/dev}
 if [ ! -f "$build/build.ninja" ]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSKUCAST_CUDA="${SKUCAST_CUDA:-OFF}" \
+  cuda_arch=()
+  [ -n "${SKUCAST_CUDA_ARCHITECTURES:-}" ] && cuda_arch=(-DSKUCAST_CUDA_ARCHITECTURES="$SKUCAST_CUDA_ARCHITECTURES")
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSKUCAST_CUDA="${SKUCAST_CUDA:-OFF}" "${cuda_arch[@]}" \
     -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" -DSKBUILD_PROJECT_VERSION=0.1.0.dev >/dev/null
 fi
 cmake --build "$build" -j "${JOBS:-2}"

@@ -3,7 +3,9 @@
 
 #if defined(__CUDACC__)
 #define SKUCAST_HD __host__ __device__ __forceinline__
-#define SKUCAST_HD_NOINLINE __host__ __device__
+// inline keeps one definition per program when several .cu files include the header;
+// __noinline__ keeps heavy helpers as one device function per file instead of one per call.
+#define SKUCAST_HD_NOINLINE __host__ __device__ __noinline__ inline
 #else
 #define SKUCAST_HD inline
 #define SKUCAST_HD_NOINLINE inline
