@@ -31,34 +31,40 @@ void dispatch(DType dtype, F&& f) {
   }
 }
 
-// Sum of a short contiguous window. Floats accumulate in double; four independent sums (or
-// two AVX2 lanes of four) keep short windows from waiting on add latency.
+// Sum of row[a, b). Floats accumulate in double. With AVX2, float rows are read in 8-lane
+// masked loads (lanes outside the window read as 0 and never fault), so a short window costs a
+// few vector steps instead of a scalar loop with a mispredicted exit.
 template <class T>
-inline Acc<T> window_total(const T* p, int64_t len) {
-  int64_t t = 0;
-  Acc<T> total = 0;
+inline Acc<T> window_total(const T* row, int64_t a, int64_t b) {
 #if defined(__AVX2__)
   if constexpr (std::is_same_v<T, float>) {
-    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    for (; t + 8 <= len; t += 8) {
-      const __m256 v = _mm256_loadu_ps(p + t);
-      a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-      a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    if (b - a <= 0) return 0.0;
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i lo = _mm256_set1_epi32(static_cast<int32_t>(a - 1));
+    const __m256i hi = _mm256_set1_epi32(static_cast<int32_t>(b));
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    for (int64_t c = a & ~int64_t{7}; c < b; c += 8) {
+      const __m256i idx = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(c)), lanes);
+      const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(idx, lo), _mm256_cmpgt_epi32(hi, idx));
+      const __m256 v = _mm256_maskload_ps(row + c, in);
+      acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
     }
-    alignas(32) double lanes[4];
-    _mm256_store_pd(lanes, _mm256_add_pd(a0, a1));
-    total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    const __m256d acc = _mm256_add_pd(acc0, acc1);
+    const __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
   }
 #endif
-  Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (; t + 4 <= len; t += 4) {
-    s0 += p[t];
-    s1 += p[t + 1];
-    s2 += p[t + 2];
-    s3 += p[t + 3];
+  Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // four chains: short windows are latency bound
+  int64_t t = a;
+  for (; t + 4 <= b; t += 4) {
+    s0 += row[t];
+    s1 += row[t + 1];
+    s2 += row[t + 2];
+    s3 += row[t + 3];
   }
-  for (; t < len; ++t) s0 += p[t];
-  return total + ((s0 + s1) + (s2 + s3));
+  for (; t < b; ++t) s0 += row[t];
+  return (s0 + s1) + (s2 + s3);
 }
 
 template <class T>
@@ -72,12 +78,35 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t len = length[s];
-      for (int64_t j = 0; j < m1; ++j) {
+      int64_t j = 0;
+#if defined(__AVX2__)
+      if constexpr (std::is_same_v<T, float>) {
+        // Eight rows of one series share the window: gather day t of all eight and add, so
+        // the day loop runs once per eight rows (no per-row horizontal sums or loop exits).
+        if (m2 == 1 && horizon < (int64_t{1} << 27)) {
+          const __m256i offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                                     _mm256_set1_epi32(static_cast<int32_t>(horizon)));
+          for (; j + 8 <= m1; j += 8) {
+            const float* block = data + (s * m1 + j) * horizon + start[s];
+            __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+            for (int64_t t = 0; t < len; ++t) {
+              const __m256 v = _mm256_i32gather_ps(block + t, offsets, 4);
+              lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+              hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+            }
+            float* dst = out + s * m1 + j;
+            _mm_storeu_ps(dst, _mm256_cvtpd_ps(lo));
+            _mm_storeu_ps(dst + 4, _mm256_cvtpd_ps(hi));
+          }
+        }
+      }
+#endif
+      for (; j < m1; ++j) {
         const int64_t r = s * m1 + j;
         const T* base = data + r * horizon * m2 + start[s] * m2;
         Out<T>* dst = out + r * m2;
         if (m2 == 1) {
-          dst[0] = static_cast<Out<T>>(window_total(base, len));
+          dst[0] = static_cast<Out<T>>(window_total(data + r * horizon, start[s], start[s] + len));
           continue;
         }
         std::fill(acc.begin(), acc.end(), Acc<T>(0));
