@@ -13,21 +13,6 @@ using cpu::kSimFloatCols;
 using cpu::kSimIntCols;
 using cpu::kSimTraceCols;
 
-// Column order of cpu::SimArgs::out_i / out_f (write_totals in cpp/src/inventory_simulate.cpp).
-__device__ void write_totals(const inv::SimTotals& tot, int64_t* oi, double* of) {
-  oi[0] = tot.demand;
-  oi[1] = tot.sold;
-  oi[2] = tot.unmet;
-  oi[3] = tot.stockout_days;
-  oi[4] = tot.num_orders;
-  oi[5] = tot.ordered_units;
-  oi[6] = tot.cycles;
-  oi[7] = tot.cycles_ok;
-  oi[8] = tot.periods;
-  of[0] = tot.on_hand_sum;
-  of[1] = inv::exact_variance(tot.periods, tot.order_s1, tot.order_s2);
-  of[2] = inv::exact_variance(tot.periods, tot.dem_s1, tot.dem_s2);
-}
 
 template <class D, bool kTrace>
 __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings, unsigned long long* bad) {
@@ -76,7 +61,7 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
     const int64_t day = inv::simulate_row<D, kTrace>(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period,
                                                      a.first_review, a.policy, a.lost_sales, L,
                                                      a.on_hand0[i] + extra, ring, on_order0, rules, tot, tr);
-    write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols);
+    inv::write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols);
     if (day >= 0) atomicMin(bad, static_cast<unsigned long long>(i * T + day));
   }
 }

@@ -18,20 +18,6 @@ namespace {
 
 constexpr int kBlock = 16;
 
-void write_totals(const inv::SimTotals& tot, int64_t* oi, double* of) {
-  oi[0] = tot.demand;
-  oi[1] = tot.sold;
-  oi[2] = tot.unmet;
-  oi[3] = tot.stockout_days;
-  oi[4] = tot.num_orders;
-  oi[5] = tot.ordered_units;
-  oi[6] = tot.cycles;
-  oi[7] = tot.cycles_ok;
-  oi[8] = tot.periods;
-  of[0] = tot.on_hand_sum;
-  of[1] = inv::exact_variance(tot.periods, tot.order_s1, tot.order_s2);
-  of[2] = inv::exact_variance(tot.periods, tot.dem_s1, tot.dem_s2);
-}
 
 inv::OrderRules rules_of(const SimArgs& a, int64_t i) {
   inv::OrderRules rules;
@@ -87,7 +73,7 @@ int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
   const auto row = a.trace ? inv::simulate_row<D, true> : inv::simulate_row<D, false>;
   const int64_t bad = row(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period, a.first_review, a.policy,
                           a.lost_sales, L, on_hand0, ring.data(), on_order0, rules, tot, tr);
-  write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols);
+  inv::write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols);
   return bad;
 }
 
@@ -164,7 +150,7 @@ bool block_rows(const SimArgs& a, int64_t i0, std::vector<int64_t>& ring) {
                                       a.first_review, a.policy, a.lost_sales, ring.data(), P, tot, TileLoader{})) {
     return false;
   }
-  for (int b = 0; b < kBlock; ++b) write_totals(tot[b], a.out_i + (i0 + b) * kSimIntCols, a.out_f + (i0 + b) * kSimFloatCols);
+  for (int b = 0; b < kBlock; ++b) inv::write_totals(tot[b], a.out_i + (i0 + b) * kSimIntCols, a.out_f + (i0 + b) * kSimFloatCols);
   return true;
 }
 
