@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import math
 import resource
 import sys
 import time

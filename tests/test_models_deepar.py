@@ -2,7 +2,6 @@
 TorchScript and torch.export files equal to the eager model, clear errors."""
 import os
 import sys
-import warnings
 
 import numpy as np
 import pytest

@@ -78,10 +78,9 @@ def plan(stock, sales=None, model=None, *, client=None, scheduler=None, out=None
     >>> from distributed import Client; c = Client("tcp://scheduler:8786")
     >>> skucast.dask.plan(dd.read_parquet("stock/"), sales="sales.parquet", out="orders.parquet")
     """
-    import pandas as pd
     dask, dd = _dask()
     from .pipeline import io
-    from .pipeline.plan import Planner, PlanResult, _Progress
+    from .pipeline.plan import Planner, PlanResult, _Progress, collect
     from .pipeline.validate import duplicate_first_rows
     t0 = time.perf_counter()
     planner = Planner(sales, model, **kwargs)
@@ -100,54 +99,24 @@ def plan(stock, sales=None, model=None, *, client=None, scheduler=None, out=None
         pl = c.scatter(planner, broadcast=True) if c else planner
         tasks = [dask.delayed(_run)(pl, p, int(o), dup) for p, o in zip(parts, offsets)]
         bar = _Progress(total, progress if progress is not None else total >= 200_000)
-        writers = None
-        if out is not None:
-            rejects = rejects or io.rejects_path_for(out)
-            writers = (io.AtomicWriter(out), io.AtomicWriter(rejects))
-        kept_o, kept_r = [], []
-        planned = rejected = 0
-        try:
-            if c:
-                futures = c.compute(tasks)
-                results = (f.result() for f in futures)
-            else:
-                results = iter(dask.compute(*tasks, scheduler="threads"))
-            for k, (o, r) in enumerate(results):
-                if c:
-                    futures[k].release()
-                planned += len(o)
-                rejected += len(r)
-                if writers:
-                    if len(o):
-                        writers[0].write(o)
-                    if len(r):
-                        writers[1].write(r)
-                else:
-                    kept_o.append(o)
-                    kept_r.append(r)
-                bar.update(lengths[k])
-            final = planner.final_rejects()
-            if writers:
-                if len(final):
-                    writers[1].write(final)
-                orders_path = writers[0].commit(planner.empty_orders())
-                rejects_path = writers[1].commit(final.iloc[:0])
-                orders_df = rejects_df = None
-            else:
-                orders_path = rejects_path = None
-                orders_df = pd.concat(kept_o, ignore_index=True) if kept_o else planner.empty_orders()
-                rejects_df = pd.concat(kept_r + [final], ignore_index=True)
-        except BaseException:
-            if writers:
-                for w in writers:
-                    w.abort()
-            raise
-        finally:
-            bar.close()
+        if c:
+            futures = c.compute(tasks)
+
+            def results():
+                for k, f in enumerate(futures):
+                    o, r = f.result()
+                    f.release()
+                    yield o, r, lengths[k]
+        else:
+            def results():
+                for k, (o, r) in enumerate(dask.compute(*tasks, scheduler="threads")):
+                    yield o, r, lengths[k]
+        orders_df, rejects_df, orders_path, rejects_path, counts = collect(results(), planner, out, rejects, bar)
+        _, planned, rejected, sales_rejected = counts
     finally:
         for obj in owned:
             obj.close()
-    stats = {"stock_rows": total, "planned": planned, "stock_rejected": rejected, "sales_rejects": len(final),
+    stats = {"stock_rows": total, "planned": planned, "stock_rejected": rejected, "sales_rejects": sales_rejected,
              "forecaster": planner.forecaster_name, "seconds": time.perf_counter() - t0,
              "partitions": len(parts)}
     return PlanResult(orders_df, rejects_df, orders_path, rejects_path, stats)

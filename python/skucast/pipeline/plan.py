@@ -15,7 +15,7 @@ from ..aggregate import window_sum
 from ..baselines import weekday_profile_nb
 from ..quantiles import quantiles
 from . import io
-from .validate import History, duplicate_first_rows, prepare_history, reject_frame, validate_stock
+from .validate import duplicate_first_rows, prepare_history, reject_frame, validate_stock
 
 __all__ = ["plan", "Planner", "PlanResult", "BASELINE"]
 
@@ -308,6 +308,54 @@ def _typed_rejects(df):
     return df
 
 
+def collect(results, planner, out, rejects, bar):
+    """Drain (orders, rejects, n_stock_rows) per chunk into files (written atomically) or frames.
+
+    Shared by :func:`plan` and ``skucast.dask.plan``. Returns (orders_df, rejects_df,
+    orders_path, rejects_path, counts) with counts = (stock rows, planned, rejected, sales rejects).
+    """
+    import pandas as pd
+    writers = None
+    if out is not None:
+        rejects = rejects or io.rejects_path_for(out)
+        writers = (io.AtomicWriter(out), io.AtomicWriter(rejects))
+    kept_o, kept_r = [], []
+    rows = planned = rejected = 0
+    try:
+        for o, r, n in results:
+            rows += n
+            planned += len(o)
+            rejected += len(r)
+            if writers:
+                if len(o):
+                    writers[0].write(o)
+                if len(r):
+                    writers[1].write(r)
+            else:
+                kept_o.append(o)
+                kept_r.append(r)
+            bar.update(n)
+        final = planner.final_rejects()
+        if writers:
+            if len(final):
+                writers[1].write(final)
+            orders_path = writers[0].commit(planner.empty_orders())
+            rejects_path = writers[1].commit(final.iloc[:0])
+            orders_df = rejects_df = None
+        else:
+            orders_path = rejects_path = None
+            orders_df = pd.concat(kept_o, ignore_index=True) if kept_o else planner.empty_orders()
+            rejects_df = pd.concat(kept_r + [final], ignore_index=True)
+    except BaseException:
+        if writers:
+            for w in writers:
+                w.abort()
+        raise
+    finally:
+        bar.close()
+    return orders_df, rejects_df, orders_path, rejects_path, (rows, planned, rejected, len(final))
+
+
 def plan(sales=None, stock=None, model=None, *, out=None, rejects=None, service_level=0.95, review_period=7,
          levels=(0.5, 0.9), num_samples=200, seed=0, target="csl", policy="RS", gaps="reject", weeks=8,
          futr=None, chunk_size=None, progress=None) -> PlanResult:
@@ -344,7 +392,6 @@ def plan(sales=None, stock=None, model=None, *, out=None, rejects=None, service_
     >>> res = skucast.plan("sales.parquet", "stock.parquet", service_level=0.95)
     >>> res.orders[["unique_id", "order_up_to", "safety_stock", "order", "reason"]]
     """
-    import pandas as pd
     if stock is None:
         raise ValueError("stock: required (a frame or a .parquet/.csv path)")
     t0 = time.perf_counter()
@@ -357,46 +404,16 @@ def plan(sales=None, stock=None, model=None, *, out=None, rejects=None, service_
     dup = duplicate_first_rows(io.read_column(stock, "unique_id"))
     total = io.count_rows(stock)
     bar = _Progress(total, progress if progress is not None else (total is None or total >= 200_000))
-    writers = None
-    if out is not None:
-        rejects = rejects or io.rejects_path_for(out)
-        writers = (io.AtomicWriter(out), io.AtomicWriter(rejects))
-    kept_o, kept_r = [], []
-    row0 = planned = rejected = 0
-    try:
+
+    def chunks():
+        row0 = 0
         for chunk in io.iter_frame(stock, chunk_size):
             o, r = planner.plan_chunk(chunk, row0, dup)
             row0 += len(chunk)
-            planned += len(o)
-            rejected += len(r)
-            if writers:
-                if len(o):
-                    writers[0].write(o)
-                if len(r):
-                    writers[1].write(r)
-            else:
-                kept_o.append(o)
-                kept_r.append(r)
-            bar.update(len(chunk))
-        final = planner.final_rejects()
-        sales_rejected = len(final)
-        if writers:
-            if len(final):
-                writers[1].write(final)
-            orders_path = writers[0].commit(planner.empty_orders())
-            rejects_path = writers[1].commit(final.iloc[:0])
-            orders_df = rejects_df = None
-        else:
-            orders_path = rejects_path = None
-            orders_df = pd.concat(kept_o, ignore_index=True) if kept_o else planner.empty_orders()
-            rejects_df = pd.concat(kept_r + [final], ignore_index=True)
-    except BaseException:
-        if writers:
-            for w in writers:
-                w.abort()
-        raise
-    finally:
-        bar.close()
+            yield o, r, len(chunk)
+
+    orders_df, rejects_df, orders_path, rejects_path, counts = collect(chunks(), planner, out, rejects, bar)
+    row0, planned, rejected, sales_rejected = counts
     stats = {"stock_rows": row0, "planned": planned, "stock_rejected": rejected, "sales_rejects": sales_rejected,
              "forecaster": planner.forecaster_name, "seconds": time.perf_counter() - t0, "chunk_size": chunk_size}
     return PlanResult(orders_df, rejects_df, orders_path, rejects_path, stats)

@@ -127,7 +127,6 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
     if sales["ds"].dtype.kind in "iufb":
         raise TypeError(f"sales: column 'ds' must hold dates, got dtype {sales['ds'].dtype}")
     h = History()
-    n_in = len(sales)
     uid = as_text_ids(sales["unique_id"].to_numpy())
     ds = pd.to_datetime(sales["ds"], errors="coerce").to_numpy("datetime64[ns]").astype("datetime64[D]")
     if sales["y"].dtype.kind in "bMm":
