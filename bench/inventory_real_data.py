@@ -24,7 +24,7 @@ import pandas as pd
 
 import skucast
 from skucast.baselines import moving_average_normal, weekday_profile_nb
-from skucast.demo import filled_prices
+from m5_arrays import load_sales_and_value
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,15 +64,7 @@ def raf(data: Path, target: float = 0.95, warmup: int = 12) -> dict:
 
 
 def m5(data: Path, targets=(0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99)) -> dict:
-    sales = pd.read_parquet(data / "m5-ca1" / "sales.parquet")
-    cal = pd.read_parquet(data / "m5-ca1" / "calendar.parquet").set_index("d")
-    prices = pd.read_parquet(data / "m5-ca1" / "sell_prices.parquet")
-    days = [f"d_{d}" for d in range(1, 1914)]
-    y = sales[days].to_numpy(dtype=np.int64)
-    week = cal.loc[days, "wm_yr_wk"].to_numpy()
-    wide = prices.pivot(index="item_id", columns="wm_yr_wk", values="sell_price").reindex(sales["item_id"])
-    price = wide.reindex(columns=np.unique(week)).to_numpy()[:, np.searchsorted(np.unique(week), week)]
-    value_price = filled_prices(price.astype(np.float64))[:, -112:]
+    y, value_price = load_sales_and_value(data)
     L, R, start = 3, 7, 1913 - 112
     origins = range(start, 1913, R)
     z_of = NormalDist().inv_cdf

@@ -27,29 +27,15 @@ from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
-import pandas as pd
 
 import skucast
+from m5_arrays import load_sales_and_value
 from skucast.baselines import moving_average_normal, weekday_profile_nb
-from skucast.demo import filled_prices
 
 ROOT = Path(__file__).resolve().parents[1]
 L, R = 3, 7
 UNIFORM = [0.50, 0.60, 0.70, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995]
 FILL = [0.70, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998]
-
-
-def load(data: Path):
-    sales = pd.read_parquet(data / "m5-ca1" / "sales.parquet")
-    cal = pd.read_parquet(data / "m5-ca1" / "calendar.parquet").set_index("d")
-    prices = pd.read_parquet(data / "m5-ca1" / "sell_prices.parquet")
-    days = [f"d_{d}" for d in range(1, 1914)]
-    y = sales[days].to_numpy(dtype=np.int64)
-    week = cal.loc[days, "wm_yr_wk"].to_numpy()
-    wide = prices.pivot(index="item_id", columns="wm_yr_wk", values="sell_price").reindex(sales["item_id"])
-    price = wide.reindex(columns=np.unique(week)).to_numpy()[:, np.searchsorted(np.unique(week), week)]
-    value_price = filled_prices(price.astype(np.float64))[:, -112:]
-    return y, value_price
 
 
 def replay(y, start, value_price, S_cols) -> dict:
@@ -91,7 +77,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     data = Path(ap.parse_args().data)
     t0 = time.perf_counter()
-    y, value_price = load(data)
+    y, value_price = load_sales_and_value(data)
     n = y.shape[0]
     start = 1913 - 112
     origins = list(range(start, 1913, R))

@@ -45,16 +45,7 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
     rules.max_order = a.max_order[i];
     rules.smoothing = a.smoothing[i];
     inv::SimTrace tr;
-    if (kTrace) {
-      int64_t* base = a.trace + i * kSimTraceCols * T;
-      tr.on_hand = base;
-      tr.backlog = base + T;
-      tr.sold = base + 2 * T;
-      tr.unmet = base + 3 * T;
-      tr.order = base + 4 * T;
-      tr.arrival = base + 5 * T;
-      tr.position = base + 6 * T;
-    }
+    if (kTrace) tr = inv::trace_columns(a.trace + i * kSimTraceCols * T, T);
     inv::SimTotals tot;
     const int64_t* S = a.S + i * a.target_cols;
     const int64_t* s = a.s ? a.s + i * a.target_cols : nullptr;

@@ -57,16 +57,7 @@ int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
   });
   const inv::OrderRules rules = rules_of(a, i);
   inv::SimTrace tr;
-  if (a.trace) {
-    int64_t* base = a.trace + i * kSimTraceCols * T;
-    tr.on_hand = base;
-    tr.backlog = base + T;
-    tr.sold = base + 2 * T;
-    tr.unmet = base + 3 * T;
-    tr.order = base + 4 * T;
-    tr.arrival = base + 5 * T;
-    tr.position = base + 6 * T;
-  }
+  if (a.trace) tr = inv::trace_columns(a.trace + i * kSimTraceCols * T, T);
   inv::SimTotals tot;
   const int64_t* S = a.S + i * a.target_cols;
   const int64_t* s = a.s ? a.s + i * a.target_cols : nullptr;

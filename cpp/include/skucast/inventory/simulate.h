@@ -87,6 +87,19 @@ struct SimTrace {
   int64_t* position = nullptr;  // inventory position at the review (before the order); 0 otherwise
 };
 
+// The seven day series of one row laid out one after another from `base` (T days each).
+SKUCAST_HD SimTrace trace_columns(int64_t* base, int64_t T) {
+  SimTrace tr;
+  tr.on_hand = base;
+  tr.backlog = base + T;
+  tr.sold = base + 2 * T;
+  tr.unmet = base + 3 * T;
+  tr.order = base + 4 * T;
+  tr.arrival = base + 5 * T;
+  tr.position = base + 6 * T;
+  return tr;
+}
+
 // One row. Day t: (1) the order placed on day t - L arrives; (2) on a review day the
 // inventory position IP = on_hand + on_order - backorders is compared with S (and s) and an
 // order is placed (with L = 0 it is on the shelf at once); (3) demand is served from stock,
