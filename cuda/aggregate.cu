@@ -1,6 +1,7 @@
 // Sums over sample paths on the GPU: one thread per output element, adding in the same order
 // as the CPU loop (no atomics), so results are deterministic and equal the CPU's bit for bit.
 #include "common.cuh"
+#include "skucast/core/sum_types.h"
 
 namespace skucast {
 namespace gpu {
@@ -9,9 +10,9 @@ namespace {
 using namespace detail;
 
 template <class T>
-using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+using Acc = SumAcc<T>;
 template <class T>
-using Out = std::conditional_t<std::is_integral_v<T>, int64_t, T>;
+using Out = SumOut<T>;
 
 template <class F>
 void dispatch(DType dtype, F&& f) {

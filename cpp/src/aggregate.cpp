@@ -8,6 +8,7 @@
 #endif
 #include <type_traits>
 
+#include "skucast/core/sum_types.h"
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
 
@@ -15,11 +16,10 @@ namespace skucast {
 namespace cpu {
 namespace {
 
-// Accumulate floats in double (then round once) and integers in int64.
 template <class T>
-using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+using Acc = SumAcc<T>;
 template <class T>
-using Out = std::conditional_t<std::is_integral_v<T>, int64_t, T>;
+using Out = SumOut<T>;
 
 template <class F>
 void dispatch(DType dtype, F&& f) {

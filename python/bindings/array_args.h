@@ -62,6 +62,14 @@ inline py::object bad_tuple(const BadValue& bad) {
   return py::make_tuple(bad.flat, bad.arg);
 }
 
+template <class T>
+using Arr = py::array_t<T, py::array::c_style>;
+
+// Sizes the Python layer already checked; a mismatch here is an internal error.
+inline void need_size(const py::array& a, int64_t size, const char* name) {
+  if (a.size() != size) throw py::value_error(std::string(name) + ": internal size mismatch");
+}
+
 inline void require_contiguous(const py::array& a, const char* name) {
   if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
 }

@@ -1,7 +1,6 @@
 // skucast.inventory.allocate and skucast.inventory.simulate: the Python layer has checked the
 // values and made every array contiguous with the exact dtype.
-#include <pybind11/numpy.h>
-#include <pybind11/pybind11.h>
+#include "array_args.h"
 
 #include <stdexcept>
 #include <string>
@@ -10,15 +9,19 @@
 
 namespace py = pybind11;
 using namespace skucast;
+using skucast::bindings::Arr;
+using skucast::bindings::need_size;
 
 namespace {
 
-template <class T>
-using Arr = py::array_t<T, py::array::c_style>;
-
-void need_size(const py::array& a, int64_t size, const char* name) {
-  if (a.size() != size) throw py::value_error(std::string(name) + ": internal size mismatch");
+// An optional int64 argument: nullptr when None, else its data (kept alive by `holder`).
+const int64_t* optional_rows(const py::object& value, int64_t size, const char* name, Arr<int64_t>& holder) {
+  if (value.is_none()) return nullptr;
+  holder = value.cast<Arr<int64_t>>();
+  need_size(holder, size, name);
+  return holder.data();
 }
+
 
 Arr<int64_t> allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, const Arr<double>& alpha,
                          const Arr<int64_t>& on_hand, const py::object& min_display) {
@@ -27,13 +30,8 @@ Arr<int64_t> allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, cons
   need_size(supply, n, "supply");
   need_size(alpha, n * m, "alpha");
   need_size(on_hand, n * m, "on_hand");
-  const int64_t* md = nullptr;
   Arr<int64_t> md_arr;
-  if (!min_display.is_none()) {
-    md_arr = min_display.cast<Arr<int64_t>>();
-    need_size(md_arr, n * m, "min_display");
-    md = md_arr.data();
-  }
+  const int64_t* md = optional_rows(min_display, n * m, "min_display", md_arr);
   Arr<int64_t> out({n, m});
   int64_t* op = out.mutable_data();
   {
@@ -49,13 +47,8 @@ Arr<int64_t> allocate_samples(const Arr<int64_t>& supply, const Arr<int64_t>& sa
   const int64_t n = samples.shape(0), m = samples.shape(1), num = samples.shape(2);
   need_size(supply, n, "supply");
   need_size(on_hand, n * m, "on_hand");
-  const int64_t* md = nullptr;
   Arr<int64_t> md_arr;
-  if (!min_display.is_none()) {
-    md_arr = min_display.cast<Arr<int64_t>>();
-    need_size(md_arr, n * m, "min_display");
-    md = md_arr.data();
-  }
+  const int64_t* md = optional_rows(min_display, n * m, "min_display", md_arr);
   Arr<int64_t> out({n, m});
   int64_t* op = out.mutable_data();
   {

@@ -1,7 +1,6 @@
 // skucast.inventory.optimize_targets / efficient_frontier: the Python layer has checked the
 // values, grouped the SKUs by category and made every array contiguous with the exact dtype.
-#include <pybind11/numpy.h>
-#include <pybind11/pybind11.h>
+#include "array_args.h"
 
 #include <string>
 
@@ -9,15 +8,11 @@
 
 namespace py = pybind11;
 using namespace skucast;
+using skucast::bindings::Arr;
+using skucast::bindings::need_size;
 
 namespace {
 
-template <class T>
-using Arr = py::array_t<T, py::array::c_style>;
-
-void need_size(const py::array& a, int64_t size, const char* name) {
-  if (a.size() != size) throw py::value_error(std::string(name) + ": internal size mismatch");
-}
 
 // Returns (levels (n_points, n) or None, stats (n_points, n_groups, 5)).
 py::tuple optimize_targets(const py::object& mu_obj, const py::object& alpha_obj, const py::object& samples_obj,
