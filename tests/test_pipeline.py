@@ -262,3 +262,20 @@ def test_model_for_another_covariate_set(tiny_model):
         plan(sales, make_stock(n=30), model=model2)
     with pytest.raises(ValueError, match="futr"):
         plan(sales2, make_stock(n=30), model=model2)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 100])
+def test_duplicate_check_tells_hash_collisions_apart(monkeypatch, tmp_path, batch_size):
+    # every id hashes alike: only the exact second pass may decide what repeats
+    from skucast.pipeline import io
+    from skucast.pipeline.validate import duplicate_first_rows
+    ids = ["a", "b", None, "a", "c", None, "b", "b", "d"]
+    want = {"a": 0, "b": 1}
+    assert duplicate_first_rows(np.array(ids, object)) == want
+    monkeypatch.setattr(pd.util, "hash_array", lambda v, categorize=True: np.zeros(len(v), np.uint64))
+    assert duplicate_first_rows(np.array(ids, object)) == want
+    path = tmp_path / "stock.parquet"
+    pd.DataFrame({"unique_id": ids}).to_parquet(path)
+    for src in (pd.DataFrame({"unique_id": ids}), str(path)):
+        assert duplicate_first_rows(io.column_batches(src, "unique_id", batch_size)) == want
+    assert duplicate_first_rows(np.array(["x", "y"], object)) == {}

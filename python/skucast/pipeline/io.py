@@ -45,21 +45,25 @@ def count_rows(src) -> int | None:
     return None
 
 
-def read_column(src, column: str):
-    """One column as a numpy array (the duplicate check needs only unique_id)."""
+def column_batches(src, column: str, batch_size: int = 200_000):
+    """A zero-argument callable yielding one column in batches of numpy arrays (each call reads
+    it again, so a two-pass check holds one batch at a time), or None when the column is absent."""
     import pandas as pd
     if isinstance(src, pd.DataFrame):
-        return src[column].to_numpy() if column in src.columns else None
+        if column not in src.columns:
+            return None
+        values = src[column].to_numpy()
+        return lambda: (values[a:a + batch_size] for a in range(0, len(values), batch_size))
     if _kind(src) == "parquet":
         import pyarrow.parquet as pq
-        f = pq.ParquetFile(src)
-        if column not in f.schema_arrow.names:
+        if column not in pq.ParquetFile(src).schema_arrow.names:
             return None
-        return f.read(columns=[column]).column(0)
-    cols = pd.read_csv(src, nrows=0).columns
-    if column not in cols:
+        return lambda: (b.column(0).to_numpy(zero_copy_only=False)
+                        for b in pq.ParquetFile(src).iter_batches(batch_size=batch_size, columns=[column]))
+    if column not in pd.read_csv(src, nrows=0).columns:
         return None
-    return pd.read_csv(src, usecols=[column], dtype={column: str})[column].to_numpy()
+    return lambda: (c[column].to_numpy() for c in pd.read_csv(src, usecols=[column], dtype={column: str},
+                                                              chunksize=batch_size))
 
 
 def iter_frame(src, chunk_size: int):

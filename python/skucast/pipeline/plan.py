@@ -401,7 +401,7 @@ def plan(sales=None, stock=None, model=None, *, out=None, rejects=None, service_
     chunk_size = int(chunk_size or planner.default_chunk_size())
     if chunk_size < 1:
         raise ValueError(f"chunk_size: must be >= 1, got {chunk_size}")
-    dup = duplicate_first_rows(io.read_column(stock, "unique_id"))
+    dup = duplicate_first_rows(io.column_batches(stock, "unique_id"))
     total = io.count_rows(stock)
     bar = _Progress(total, progress if progress is not None else (total is None or total >= 200_000))
 
