@@ -26,7 +26,8 @@ def synthetic(rng, n=12, days=56 + 28, with_frame=False):
         t = days - first
         return pd.DataFrame({"unique_id": np.repeat(uid, t), "ds": np.tile(dates[first:].astype("datetime64[ns]"), n),
                              "y": sales[:, first:].ravel().astype(float), "item_id": np.repeat(uid, t),
-                             "store_id": "X"})
+                             "store_id": "X", "snap": np.tile((dates[first:].astype(object) != 0) * 1.0, n),
+                             "dow": np.tile(np.arange(first, days) % 7, n)})
     return BacktestData(sales, price, uid, dates, name="synthetic", frame_loader=frame if with_frame else None)
 
 
@@ -98,12 +99,17 @@ class PoissonModel:
     """A stand-in Forecaster: Poisson paths at each series' mean of the last 28 days of the frame."""
 
     def __init__(self, last_ds="2016-01-03"):
-        self.spec = {"model": "deepar", "horizon": 28, "context_length": 28, "lags": [], "train_last_ds": last_ds}
+        self.spec = {"model": "deepar", "horizon": 28, "context_length": 28, "lags": [], "train_last_ds": last_ds,
+                     "numeric": ["snap"], "categorical": {"dow": 7}}
         self.seen_last = []
 
     def predict(self, df, futr_df=None, horizon=None, num_samples=100, seed=0):
         self.seen_last.append(df["ds"].max())
         assert futr_df["ds"].min() > df["ds"].max() and "y" not in futr_df
+        # every protection day has covariates, also past the end of the data (neutral ones)
+        assert len(futr_df) == df["unique_id"].nunique() * horizon
+        past_end = futr_df["ds"] > pd.Timestamp("2016-01-31")
+        assert (futr_df.loc[past_end, "snap"] == 0).all() and (futr_df.loc[~past_end, "snap"] == 1).all()
         m = df.groupby("unique_id")["y"].mean()
         r = np.random.default_rng(seed)
         samples = r.poisson(m.to_numpy()[:, None, None], (len(m), num_samples, horizon))

@@ -188,20 +188,23 @@ def main(argv=None) -> int:
     b.add_argument("--data", help="M5 folder with sales/calendar/sell_prices parquet (default: ../shared/data/m5-ca1 "
                    "or $SKUCAST_M5 when present, else the built-in demo slice)")
     b.add_argument("--demo", action="store_true", help="use the built-in 300-item M5 CA_1 slice")
-    b.add_argument("--last-day", type=int, default=1913, help="M5: last day d_N of the data (window = the weeks before)")
+    b.add_argument("--last-day", type=int, default=1913, help="M5: last day d_N of the data (the window ends "
+                   "there)")
     f = b.add_mutually_exclusive_group()
     f.add_argument("--model", help="model file trained on days before the first origin ('demo': the shipped one); "
                    "default forecaster: the weekday NB baseline")
     f.add_argument("--train", action="store_true", help="train DeepAR on the days before the first origin in this run")
     b.add_argument("--trained-through", help="last day (YYYY-MM-DD) the --model saw, for files that do not record it")
-    b.add_argument("--train-from", help="--train: first day of training data (default 2014-01-01 on M5, all on the demo)")
+    b.add_argument("--train-from", help="--train: first day of training data (default 2014-01-01 on M5, "
+                   "all days on the demo)")
     b.add_argument("--epochs", type=int, default=30)
     b.add_argument("--batches", type=int, default=40, help="--train: batches per epoch")
     b.add_argument("--batch-size", type=int, default=64)
     b.add_argument("--lr", type=float, default=3e-3)
     b.add_argument("--hidden", type=int, default=40)
     b.add_argument("--layers", type=int, default=2)
-    b.add_argument("--horizon", type=int, default=28, help="--train: the model's horizon (>= lead time + review period)")
+    b.add_argument("--horizon", type=int, default=28, help="--train: the model's horizon (>= lead time + "
+                   "review period)")
     b.add_argument("--context-length", type=int, default=56)
     b.add_argument("--train-seed", type=int, default=0)
     b.add_argument("--targets", default="0.5,0.6,0.7,0.8,0.85,0.9,0.93,0.95,0.97,0.98,0.99,0.995",

@@ -32,7 +32,8 @@ __all__ = ["backtest", "BacktestResult", "replay", "compare", "retail_default_le
            "RETAIL", "WEEKDAY_NB", "DEFAULT_TARGETS", "DEFAULT_FILL_RATES"]
 
 DEFAULT_TARGETS = (0.50, 0.60, 0.70, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
-DEFAULT_FILL_RATES = (0.70, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998, 0.999, 0.9995)
+DEFAULT_FILL_RATES = (0.70, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998,
+                      0.999, 0.9995)
 RETAIL = "retail default (28-day MA, normal)"
 WEEKDAY_NB = "weekday NB"
 MA_DAYS, NB_WEEKS = 28, 8
@@ -237,6 +238,22 @@ def _claim(rows, lo=0.80, hi=0.99) -> dict:
             "verdict": "holds" if holds else "does not hold"}
 
 
+def _future_covariates(futr, spec, uids, origin, horizon: int):
+    """The model's covariates on the protection days. Days past the end of the data (the last
+    reviews' intervals) get neutral values: no price change, no SNAP day, no event (calendar
+    covariates come from the date)."""
+    import pandas as pd
+    cols = [c for c in list(spec["numeric"]) + list(spec["categorical"]) if c in futr.columns]
+    futr = futr[["unique_id", "ds"] + cols]
+    if len(futr) < len(uids) * horizon:
+        days = (origin + np.arange(horizon) * np.timedelta64(1, "D")).astype(futr["ds"].dtype)
+        grid = pd.MultiIndex.from_product([uids, days], names=["unique_id", "ds"])
+        dtypes = futr.dtypes
+        futr = futr.set_index(["unique_id", "ds"]).reindex(grid).fillna(0).reset_index()
+        futr = futr.astype({c: dtypes[c] for c in cols})
+    return futr
+
+
 def _model_paths(forecaster, frame, ds, data: BacktestData, t: int, horizon: int, num_samples: int, seed: int):
     """(n, num_samples, horizon) paths forecast at origin t from the frame's days before it, in
     data's item order."""
@@ -247,7 +264,7 @@ def _model_paths(forecaster, frame, ds, data: BacktestData, t: int, horizon: int
     lo = data.dates[max(0, t - need)].astype("datetime64[ns]")
     hist = frame[(ds >= lo) & (ds < origin)]
     end = origin + np.timedelta64(horizon, "D").astype("timedelta64[ns]")
-    futr = frame[(ds >= origin) & (ds < end)].drop(columns=["y"])
+    futr = _future_covariates(frame[(ds >= origin) & (ds < end)], spec, hist["unique_id"].unique(), origin, horizon)
     fc = forecaster.predict(hist, futr, horizon=horizon, num_samples=num_samples, seed=seed)
     pos = pd.Index(np.asarray(fc.unique_id).astype(str)).get_indexer(data.unique_id)
     if (pos < 0).any():
@@ -300,7 +317,8 @@ def backtest(data: BacktestData, forecaster="weekday-nb", *, targets=DEFAULT_TAR
     if isinstance(forecaster, str) and forecaster == "train":
         from ..models import Forecaster, fit
         kw = dict(train or {})
-        first_train = int(np.searchsorted(data.dates, np.datetime64(kw.pop("first_ds"), "D"))) if "first_ds" in kw else 0
+        first_ds = kw.pop("first_ds", None)
+        first_train = int(np.searchsorted(data.dates, np.datetime64(first_ds, "D"))) if first_ds else 0
         t0 = time.perf_counter()
         frame = data.frame(first_train)
         ds = frame["ds"].to_numpy()
