@@ -196,7 +196,7 @@ class BacktestResult:
         for name, rows in self.curves.items():
             lines += [f"\n{name}", f"{'target':>7}{'fill rate':>10}{'stockout item-days':>20}{'lost units':>12}"
                       f"{'avg units':>11}{'avg inv value $':>16}{'orders':>8}{'bullwhip':>9}"]
-            lines += [f"{r['target']:>7.3f}{r['fill_rate']:>10.4f}{r['stockout_item_days']:>20,d}"
+            lines += [f"{r['target']:>7g}{r['fill_rate']:>10.4f}{r['stockout_item_days']:>20,d}"
                       f"{r['lost_units']:>12,d}{r['avg_on_hand_units']:>11,.0f}{r['avg_inventory_value']:>16,.0f}"
                       f"{r['orders']:>8,d}{r['bullwhip']:>9.2f}" for r in rows]
         for name, rows in self.comparisons.items():
@@ -204,7 +204,7 @@ class BacktestResult:
                       f"{'target':>7}{'base value $':>13}{'base fill':>10}{'stockout-days @value':>21}"
                       f"{'lost @value':>12}{'value @fill':>12}"]
             pct = lambda r, k: f"{100 * r[k]:+.1f}%" if k in r and np.isfinite(r[k]) else "-"
-            lines += [f"{r['target']:>7.3f}{r['base_value']:>13,.0f}{r['base_fill']:>10.4f}"
+            lines += [f"{r['target']:>7g}{r['base_value']:>13,.0f}{r['base_fill']:>10.4f}"
                       f"{pct(r, 'stockout_days_change'):>21}{pct(r, 'lost_units_change'):>12}"
                       f"{pct(r, 'value_change_at_equal_fill'):>12}" for r in rows]
         lines.append("")

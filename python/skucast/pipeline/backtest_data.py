@@ -96,6 +96,8 @@ def load_m5_store(path: str | None = None, last_day: int = M5_LAST_DAY) -> Backt
         index="item_id", columns="wm_yr_wk", values="sell_price").reindex(sales["item_id"])
     price = wide.reindex(columns=weeks).to_numpy(np.float64)[:, np.searchsorted(weeks, week)]
     uid = sales["id"].str.replace("_validation", "", regex=False).to_numpy()
+    stores = sales["store_id"].astype(str).unique()
+    store = stores[0] if len(stores) == 1 else os.path.basename(os.path.normpath(path))
     return BacktestData(y, price, uid, pd.to_datetime(cal.loc[days, "date"]).to_numpy(),
-                        name=f"M5 {os.path.basename(os.path.normpath(path))} ({len(sales):,} items)",
+                        name=f"M5 {store} ({len(sales):,} items)",
                         frame_loader=lambda first: load_m5(path, first_day=first + 1, last_day=last_day))
