@@ -81,7 +81,18 @@ def test_weekday_nb_backtest_curves_are_sane(rng):
         assert (np.diff(so) <= 2).all() and so[-1] <= so[0], name
         assert ((f > 0) & (f <= 1)).all() and f[-1] >= f[0], name
     assert res.config["window"] == ["2016-01-04", "2016-01-31"] and len(res.config["origins"]) == 4
-    assert res.claim["weekday NB"]["verdict"] in ("holds", "does not hold")
+    assert res.claim["weekday NB"]["verdict"] in ("holds", "roughly (within 5 points)", "does not hold")
+
+
+def test_claim_verdicts():
+    from skucast.pipeline.backtest import _claim
+    rows = lambda so, va: [{"target": t, "stockout_days_change": so, "value_change_at_equal_fill": va}
+                           for t in (0.5, 0.8, 0.95, 0.995)]
+    assert _claim(rows(-0.31, 0.0))["verdict"] == "holds"
+    assert _claim(rows(0.0, -0.21))["verdict"] == "holds"
+    assert _claim(rows(-0.10, -0.17))["verdict"].startswith("roughly")
+    c = _claim(rows(-0.10, -0.05))
+    assert c["verdict"] == "does not hold" and c["targets"] == [0.8, 0.95]   # the retail targets 0.80..0.99
 
 
 def test_compare_interpolates_along_the_other_curve():

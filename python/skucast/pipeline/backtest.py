@@ -209,8 +209,8 @@ class BacktestResult:
                       f"{pct(r, 'value_change_at_equal_fill'):>12}" for r in rows]
         lines.append("")
         for name, c in self.claim.items():
-            lines.append(f"seed's claim, {name}: stockout item-days at equal inventory value "
-                         f"{_span(c['stockout_days_change'])}; inventory value at equal fill rate "
+            lines.append(f"seed's claim (-30% stockouts or -20% inventory), {name}: stockout item-days at equal "
+                         f"inventory value {_span(c['stockout_days_change'])}; inventory value at equal fill rate "
                          f"{_span(c['value_change_at_equal_fill'])} -> {c['verdict']}")
         return lines
 
@@ -223,19 +223,20 @@ def _span(vals) -> str:
 
 
 def _claim(rows, lo=0.80, hi=0.99) -> dict:
-    """The seed's claim along the retail default's targets lo..hi: about 30% fewer stockouts at
-    equal inventory (taken as a median change <= -25%) or about 20% less inventory at equal
-    service (median <= -15%)."""
+    """The seed's claim along the retail default's targets lo..hi: 30% fewer stockout item-days at
+    equal inventory value or 20% less inventory value at equal fill rate (medians over the
+    points). Verdict: "holds" when a median reaches it, "roughly" within 5 points of it."""
     pick = [r for r in rows if lo - 1e-9 <= r["target"] <= hi + 1e-9]
     so = [r.get("stockout_days_change") for r in pick]
     va = [r.get("value_change_at_equal_fill") for r in pick]
     med = lambda v: float(np.median([x for x in v if x is not None and np.isfinite(x)])) if any(
         x is not None and np.isfinite(x) for x in v) else None
     m_so, m_va = med(so), med(va)
-    holds = (m_so is not None and m_so <= -0.25) or (m_va is not None and m_va <= -0.15)
+    def reach(slack):
+        return (m_so is not None and m_so <= -0.30 + slack) or (m_va is not None and m_va <= -0.20 + slack)
+    verdict = "holds" if reach(0.0) else "roughly (within 5 points)" if reach(0.05) else "does not hold"
     return {"targets": [r["target"] for r in pick], "stockout_days_change": so, "value_change_at_equal_fill": va,
-            "median_stockout_days_change": m_so, "median_value_change_at_equal_fill": m_va,
-            "verdict": "holds" if holds else "does not hold"}
+            "median_stockout_days_change": m_so, "median_value_change_at_equal_fill": m_va, "verdict": verdict}
 
 
 def _future_covariates(futr, spec, uids, origin, horizon: int):
