@@ -16,7 +16,9 @@ Policies (each a sweep, giving a curve):
   cost = the item's sell price at the review, a portfolio fill-rate target per review (sweep);
   also with per-SKU floor CSL 0.80 and cap 0.995.
 Comparisons along the replayed curves (linear interpolation): stockout item-days and lost units at
-equal average inventory value, and inventory value at equal fill rate. PNG: bench/out/targets_m5_frontier.png.
+equal average inventory value, and inventory value at equal fill rate. PNG: bench/out/targets_m5_frontier.png. The replay, the retail default and the
+curve comparison are skucast.pipeline.backtest's (`skucast backtest` runs the same protocol with a
+model's forecasts).
 """
 from __future__ import annotations
 
@@ -24,13 +26,14 @@ import argparse
 import json
 import time
 from pathlib import Path
-from statistics import NormalDist
 
 import numpy as np
 
 import skucast
 from m5_arrays import load_sales_and_value
-from skucast.baselines import moving_average_normal, weekday_profile_nb
+from skucast.baselines import weekday_profile_nb
+from skucast.pipeline.backtest import compare, retail_default_levels
+from skucast.pipeline.backtest import replay as replay_window
 
 ROOT = Path(__file__).resolve().parents[1]
 L, R = 3, 7
@@ -39,37 +42,7 @@ FILL = [0.70, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985,
 
 
 def replay(y, start, value_price, S_cols) -> dict:
-    sim = skucast.inventory.simulate(y[:, start:], S=np.stack(S_cols, 1), lead_time=L, review_period=R,
-                                     lost_sales=True, trace_rows=np.arange(y.shape[0]))
-    tot = sim.totals()
-    return {"fill_rate": tot["fill_rate"], "stockout_item_days": int(sim.stockout_days.sum()),
-            "lost_units": int(sim.lost_units.sum()),
-            "avg_inventory_value": float((sim.trace["on_hand"] * value_price).sum(0).mean())}
-
-
-def compare(base: list, other: list) -> list:
-    """At each baseline point inside the other curve's range: the other's stockouts/lost units at
-    the same inventory value and its inventory value at the same fill rate (interpolated)."""
-    ov = np.array([r["avg_inventory_value"] for r in other])
-    of = np.array([r["fill_rate"] for r in other])
-    o_so = np.array([r["stockout_item_days"] for r in other], dtype=float)
-    o_lost = np.array([r["lost_units"] for r in other], dtype=float)
-    iv, iff = np.argsort(ov), np.argsort(of)
-    out = []
-    for b in base:
-        row = {"target": b["target"], "base_value": b["avg_inventory_value"], "base_fill": b["fill_rate"],
-               "base_stockout_days": b["stockout_item_days"], "base_lost": b["lost_units"]}
-        v = b["avg_inventory_value"]
-        if ov.min() <= v <= ov.max():
-            so = np.interp(v, ov[iv], o_so[iv])
-            lost = np.interp(v, ov[iv], o_lost[iv])
-            row["stockout_days_change"] = so / b["stockout_item_days"] - 1
-            row["lost_units_change"] = lost / b["lost_units"] - 1
-        f = b["fill_rate"]
-        if of.min() <= f <= of.max():
-            row["value_change_at_equal_fill"] = np.interp(f, of[iff], ov[iff]) / v - 1
-        out.append(row)
-    return out
+    return replay_window(y[:, start:], np.stack(S_cols, 1), value_price, L, R)
 
 
 def main() -> None:
@@ -81,7 +54,6 @@ def main() -> None:
     n = y.shape[0]
     start = 1913 - 112
     origins = list(range(start, 1913, R))
-    z_of = NormalDist().inv_cdf
     S_ret = {q: [] for q in UNIFORM}
     S_nb = {q: [] for q in UNIFORM}
     S_opt = {f: [] for f in FILL}
@@ -89,10 +61,10 @@ def main() -> None:
     t_opt = 0.0
     for t in origins:
         mu, alpha = weekday_profile_nb(y[:, :t], horizon=L + R)
-        mean, sd = moving_average_normal(y[:, :t], 28)
         cost = value_price[:, t - start]
+        for q, S in retail_default_levels(y[:, :t], UNIFORM, L, R).items():
+            S_ret[q].append(S)
         for q in UNIFORM:
-            S_ret[q].append(np.ceil(mean * (L + R) + z_of(q) * sd * np.sqrt(L + R)).astype(np.int64))
             S_nb[q].append(skucast.inventory.order_up_to(mu=mu, alpha=alpha, lead_time=L, review_period=R,
                                                          service_level=q).S)
         t1 = time.perf_counter()

@@ -13,7 +13,7 @@ from . import inventory  # noqa: E402  (after the core modules it uses)
 __version__ = _core.build_info()["version"]
 
 __all__ = ["nbinom", "inventory", "metrics", "quantiles", "window_sum", "group_sum", "set_num_threads", "get_num_threads",
-           "build_info", "cuda_available", "__version__", "train", "Forecaster", "plan"]
+           "build_info", "cuda_available", "__version__", "train", "Forecaster", "plan", "backtest"]
 
 
 def __getattr__(name):
@@ -25,9 +25,9 @@ def __getattr__(name):
         except ImportError as e:
             raise ImportError(f"skucast.{name} needs the 'models' extra (torch, pandas, pyarrow): "
                               f"pip install 'skucast[models]' ({e})") from e
-    if name == "plan":   # pandas/pyarrow are needed only by the pipeline
-        from .pipeline import plan
-        return plan
+    if name in ("plan", "backtest"):   # pandas/pyarrow are needed only by the pipeline
+        from . import pipeline
+        return getattr(pipeline, name)
     raise AttributeError(f"module 'skucast' has no attribute {name!r}")
 
 

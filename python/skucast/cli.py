@@ -1,6 +1,8 @@
 """Command line: ``skucast demo`` runs the whole job on the built-in M5 slice; ``skucast train``
 fits DeepAR / N-BEATS and writes a model file; ``skucast predict`` loads one and writes
-quantile forecasts; ``skucast plan`` turns sales + a stock snapshot into an orders file."""
+quantile forecasts; ``skucast plan`` turns sales + a stock snapshot into an orders file;
+``skucast backtest`` replays weekly re-forecasts and orders against actual sales (M5 CA_1 or the
+demo slice) and writes the trade-off curves against the retail default."""
 from __future__ import annotations
 
 import argparse
@@ -64,6 +66,62 @@ def _plan(a):
     print(f"wrote {res.orders_path}\nwrote {res.rejects_path}")
 
 
+def _levels_arg(text, name):
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"skucast backtest: {name} must be comma-separated numbers, got {text!r}") from None
+
+
+def _backtest(a):
+    import os
+
+    from .pipeline import backtest, load_demo, load_m5_store
+    from .pipeline.backtest_data import DEMO_MODEL_TRAINED_THROUGH, M5_TRAIN_FIRST_DS
+    from .data import default_m5_path
+    if a.threads:
+        from . import set_num_threads
+        set_num_threads(a.threads)
+    on_m5 = not a.demo and (a.data is not None or os.path.exists(os.path.join(default_m5_path(), "sales.parquet")))
+    data = load_m5_store(a.data, last_day=a.last_day) if on_m5 else load_demo()
+    kw = dict(targets=_levels_arg(a.targets, "--targets"), fill_rates=_levels_arg(a.fill_rates, "--fill-rates"),
+              optimise=not a.no_optimise, weeks=a.weeks, lead_time=a.lead_time, review_period=a.review_period,
+              num_samples=a.num_samples, seed=a.seed, verbose=True)
+    if a.threads:
+        import torch
+        torch.set_num_threads(a.threads)
+    if a.train:
+        first = a.train_from or (M5_TRAIN_FIRST_DS if on_m5 else None)
+        kw["train"] = dict(horizon=a.horizon, context_length=a.context_length, epochs=a.epochs,
+                           batches_per_epoch=a.batches, batch_size=a.batch_size, lr=a.lr, hidden=a.hidden,
+                           layers=a.layers, seed=a.train_seed, **({"first_ds": first} if first else {}))
+        forecaster = "train"
+    elif a.model:
+        from importlib import resources
+
+        from .models.forecaster import Forecaster
+        trained_through = a.trained_through
+        if a.model == "demo":   # the shipped model: its training cut is known from its build script
+            with resources.as_file(resources.files("skucast").joinpath("demo_data/deepar_ca1.pt")) as path:
+                forecaster = Forecaster.load(str(path))
+            trained_through = trained_through or DEMO_MODEL_TRAINED_THROUGH
+            kw["model_name"] = "DeepAR (shipped demo model)"
+        else:
+            forecaster = Forecaster.load(a.model)
+            kw["model_name"] = f"DeepAR ({os.path.basename(a.model)})"
+        kw["trained_through"] = trained_through
+    else:
+        forecaster = "weekday-nb"
+    print(f"skucast backtest: {data.name}, last {a.weeks} weeks, review every {a.review_period} days, "
+          f"lead time {a.lead_time}, lost sales", flush=True)
+    res = backtest(data, forecaster, **kw)
+    print("\n".join(res.summary_lines()))
+    t = res.timings
+    print(f"({t['seconds']:.0f} s wall, {t['cpu_seconds']:.0f} s CPU of this process)")
+    for f in res.write(a.out):
+        print(f"wrote {f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="skucast")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -125,6 +183,44 @@ def main(argv=None) -> int:
     pl.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster: scheduler address, or 'local[:N]'")
     pl.add_argument("--no-progress", action="store_true")
     pl.set_defaults(func=_plan)
+    b = sub.add_parser("backtest", help="weekly re-forecasts and orders replayed against actual sales: trade-off "
+                       "curves against the retail default (EVALUATION.md's M5 backtest)")
+    b.add_argument("--data", help="M5 folder with sales/calendar/sell_prices parquet (default: ../shared/data/m5-ca1 "
+                   "or $SKUCAST_M5 when present, else the built-in demo slice)")
+    b.add_argument("--demo", action="store_true", help="use the built-in 300-item M5 CA_1 slice")
+    b.add_argument("--last-day", type=int, default=1913, help="M5: last day d_N of the data (the window ends "
+                   "there)")
+    f = b.add_mutually_exclusive_group()
+    f.add_argument("--model", help="model file trained on days before the first origin ('demo': the shipped one); "
+                   "default forecaster: the weekday NB baseline")
+    f.add_argument("--train", action="store_true", help="train DeepAR on the days before the first origin in this run")
+    b.add_argument("--trained-through", help="last day (YYYY-MM-DD) the --model saw, for files that do not record it")
+    b.add_argument("--train-from", help="--train: first day of training data (default 2014-01-01 on M5, "
+                   "all days on the demo)")
+    b.add_argument("--epochs", type=int, default=30)
+    b.add_argument("--batches", type=int, default=40, help="--train: batches per epoch")
+    b.add_argument("--batch-size", type=int, default=64)
+    b.add_argument("--lr", type=float, default=3e-3)
+    b.add_argument("--hidden", type=int, default=40)
+    b.add_argument("--layers", type=int, default=2)
+    b.add_argument("--horizon", type=int, default=28, help="--train: the model's horizon (>= lead time + "
+                   "review period)")
+    b.add_argument("--context-length", type=int, default=56)
+    b.add_argument("--train-seed", type=int, default=0)
+    b.add_argument("--targets", default="0.5,0.6,0.7,0.8,0.85,0.9,0.93,0.95,0.97,0.98,0.99,0.995",
+                   help="uniform cycle service levels (comma-separated)")
+    b.add_argument("--fill-rates", default="0.7,0.8,0.85,0.88,0.9,0.92,0.94,0.95,0.96,0.97,0.98,0.985,0.99,0.995,0.998,"
+                   "0.999,0.9995", help="portfolio fill targets of the optimised per-SKU curve")
+    b.add_argument("--no-optimise", action="store_true", help="skip the optimised per-SKU targets curve")
+    b.add_argument("--weeks", type=int, default=16)
+    b.add_argument("--lead-time", type=int, default=3)
+    b.add_argument("--review-period", type=int, default=7)
+    b.add_argument("--num-samples", type=int, default=100)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--threads", type=int, help="CPU threads for skucast and torch (default: all)")
+    b.add_argument("--out", default="skucast-backtest", help="folder for backtest.json, curves.csv, comparisons.csv, "
+                   "backtest.png")
+    b.set_defaults(func=_backtest)
     a = ap.parse_args(argv)
     a.func(a)
     return 0

@@ -10,7 +10,6 @@ makes today's orders. The summary says which forecaster made the orders.
 from __future__ import annotations
 
 import csv
-import os
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -20,6 +19,7 @@ import numpy as np
 
 from . import inventory, nbinom
 from .baselines import moving_average_normal, weekday_profile_nb
+from .pipeline.io import atomic_write as _atomic_write
 from .quantiles import quantiles
 
 LEAD_TIME, REVIEW = 3, 7                 # EVALUATION.md: weekly review, 3-day lead time
@@ -161,17 +161,6 @@ def replay(data: Slice, targets: np.ndarray, value_price: np.ndarray):
         "orders": int(res.num_orders.sum()),
         "bullwhip": totals["bullwhip"],
     }, res
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write to a temporary name in the same folder, then rename: no half-written outputs."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def todays_orders(data: Slice, on_hand: np.ndarray, on_order: np.ndarray, service_level: float, seed: int,

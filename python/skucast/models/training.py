@@ -42,6 +42,8 @@ def make_spec(df, model: str, horizon: int, context_length: int, numeric=None, c
         "sampler": "skucast.nbinom.sample, keys = blake2b(unique_id)[42 bits] << 20 | path, step = forecast day",
         "skucast_version": skucast.__version__, "torch_version": torch.__version__,
         "hyper": hyper,
+        # the last day the model saw: backtests refuse a model trained on days at/after an origin
+        "train_last_ds": str(np.datetime64(df["ds"].max(), "D")) if len(df) else None,
     }
     return spec
 

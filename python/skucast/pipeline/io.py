@@ -96,6 +96,19 @@ def rejects_path_for(out) -> str:
     return str(p.with_name(f"{stem}.rejects{suffix}"))
 
 
+def atomic_write(path, write) -> None:
+    """Call ``write(tmp)`` on a temporary name in the same folder, then rename it to ``path``:
+    an interrupted run leaves no half-written output (the temporary file is removed)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 class AtomicWriter:
     """Append DataFrame chunks to ``path.tmp-<pid>``; ``commit()`` renames it to ``path``,
     ``abort()`` (or an exception inside ``with``) deletes it."""
