@@ -305,3 +305,19 @@ def test_int32_lanes_fall_back_for_large_quantities(rng, lost):
     for name in ("sold_units", "lost_units", "stockout_days", "num_orders", "ordered_units", "avg_on_hand",
                  "orders_var", "demand_var", "cycle_service_level", "demand_units"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("policy", ["RS", "sS"])
+@pytest.mark.parametrize("lost", [True, False])
+@pytest.mark.parametrize("rolling", [False, True])
+def test_plain_rules_vector_review(rng, policy, lost, rolling):
+    """Blocks whose rows all have plain rules (no smoothing, case pack 1, no cap; any moq) order
+    8 rows at a time at each review; L = 0 rows mixed in; checked against the Python day loop."""
+    n, T, R = 35, 90, 4
+    nrev = len(range(1, T, R))
+    S = rng.integers(0, 40, size=(n, nrev if rolling else 1))
+    c = dict(d=rng.negative_binomial(2, 0.3, size=(n, T)).astype(np.int32), S=S,
+             s=np.minimum(S, rng.integers(-3, 25, size=S.shape)), L=rng.integers(0, 4, size=n), R=R, first=1,
+             policy=policy, lost=lost, moq=rng.integers(0, 8, size=n), cp=np.ones(n, int), mo=None, beta=1.0,
+             oh0=rng.integers(0, 30, size=n), oo=rng.integers(0, 6, size=n), rolling=rolling)
+    _check(c)

@@ -58,6 +58,86 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
     c0[b] = first_review + rows[b].L;
   }
   int64_t r = 0, next_review = first_review, slot = 0;
+  // One row's review (any rules), on the lane's elements.
+  auto review_row = [&](int b, int64_t rv) {
+    const SimRowParams& p = rows[b];
+    int32_t& ohb = oh[b / 8][b % 8];  // (element references into the vectors)
+    const int32_t oob = oo[b / 8][b % 8], blb = bl[b / 8][b % 8];
+    const int64_t ip = static_cast<int64_t>(ohb) + oob - blb;
+    const bool trigger = policy == kPolicyRS || ip <= p.s[rv * target_stride];
+    const int64_t q = trigger ? apply_order_rules(p.S[rv * target_stride] - ip, p.rules) : 0;
+    SimTotals& o = out[b];
+    const int64_t dem_now = dem[b] + dem_t[b / 8][b % 8];
+    if (rv > 0) o.add_period(q, dem_now - dem_last[b]);
+    dem_last[b] = dem_now;
+    if (q > 0) {
+      o.num_orders += 1;
+      o.ordered_units += q;
+      if (p.L == 0) {
+        ohb += static_cast<int32_t>(q);
+        if (!lost_sales) {
+          const int32_t f = blb < ohb ? blb : ohb;
+          bl[b / 8][b % 8] = blb - f;
+          ohb -= f;
+        }
+      } else {
+        int64_t k = slot + p.L;
+        if (k >= P) k -= P;
+        ring[k * B + b] += static_cast<int32_t>(q);
+        oo[b / 8][b % 8] = oob + static_cast<int32_t>(q);
+      }
+    }
+  };
+  // Plain rules in every row (no smoothing, case pack 1, no cap; any moq): the order is
+  // max(S - IP, moq) when S > IP (and, for sS, IP <= s), else 0, computed 8 rows at a time;
+  // only the per-row sums and the pipeline slot stay row by row.
+  bool plain = true;
+  alignas(32) int32_t moq_l[B], l0_l[B];
+  for (int b = 0; b < B; ++b) {
+    const OrderRules& ru = rows[b].rules;
+    plain = plain && ru.smoothing == 1.0 && ru.case_pack == 1 && ru.max_order <= 0;
+    moq_l[b] = static_cast<int32_t>(ru.moq);
+    l0_l[b] = rows[b].L == 0 ? -1 : 0;
+  }
+  auto review_plain = [&](int64_t rv) {
+    alignas(32) int32_t S_l[B], s_l[B], q_l[B];
+    for (int b = 0; b < B; ++b) {
+      S_l[b] = static_cast<int32_t>(rows[b].S[rv * target_stride]);
+      s_l[b] = policy == kPolicyRS ? 0 : static_cast<int32_t>(rows[b].s[rv * target_stride]);
+    }
+    for (int k = 0; k < V; ++k) {
+      const NarrowVec S_v = *reinterpret_cast<const NarrowVec*>(S_l + 8 * k);
+      const NarrowVec moq_v = *reinterpret_cast<const NarrowVec*>(moq_l + 8 * k);
+      const NarrowVec l0 = *reinterpret_cast<const NarrowVec*>(l0_l + 8 * k);
+      const NarrowVec ip = oh[k] + oo[k] - bl[k];
+      const NarrowVec need = S_v - ip;
+      NarrowVec go = need > 0;
+      if (policy != kPolicyRS) go &= ip <= *reinterpret_cast<const NarrowVec*>(s_l + 8 * k);
+      const NarrowVec q = (need < moq_v ? moq_v : need) & go;
+      oh[k] += q & l0;   // L = 0: on the shelf at once
+      oo[k] += q & ~l0;  // else in transit
+      if (!lost_sales) {
+        const NarrowVec f = bl[k] < oh[k] ? bl[k] : oh[k];
+        bl[k] -= f;
+        oh[k] -= f;
+      }
+      *reinterpret_cast<NarrowVec*>(q_l + 8 * k) = q;
+    }
+    for (int b = 0; b < B; ++b) {
+      const int64_t q = q_l[b];
+      SimTotals& o = out[b];
+      const int64_t dem_now = dem[b] + dem_t[b / 8][b % 8];
+      if (rv > 0) o.add_period(q, dem_now - dem_last[b]);
+      dem_last[b] = dem_now;
+      o.num_orders += q > 0;
+      o.ordered_units += q;
+      if (!l0_l[b]) {
+        int64_t k = slot + rows[b].L;
+        if (k >= P) k -= P;
+        ring[k * B + b] += static_cast<int32_t>(q);
+      }
+    }
+  };
   for (int64_t t0 = 0; t0 < T; t0 += kTile) {
     const int64_t nt = T - t0 < kTile ? T - t0 : kTile;
     const int32_t bits_or = load_tile(demand, T, t0, nt, tile);
@@ -80,34 +160,10 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
         }
       }
       if (t == next_review && r < n_reviews) {
-        for (int b = 0; b < B; ++b) {
-          const SimRowParams& p = rows[b];
-          int32_t& ohb = oh[b / 8][b % 8];  // (element references into the vectors)
-          const int32_t oob = oo[b / 8][b % 8], blb = bl[b / 8][b % 8];
-          const int64_t ip = static_cast<int64_t>(ohb) + oob - blb;
-          const bool trigger = policy == kPolicyRS || ip <= p.s[r * target_stride];
-          const int64_t q = trigger ? apply_order_rules(p.S[r * target_stride] - ip, p.rules) : 0;
-          SimTotals& o = out[b];
-          const int64_t dem_now = dem[b] + dem_t[b / 8][b % 8];
-          if (r > 0) o.add_period(q, dem_now - dem_last[b]);
-          dem_last[b] = dem_now;
-          if (q > 0) {
-            o.num_orders += 1;
-            o.ordered_units += q;
-            if (p.L == 0) {
-              ohb += static_cast<int32_t>(q);
-              if (!lost_sales) {
-                const int32_t f = blb < ohb ? blb : ohb;
-                bl[b / 8][b % 8] = blb - f;
-                ohb -= f;
-              }
-            } else {
-              int64_t k = slot + p.L;
-              if (k >= P) k -= P;
-              ring[k * B + b] += static_cast<int32_t>(q);
-              oo[b / 8][b % 8] = oob + static_cast<int32_t>(q);
-            }
-          }
+        if (plain) {
+          review_plain(r);
+        } else {
+          for (int b = 0; b < B; ++b) review_row(b, r);
         }
         ++r;
         next_review += review_period;
