@@ -310,14 +310,17 @@ def test_int32_lanes_fall_back_for_large_quantities(rng, lost):
 @pytest.mark.parametrize("policy", ["RS", "sS"])
 @pytest.mark.parametrize("lost", [True, False])
 @pytest.mark.parametrize("rolling", [False, True])
-def test_plain_rules_vector_review(rng, policy, lost, rolling):
+@pytest.mark.parametrize("R,same_L", [(4, False), (1, True), (64, False), (65, True), (7, True)])
+def test_plain_rules_vector_review(rng, policy, lost, rolling, R, same_L):
     """Blocks whose rows all have plain rules (no smoothing, case pack 1, no cap; any moq) order
-    8 rows at a time at each review; L = 0 rows mixed in; checked against the Python day loop."""
-    n, T, R = 35, 90, 4
+    8 rows at a time at each review (with lost sales and R <= 64 the per-review sums too); L = 0
+    rows mixed in, or one lead time for all; checked against the Python day loop."""
+    n, T = 35, 200 if R > 8 else 90
     nrev = len(range(1, T, R))
     S = rng.integers(0, 40, size=(n, nrev if rolling else 1))
     c = dict(d=rng.negative_binomial(2, 0.3, size=(n, T)).astype(np.int32), S=S,
-             s=np.minimum(S, rng.integers(-3, 25, size=S.shape)), L=rng.integers(0, 4, size=n), R=R, first=1,
+             s=np.minimum(S, rng.integers(-3, 25, size=S.shape)),
+             L=np.full(n, 3) if same_L else rng.integers(0, 4, size=n), R=R, first=1,
              policy=policy, lost=lost, moq=rng.integers(0, 8, size=n), cp=np.ones(n, int), mo=None, beta=1.0,
              oh0=rng.integers(0, 30, size=n), oo=rng.integers(0, 6, size=n), rolling=rolling)
     _check(c)

@@ -36,17 +36,30 @@ struct LocCdf {
   int64_t units_above(double q, double mu, double alpha, int64_t base, int64_t from) {
     if (mu <= 0.0 || q <= 0.0) return 0;
     if (fast) {
+      // Four table entries per step, counted without a branch (the table is sorted, so the
+      // count below q is the position of the first entry >= q): one well-predicted exit test
+      // per location instead of a mispredicted one at a data-dependent step.
       int64_t y = base + from;
       for (;;) {
-        while (static_cast<int64_t>(cdf.size()) <= y) {
-          if (!walk.next()) {  // beyond the table: back to the general path
-            fast = false;
-            return inv::nb_units_above(q, mu, alpha, base);
-          }
-          cdf.push_back(walk.sum);
+        if (y + 4 <= static_cast<int64_t>(cdf.size())) {
+          const double* t = cdf.data() + y;
+          const int k = (t[0] < q) + (t[1] < q) + (t[2] < q) + (t[3] < q);
+          if (k < 4) return y + k - base;
+          y += 4;
+          continue;
         }
-        if (cdf[static_cast<size_t>(y)] >= q) return y - base;
-        ++y;
+        bool more = true;
+        while (more && static_cast<int64_t>(cdf.size()) < y + 4) {
+          more = walk.next();
+          if (more) cdf.push_back(walk.sum);
+        }
+        if (!more) {  // the walk's table ends: the entries left one by one, then the general path
+          for (; y < static_cast<int64_t>(cdf.size()); ++y) {
+            if (cdf[static_cast<size_t>(y)] >= q) return y - base;
+          }
+          fast = false;
+          return inv::nb_units_above(q, mu, alpha, base);
+        }
       }
     }
     return inv::nb_units_above(q, mu, alpha, base);

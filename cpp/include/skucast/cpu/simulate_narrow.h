@@ -13,12 +13,29 @@
 // manage on its own for this loop nest.
 #pragma once
 #include "skucast/inventory/simulate.h"
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace skucast {
 namespace inv {
 
 typedef int32_t NarrowVec __attribute__((vector_size(32)));
 typedef int32_t NarrowVecU __attribute__((vector_size(32), aligned(4)));  // unaligned loads / stores
+typedef int64_t NarrowVec64 __attribute__((vector_size(32)));
+
+// 0 <= v < 2^31 per lane: the two halves widened to 64 bits, and their squares.
+inline void widen(NarrowVec v, NarrowVec64& lo, NarrowVec64& hi) {
+  lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), NarrowVec64);
+  hi = __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), NarrowVec64);
+}
+inline NarrowVec64 square(NarrowVec64 x) {
+#if defined(__AVX2__)
+  return (NarrowVec64)_mm256_mul_epu32((__m256i)x, (__m256i)x);  // 32 x 32 -> 64 bits suffices
+#else
+  return x * x;
+#endif
+}
 
 constexpr int64_t kNarrowLimit = int64_t{1} << 24;
 constexpr int32_t kNarrowBacklogLimit = int32_t{1} << 29;
@@ -89,22 +106,32 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
     }
   };
   // Plain rules in every row (no smoothing, case pack 1, no cap; any moq): the order is
-  // max(S - IP, moq) when S > IP (and, for sS, IP <= s), else 0, computed 8 rows at a time;
-  // only the per-row sums and the pipeline slot stay row by row.
-  bool plain = true;
+  // max(S - IP, moq) when S > IP (and, for sS, IP <= s), else 0, computed 8 rows at a time.
+  bool plain = true, same_L = true;
   alignas(32) int32_t moq_l[B], l0_l[B];
   for (int b = 0; b < B; ++b) {
     const OrderRules& ru = rows[b].rules;
     plain = plain && ru.smoothing == 1.0 && ru.case_pack == 1 && ru.max_order <= 0;
+    same_L = same_L && rows[b].L == rows[0].L;
     moq_l[b] = static_cast<int32_t>(ru.moq);
     l0_l[b] = rows[b].L == 0 ? -1 : 0;
   }
+  // With lost sales and R <= 64 the per-review sums are vectors too: orders < 2^24 and period
+  // demands < 2^30, so a tile's sums of their squares stay below 2^61 in 64-bit lanes, added
+  // to the rows' exact 128-bit totals once per tile.
+  const bool vec_sums = plain && lost_sales && review_period <= 64;
+  NarrowVec pd0[V], n_ord[V];  // dem_t at the last review (this tile's origin); orders placed
+  NarrowVec64 q1[2 * V], q2[2 * V], d1[2 * V], d2[2 * V], units[2 * V];
+  const NarrowVec64 zero64 = {};
+  for (int k = 0; k < V; ++k) pd0[k] = n_ord[k] = zero;
+  for (int k = 0; k < 2 * V; ++k) q1[k] = q2[k] = d1[k] = d2[k] = units[k] = zero64;
   auto review_plain = [&](int64_t rv) {
     alignas(32) int32_t S_l[B], s_l[B], q_l[B];
     for (int b = 0; b < B; ++b) {
       S_l[b] = static_cast<int32_t>(rows[b].S[rv * target_stride]);
       s_l[b] = policy == kPolicyRS ? 0 : static_cast<int32_t>(rows[b].s[rv * target_stride]);
     }
+    int32_t* ring_to = ring + ((slot + rows[0].L) % P) * B;  // (same_L: every row's arrival slot)
     for (int k = 0; k < V; ++k) {
       const NarrowVec S_v = *reinterpret_cast<const NarrowVec*>(S_l + 8 * k);
       const NarrowVec moq_v = *reinterpret_cast<const NarrowVec*>(moq_l + 8 * k);
@@ -122,6 +149,38 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
         oh[k] -= f;
       }
       *reinterpret_cast<NarrowVec*>(q_l + 8 * k) = q;
+      if (vec_sums) {
+        const NarrowVec pd = dem_t[k] - pd0[k];
+        pd0[k] = dem_t[k];
+        n_ord[k] -= q > 0;
+        NarrowVec64 q_lo, q_hi, p_lo, p_hi;
+        widen(q, q_lo, q_hi);
+        units[2 * k] += q_lo;
+        units[2 * k + 1] += q_hi;
+        if (rv > 0) {
+          widen(pd, p_lo, p_hi);
+          q1[2 * k] += q_lo;
+          q1[2 * k + 1] += q_hi;
+          q2[2 * k] += square(q_lo);
+          q2[2 * k + 1] += square(q_hi);
+          d1[2 * k] += p_lo;
+          d1[2 * k + 1] += p_hi;
+          d2[2 * k] += square(p_lo);
+          d2[2 * k + 1] += square(p_hi);
+        }
+        if (same_L && rows[0].L > 0) {
+          NarrowVecU* to = reinterpret_cast<NarrowVecU*>(ring_to + 8 * k);
+          *to += q;
+        }
+      }
+    }
+    if (vec_sums) {
+      if (!(same_L && rows[0].L > 0)) {
+        for (int b = 0; b < B; ++b) {
+          if (!l0_l[b]) ring[((slot + rows[b].L) % P) * B + b] += q_l[b];
+        }
+      }
+      return;
     }
     for (int b = 0; b < B; ++b) {
       const int64_t q = q_l[b];
@@ -137,6 +196,24 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
         ring[k * B + b] += static_cast<int32_t>(q);
       }
     }
+  };
+  // Tile end (vec_sums): the review sums into the rows' totals.
+  auto flush_sums = [&]() {
+    for (int b = 0; b < B; ++b) {
+      const int k = b / 8, l = b % 8, h = b / 4, m = b % 4;
+      SimTotals& o = out[b];
+      o.num_orders += n_ord[k][l];
+      o.ordered_units += units[h][m];
+      o.order_s1 += q1[h][m];
+      o.order_s2 += static_cast<__int128>(q2[h][m]);
+      o.dem_s1 += d1[h][m];
+      o.dem_s2 += static_cast<__int128>(d2[h][m]);
+    }
+    for (int k = 0; k < V; ++k) {
+      pd0[k] -= dem_t[k];  // dem_t restarts at 0 for the next tile
+      n_ord[k] = zero;
+    }
+    for (int k = 0; k < 2 * V; ++k) q1[k] = q2[k] = d1[k] = d2[k] = units[k] = zero64;
   };
   for (int64_t t0 = 0; t0 < T; t0 += kTile) {
     const int64_t nt = T - t0 < kTile ? T - t0 : kTile;
@@ -204,6 +281,7 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
       }
       if (bl[k][l] >= kNarrowBacklogLimit) return kNarrowTooWide;
     }
+    if (vec_sums) flush_sums();
     for (int k = 0; k < V; ++k) dem_t[k] = sold_t[k] = ohs_t[k] = so_lo[k] = so_hi[k] = zero;
   }
   for (int b = 0; b < B; ++b) {
@@ -215,6 +293,7 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
     o.on_hand_sum = static_cast<double>(ohs[b]);
     o.cycles = c0[b] < T ? (T - 1 - c0[b]) / review_period + 1 : 0;
     o.cycles_ok = o.cycles - bad_cycles[b];
+    if (vec_sums) o.periods = r > 1 ? r - 1 : 0;  // (add_period's count: reviews after the first)
   }
   return kNarrowDone;
 }
