@@ -77,17 +77,6 @@ int32_t load_tile_i32(const int32_t* demand, int64_t T, int64_t t0, int64_t nt, 
   int64_t full = 0;
   int32_t acc = 0;
 #if defined(__AVX2__)
-  // A block's rows are short streams (B x T x 4 bytes, read B rows at a time), too short for
-  // the hardware prefetcher: without help every tile waits on memory. Each tile therefore
-  // prefetches its share of the next block's rows (contiguous after these); prefetches never
-  // fault, so the last block may point past the end.
-  {
-    const char* next = reinterpret_cast<const char*>(demand + B * T);
-    const int64_t bytes = B * T * static_cast<int64_t>(sizeof(int32_t));
-    for (int64_t off = (bytes * t0 / T) & ~int64_t{63}; off < bytes * (t0 + nt) / T; off += 64) {
-      _mm_prefetch(next + off, _MM_HINT_T0);
-    }
-  }
   if constexpr (B % 8 == 0) {
     full = nt / 8 * 8;
     __m256i acc_v = _mm256_setzero_si256();
