@@ -275,7 +275,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
 
 
 def _ratio(num, den, be):
-    """num / den per row, NaN where den <= 0 (den >= 0 integer counts)."""
+    """num / den per row, NaN where den is not > 0."""
     if be is None:  # numpy: one division pass into a NaN-filled array
         out = np.full(np.shape(den), np.nan)
         np.divide(num, den, out=out, where=den > 0)
@@ -299,17 +299,21 @@ def _result(be, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows
         enough = ints["periods"] >= 2
         ovar = where(enough, out_f[:, 1], nan)
         dvar = where(enough, out_f[:, 2], nan)
-        bullwhip = where(enough & (dvar > 0), ovar / where(dvar > 0, dvar, 1.0), nan)
+        bullwhip = _ratio(ovar, dvar, be)  # (dvar is NaN without 2 periods)
     value_per_unit = price_a if price_a is not None else unit_cost_a
-    holding = on_hand_sum * unit_cost_a * rate / 365.0
+    holding = on_hand_sum * unit_cost_a  # (in place from here: one new array per metric)
+    holding *= rate
+    holding /= 365.0
     ordering = ints["num_orders"] * oc
     stockout = ints["lost_units"] * sc
     lost_units = ints["lost_units"]
+    total = holding + ordering
+    total += stockout
     metrics = {
         "fill_rate": fill, "cycle_service_level": csl, "stockout_days": ints["stockout_days"],
         "lost_units": lost_units, "avg_on_hand": avg_oh, "avg_inventory_value": avg_oh * value_per_unit,
         "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout,
-        "total_cost": holding + ordering + stockout, "num_orders": ints["num_orders"],
+        "total_cost": total, "num_orders": ints["num_orders"],
         "ordered_units": ints["ordered_units"], "orders_var": ovar, "demand_var": dvar, "bullwhip": bullwhip,
         "demand_units": dem_units, "sold_units": ints["sold_units"],
         "lost_revenue": lost_units * price_a if price_a is not None else lost_units * 0.0,
