@@ -408,6 +408,36 @@ def test_fused_plan_orders_matches_two_steps(policy, method):
     np.testing.assert_array_equal(bare.reason, two.reason)
 
 
+@pytest.mark.parametrize("n", [1, 4, 4099])
+@pytest.mark.parametrize("cp,moq", [(1, 0), (6, 6), (5, 12), (3, 2)])
+def test_fused_normal_vector_path_matches_two_steps(n, cp, moq):
+    """Scalar case pack / moq and contiguous rows: plan_orders' normal (R, S) pass runs 4 rows per
+    AVX2 step; rows with huge stock (> 2^50) go row by row. Same orders and reasons as 2 steps."""
+    rng = np.random.default_rng(n + cp)
+    mu = np.exp(rng.uniform(np.log(0.05), np.log(50), n))
+    al = np.exp(rng.uniform(np.log(0.01), np.log(3), n))
+    L = rng.integers(0, 15, n)
+    oh, oo = rng.integers(0, 201, n), rng.integers(0, 61, n)
+    mu[::7] = 0.0
+    oh[::13] = 2**55
+    lv = inv.order_up_to(mu=mu, alpha=al, lead_time=L, review_period=7, method="normal")
+    two = inv.replenish(on_hand=oh, on_order=oo, S=lv.S, case_pack=cp, moq=moq, backorders=3)
+    one = inv.plan_orders(mu=mu, alpha=al, lead_time=L, review_period=7, on_hand=oh, on_order=oo, case_pack=cp,
+                          moq=moq, backorders=3, method="normal")
+    np.testing.assert_array_equal(one.order, two.order)
+    np.testing.assert_array_equal(one.reason, two.reason)
+
+
+def test_fused_normal_vector_path_names_first_bad_row():
+    mu, oh = np.ones(12), np.zeros(12, np.int64)
+    mu[9], oh[6] = np.nan, -1
+    with pytest.raises(ValueError, match=r"on_hand: must be >= 0; first bad value at index \(6,\): -1"):
+        inv.plan_orders(mu=mu, alpha=0.1, lead_time=2, on_hand=oh, on_order=np.zeros(12, np.int64), case_pack=6)
+    oh[6] = 0
+    with pytest.raises(ValueError, match=r"mu: must be finite and >= 0; first bad value at index \(9,\): nan"):
+        inv.plan_orders(mu=mu, alpha=0.1, lead_time=2, on_hand=oh, on_order=np.zeros(12, np.int64), case_pack=6)
+
+
 def test_thread_count_independent():
     rng = np.random.default_rng(2)
     n, H = 3000, 21

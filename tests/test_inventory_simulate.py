@@ -283,3 +283,44 @@ def test_negative_demand_names_row_and_day(n, row, dtype):
     d[row + 1:, 2] = -1
     with pytest.raises(ValueError, match=rf"demand: must be >= 0; first bad value at index \({row}, 7\): -1"):
         simulate(d, S=10, lead_time=1)
+
+
+@pytest.mark.parametrize("lost", [True, False])
+def test_int32_lanes_fall_back_for_large_quantities(rng, lost):
+    """int32 demand runs blocks of 16 rows in 32-bit lanes only while every quantity fits
+    (demand and levels < 2^24, backlog < 2^29); blocks with larger values (or a backlog that
+    grows past the limit mid-horizon) must give the same results as 64-bit lanes."""
+    n, T = 80, 200
+    d = rng.poisson(3.0, size=(n, T))
+    S = rng.integers(5, 40, size=n)
+    big = 2**24
+    d[3, 70] = big                      # block 0: one day at the limit (found in the second tile)
+    S[20] = big - 10                    # block 1: a level near the limit
+    d[40:56] = rng.integers(2**23 - 5, 2**23, size=(16, T))  # block 2: backlog passes 2^29 after ~64 days
+    S[40:56] = 3
+    S[60] = big // 2                    # block 3: fits only without the moq / case-pack headroom
+    kw = dict(S=S, lead_time=rng.integers(0, 5, size=n), review_period=3, lost_sales=lost, case_pack=2, moq=4)
+    a = simulate(d.astype(np.int32), **kw)
+    b = simulate(d.astype(np.int64), **kw)
+    for name in ("sold_units", "lost_units", "stockout_days", "num_orders", "ordered_units", "avg_on_hand",
+                 "orders_var", "demand_var", "cycle_service_level", "demand_units"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("policy", ["RS", "sS"])
+@pytest.mark.parametrize("lost", [True, False])
+@pytest.mark.parametrize("rolling", [False, True])
+@pytest.mark.parametrize("R,same_L", [(4, False), (1, True), (64, False), (65, True), (7, True)])
+def test_plain_rules_vector_review(rng, policy, lost, rolling, R, same_L):
+    """Blocks whose rows all have plain rules (no smoothing, case pack 1, no cap; any moq) order
+    8 rows at a time at each review (with lost sales and R <= 64 the per-review sums too); L = 0
+    rows mixed in, or one lead time for all; checked against the Python day loop."""
+    n, T = 35, 200 if R > 8 else 90
+    nrev = len(range(1, T, R))
+    S = rng.integers(0, 40, size=(n, nrev if rolling else 1))
+    c = dict(d=rng.negative_binomial(2, 0.3, size=(n, T)).astype(np.int32), S=S,
+             s=np.minimum(S, rng.integers(-3, 25, size=S.shape)),
+             L=np.full(n, 3) if same_L else rng.integers(0, 4, size=n), R=R, first=1,
+             policy=policy, lost=lost, moq=rng.integers(0, 8, size=n), cp=np.ones(n, int), mo=None, beta=1.0,
+             oh0=rng.integers(0, 30, size=n), oo=rng.integers(0, 6, size=n), rolling=rolling)
+    _check(c)

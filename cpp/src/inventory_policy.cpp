@@ -21,6 +21,7 @@
 
 #include "skucast/core/threads.h"
 #include "skucast/cpu/inventory_kernels.h"
+#include "skucast/cpu/replenish_rs_avx2.h"
 #include "skucast/inventory/policy_rows.h"
 
 namespace skucast {
@@ -381,6 +382,17 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
       const bool cp_scalar = r.case_pack.stride == 0;
       const bool contiguous = mu_v.row_stride == 1 && al_v.row_stride == 1 && lead.stride == 1 && rev.stride == 0;
       const double inv_cp0 = 1.0 / static_cast<double>(r.case_pack.at(0) > 0 ? r.case_pack.at(0) : 1);
+      // 4 rows per step when every per-row input is a contiguous array and the rest are valid
+      // scalars (rs_rows_avx2 checks the per-row values; the scalar ones are checked here).
+      const bool vec_rs = simple_rs && !need_s && contiguous && d.horizon < 0 && cp_scalar && r.moq.stride == 0 &&
+                          r.backorders.stride == 0 && d.start.stride == 0 && r.on_hand.stride == 1 &&
+                          r.on_order.stride == 1 && r.case_pack.at(0) > 0 && r.moq.at(0) >= 0 &&
+                          r.backorders.at(0) >= 0 && r.backorders.at(0) < (INT64_C(1) << 50) && d.start.at(0) >= 0 &&
+                          rev.p[0] >= 0 && rev.p[0] < (INT64_C(1) << 50) && r.case_pack.at(0) < (INT64_C(1) << 50) &&
+                          r.moq.at(0) < (INT64_C(1) << 50);
+      const int64_t moq_cases = vec_rs ? (r.moq.at(0) <= r.case_pack.at(0) ? (r.moq.at(0) > 0 ? r.case_pack.at(0) : 0)
+                                                                            : inv::ceil_div(r.moq.at(0), r.case_pack.at(0)) * r.case_pack.at(0))
+                                       : 0;
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
         if (contiguous) {
@@ -433,7 +445,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             s_blk[i - b0] = std::ceil(mu * len + z * std::sqrt((mu + a * mu * mu) * len));
           }
         }
-        for (int64_t i = b0; i < b1; ++i) {
+        auto one_row = [&](int64_t i) {
           int64_t ip = 0;
           int arg = check_replenish(r, i, ip);
           const int64_t st = d.start.at(i), L = lead.at(i), R = rev.at(i);
@@ -445,7 +457,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             if (!first.found()) first = BadValue{i, arg};
             order[i] = 0;
             reason[i] = -1;
-            continue;
+            return;
           }
           // same value as inv::normal_level (ceil(mean + z sd), at least 0)
           const double Sv = S_blk[i - b0];
@@ -471,12 +483,23 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             order[i] = q;
             // kOrdered 0, kAtOrAboveTarget 1, kRaisedToMoq 3, without branches
             reason[i] = static_cast<int8_t>((q0 == 0) | (static_cast<int>(raised) * inv::kRaisedToMoq));
-            continue;
+            return;
           }
           const double sv = need_s ? s_blk[i - b0] : 0.0;
           const int64_t s = sv > 0.0 ? static_cast<int64_t>(sv) : 0;
           order_row(r, i, ip, S, s, order, reason);
+        };
+        int64_t i = b0;
+#if defined(__AVX2__)
+        if (vec_rs) {
+          const RsBlockArgs va{mu_v.p + b0, al_v.p + b0, lead.p + b0, r.on_hand.p + b0, r.on_order.p + b0, S_blk,
+                               static_cast<double>(r.backorders.at(0)), static_cast<double>(r.case_pack.at(0)),
+                               static_cast<double>(moq_cases)};
+          rs_rows_avx2(va, b1 - b0, order + b0, reason + b0, [&](int64_t k) { one_row(b0 + k); });
+          i = b1;
         }
+#endif
+        for (; i < b1; ++i) one_row(i);
       }
     });
   }

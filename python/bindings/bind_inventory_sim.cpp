@@ -58,7 +58,8 @@ Arr<int64_t> allocate_samples(const Arr<int64_t>& supply, const Arr<int64_t>& sa
   return out;
 }
 
-// Returns (out_i, out_f, trace or None, first bad flat demand index or -1).
+// Returns (out_i (kSimIntCols, n), out_f (kSimFloatCols, n), trace or None, first bad flat
+// demand index or -1).
 py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::object& s_obj, int64_t n_reviews,
                    int64_t review_period, int64_t first_review, int policy, bool lost_sales,
                    const Arr<int64_t>& lead_time, const Arr<int64_t>& on_hand0, const py::object& on_order_obj,
@@ -102,8 +103,8 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
   a.case_pack = case_pack.data();
   a.max_order = max_order.data();
   a.smoothing = smoothing.data();
-  Arr<int64_t> out_i({n, int64_t{cpu::kSimIntCols}});
-  Arr<double> out_f({n, int64_t{cpu::kSimFloatCols}});
+  Arr<int64_t> out_i({int64_t{cpu::kSimIntCols}, n});
+  Arr<double> out_f({int64_t{cpu::kSimFloatCols}, n});
   a.out_i = out_i.mutable_data();
   a.out_f = out_f.mutable_data();
   py::object trace = py::none();

@@ -85,7 +85,9 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     sup = _per_sku(supply, "supply", n)
     res = _per_sku(reserve, "reserve", n)
     oh = _per_cell(on_hand, "on_hand", shape)
-    md = _per_cell(min_display, "min_display", shape)
+    md = _checks.as_int64(min_display, "min_display")
+    if md.ndim != 0 or md != 0:  # (the default 0 stays a scalar: no (n, m) array of zeros)
+        md = _per_cell(md, "min_display", shape)
     _checks.raise_first_bad({"supply": sup, "reserve": res, "on_hand": oh, "min_display": md}, [
         ("supply", sup < 0, "must be >= 0"),
         ("reserve", res < 0, "must be >= 0"),

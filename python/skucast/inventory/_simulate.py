@@ -79,12 +79,16 @@ class SimulationResult:
                 f"num_orders={t['num_orders']}, bullwhip={t['bullwhip']:.3f})")
 
 
-def _row_array(value, name, n, integer=True, allow_none=False):
+def _row_array(value, name, n, integer=True, allow_none=False, keep_scalar=False):
+    """(n,) contiguous array of a per-row argument; keep_scalar: a scalar stays 0-d (cost
+    arguments that only enter the metrics by broadcasting: no (n,) copy, no full-array passes)."""
     if value is None and allow_none:
         return None
     v = _checks.as_int64(value, name) if integer else _checks.as_numeric(value, name).astype(np.float64, copy=False)
     if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n):
         raise ValueError(f"{name}: expected a scalar or one value per row ({n},), got shape {v.shape}")
+    if keep_scalar and v.ndim == 0:
+        return v
     return np.ascontiguousarray(np.broadcast_to(v, (n,)))
 
 
@@ -237,11 +241,11 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
             late = (oo > 0) & (np.arange(oo.shape[1])[None, :] >= np.maximum(L, 1)[:, None])
             _checks.raise_first_bad({"on_order": oo}, [("on_order", late, "arrives after the lead time (day >= L)")])
         oo = np.ascontiguousarray(oo)
-    unit_cost_a = _row_array(unit_cost, "unit_cost", n, integer=False)
-    rate = _row_array(holding_cost_rate, "holding_cost_rate", n, integer=False)
-    oc = _row_array(order_cost, "order_cost", n, integer=False)
-    sc = _row_array(stockout_cost, "stockout_cost", n, integer=False)
-    price_a = _row_array(price, "price", n, integer=False, allow_none=True)
+    unit_cost_a = _row_array(unit_cost, "unit_cost", n, integer=False, keep_scalar=True)
+    rate = _row_array(holding_cost_rate, "holding_cost_rate", n, integer=False, keep_scalar=True)
+    oc = _row_array(order_cost, "order_cost", n, integer=False, keep_scalar=True)
+    sc = _row_array(stockout_cost, "stockout_cost", n, integer=False, keep_scalar=True)
+    price_a = _row_array(price, "price", n, integer=False, allow_none=True, keep_scalar=True)
     fvals = {"unit_cost": unit_cost_a, "holding_cost_rate": rate, "order_cost": oc, "stockout_cost": sc}
     frules = [(k, ~(np.isfinite(v) & (v >= 0)), "must be finite and >= 0") for k, v in fvals.items()]
     if price_a is not None:
@@ -252,6 +256,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     policy_code = 0 if policy == "RS" else 1
     args = (n_reviews, review_period, first_review, policy_code, bool(lost_sales))
     out_i, out_f, _, bad = _core.inv_simulate(dem, S_arr, s_arr, *args, L, oh, oo, moq_a, cp, mo, beta, False)
+    out_i, out_f = out_i.T, out_f.T  # (n, cols) views of column-major totals: each column contiguous
     if bad >= 0:
         row, day = divmod(int(bad), T)
         raise _checks.bad_value("demand", "must be >= 0", (row, day), dem[row, day])
@@ -269,33 +274,48 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     return _result(None, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows)
 
 
+def _ratio(num, den, be):
+    """num / den per row, NaN where den is not > 0."""
+    if be is None:  # numpy: one division pass into a NaN-filled array
+        out = np.full(np.shape(den), np.nan)
+        np.divide(num, den, out=out, where=den > 0)
+        return out
+    return be.where(den > 0, num / (den * (den > 0) + (den <= 0)), float("nan"))
+
+
 def _result(be, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows):
-    """Metrics from the kernel's totals; be: None (numpy) or a GPU backend of skucast._gpu."""
+    """Metrics from the kernel's totals; be: None (numpy) or a GPU backend of skucast._gpu.
+    Cost arguments may be 0-d (one value for all rows) or (n,)."""
     where = np.where if be is None else be.where
     nan = float("nan")
     ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
     with np.errstate(divide="ignore", invalid="ignore"):
         dem_units = ints["demand_units"]
-        fill = where(dem_units > 0, ints["sold_units"] / (dem_units * (dem_units > 0) + (dem_units <= 0)), nan)
+        fill = _ratio(ints["sold_units"], dem_units, be)
         cycles = ints["cycles"]
-        csl = where(cycles > 0, ints["cycles_ok"] / (cycles * (cycles > 0) + (cycles <= 0)), nan)
+        csl = _ratio(ints["cycles_ok"], cycles, be)
         on_hand_sum = out_f[:, 0]
         avg_oh = on_hand_sum / T if T > 0 else on_hand_sum * 0.0
         enough = ints["periods"] >= 2
         ovar = where(enough, out_f[:, 1], nan)
         dvar = where(enough, out_f[:, 2], nan)
-        bullwhip = where(enough & (dvar > 0), ovar / where(dvar > 0, dvar, 1.0), nan)
+        bullwhip = _ratio(ovar, dvar, be)  # (dvar is NaN without 2 periods)
     value_per_unit = price_a if price_a is not None else unit_cost_a
-    holding = on_hand_sum * unit_cost_a * rate / 365.0
+    holding = on_hand_sum * unit_cost_a  # (in place from here: one new array per metric)
+    holding *= rate
+    holding /= 365.0
     ordering = ints["num_orders"] * oc
     stockout = ints["lost_units"] * sc
+    lost_units = ints["lost_units"]
+    total = holding + ordering
+    total += stockout
     metrics = {
         "fill_rate": fill, "cycle_service_level": csl, "stockout_days": ints["stockout_days"],
-        "lost_units": ints["lost_units"], "avg_on_hand": avg_oh, "avg_inventory_value": avg_oh * value_per_unit,
+        "lost_units": lost_units, "avg_on_hand": avg_oh, "avg_inventory_value": avg_oh * value_per_unit,
         "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout,
-        "total_cost": holding + ordering + stockout, "num_orders": ints["num_orders"],
+        "total_cost": total, "num_orders": ints["num_orders"],
         "ordered_units": ints["ordered_units"], "orders_var": ovar, "demand_var": dvar, "bullwhip": bullwhip,
         "demand_units": dem_units, "sold_units": ints["sold_units"],
-        "lost_revenue": ints["lost_units"] * (price_a if price_a is not None else 0.0),
+        "lost_revenue": lost_units * price_a if price_a is not None else lost_units * 0.0,
     }
     return SimulationResult(metrics, cycles, ints["periods"], trace, rows)

@@ -34,8 +34,8 @@ struct SimArgs {
   const int64_t* case_pack = nullptr;        // (n,)
   const int64_t* max_order = nullptr;        // (n,), <= 0: no cap
   const double* smoothing = nullptr;         // (n,)
-  int64_t* out_i = nullptr;                  // (n, kSimIntCols)
-  double* out_f = nullptr;                   // (n, kSimFloatCols)
+  int64_t* out_i = nullptr;                  // CPU: (kSimIntCols, n), one array per column; CUDA: (n, kSimIntCols)
+  double* out_f = nullptr;                   // CPU: (kSimFloatCols, n); CUDA: (n, kSimFloatCols)
   int64_t* trace = nullptr;                  // (n, kSimTraceCols, T) or nullptr
 };
 

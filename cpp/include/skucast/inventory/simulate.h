@@ -60,20 +60,22 @@ SKUCAST_HD double exact_variance(int64_t n, int64_t s1, __int128 s2) {
   return static_cast<double>(num) / (static_cast<double>(n) * static_cast<double>(n));
 }
 
-// One row's results in the output columns of cpu::SimArgs::out_i / out_f (CPU and GPU alike).
-SKUCAST_HD void write_totals(const SimTotals& tot, int64_t* oi, double* of) {
+// One row's results in the output columns of cpu::SimArgs::out_i / out_f (CPU and GPU alike):
+// value j of the row goes to oi[j * stride] (stride 1: row-major (n, cols); stride n: one
+// contiguous array per column, which the Python metrics then read without striding).
+SKUCAST_HD void write_totals(const SimTotals& tot, int64_t* oi, double* of, int64_t stride) {
   oi[0] = tot.demand;
-  oi[1] = tot.sold;
-  oi[2] = tot.unmet;
-  oi[3] = tot.stockout_days;
-  oi[4] = tot.num_orders;
-  oi[5] = tot.ordered_units;
-  oi[6] = tot.cycles;
-  oi[7] = tot.cycles_ok;
-  oi[8] = tot.periods;
+  oi[1 * stride] = tot.sold;
+  oi[2 * stride] = tot.unmet;
+  oi[3 * stride] = tot.stockout_days;
+  oi[4 * stride] = tot.num_orders;
+  oi[5 * stride] = tot.ordered_units;
+  oi[6 * stride] = tot.cycles;
+  oi[7 * stride] = tot.cycles_ok;
+  oi[8 * stride] = tot.periods;
   of[0] = tot.on_hand_sum;
-  of[1] = exact_variance(tot.periods, tot.order_s1, tot.order_s2);
-  of[2] = exact_variance(tot.periods, tot.dem_s1, tot.dem_s2);
+  of[1 * stride] = exact_variance(tot.periods, tot.order_s1, tot.order_s2);
+  of[2 * stride] = exact_variance(tot.periods, tot.dem_s1, tot.dem_s2);
 }
 
 // Per-day traces (filled only when simulate_row's kTrace is true), each of length T.

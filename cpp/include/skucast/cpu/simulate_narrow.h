@@ -1,0 +1,302 @@
+// simulate_block with 32-bit lanes: the same day loop as simulate_block (simulate.h) when every
+// quantity of the block provably fits 32 bits, so that one AVX2 register holds 8 rows instead of
+// 4 and min() is one instruction (there is no 64-bit integer min before AVX-512).
+//
+// Why the state fits: with inventory position IP0 at the start and every order raising IP to at
+// most S + moq + 2 case packs (smoothing only lowers it), IP stays below kNarrowLimit when those
+// do (narrow_row_ok). End-of-day on-hand <= IP (with backorders, stock left over means the
+// backlog was cleared first). Daily demand is checked per tile (< kNarrowLimit), so sums over a
+// 64-day tile stay below 2^30 and are added to 64-bit totals once per tile. Backlog (backorders
+// only) is unbounded: the block gives up (kNarrowTooWide) once it passes 2^29 at a tile end, and
+// the caller reruns it with 64-bit lanes. Results are identical to simulate_block's.
+// CPU only: written with GCC/Clang vector types (8 x int32), which the auto-vectorizer did not
+// manage on its own for this loop nest.
+#pragma once
+#include "skucast/inventory/simulate.h"
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace skucast {
+namespace inv {
+
+typedef int32_t NarrowVec __attribute__((vector_size(32)));
+typedef int32_t NarrowVecU __attribute__((vector_size(32), aligned(4)));  // unaligned loads / stores
+typedef int64_t NarrowVec64 __attribute__((vector_size(32)));
+
+// 0 <= v < 2^31 per lane: the two halves widened to 64 bits, and their squares.
+inline void widen(NarrowVec v, NarrowVec64& lo, NarrowVec64& hi) {
+  lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), NarrowVec64);
+  hi = __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), NarrowVec64);
+}
+inline NarrowVec64 square(NarrowVec64 x) {
+#if defined(__AVX2__)
+  return (NarrowVec64)_mm256_mul_epu32((__m256i)x, (__m256i)x);  // 32 x 32 -> 64 bits suffices
+#else
+  return x * x;
+#endif
+}
+
+constexpr int64_t kNarrowLimit = int64_t{1} << 24;
+constexpr int32_t kNarrowBacklogLimit = int32_t{1} << 29;
+
+enum NarrowResult : int { kNarrowDone = 0, kNarrowNegative = 1, kNarrowTooWide = 2 };
+
+// Whether a row's state fits the narrow lanes: ip0 = starting inventory position (on hand plus
+// everything in transit), S_max = the largest order-up-to level of its reviews.
+inline bool narrow_row_ok(int64_t ip0, int64_t S_max, const OrderRules& r) {
+  return ip0 >= 0 && ip0 < kNarrowLimit && S_max < kNarrowLimit && r.moq < kNarrowLimit &&
+         r.case_pack < kNarrowLimit && S_max + r.moq + 2 * r.case_pack < kNarrowLimit;
+}
+
+// ring: P * B int32, as in simulate_block (slot t % P holds what arrives on day t), with the
+// initial in-transit units; oo0[b]: their sum per row. load_tile(demand, T, t0, nt, tile) fills
+// tile[day][row] and returns the bitwise OR of the values it copied (negative: some value < 0).
+template <int B, class LoadTile>
+int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* rows, const int64_t* oo0,
+                                     int64_t target_stride, int64_t n_reviews, int64_t review_period,
+                                     int64_t first_review, int policy, bool lost_sales, int32_t* ring, int64_t P,
+                                     SimTotals* out, LoadTile&& load_tile) {
+  static_assert(B % 8 == 0, "whole vectors of 8 rows");
+  constexpr int V = B / 8;
+  constexpr int64_t kTile = 64;
+  alignas(32) int32_t tile[kTile][B];
+  // per-lane state (32-bit) and per-tile sums, 8 rows per vector
+  NarrowVec oh[V], oo[V], bl[V], dem_t[V], sold_t[V], ohs_t[V];
+  NarrowVec so_lo[V], so_hi[V];  // stockout bits of days 0..31 and 32..63 of the tile
+  int64_t dem[B], sold_s[B], ohs[B], dem_last[B], sod[B], bad_cycles[B], last_bad[B], c0[B];
+  const NarrowVec zero = {};
+  for (int k = 0; k < V; ++k) oh[k] = oo[k] = bl[k] = dem_t[k] = sold_t[k] = ohs_t[k] = so_lo[k] = so_hi[k] = zero;
+  for (int b = 0; b < B; ++b) {
+    oh[b / 8][b % 8] = static_cast<int32_t>(rows[b].on_hand0);
+    oo[b / 8][b % 8] = static_cast<int32_t>(oo0[b]);
+    dem[b] = sold_s[b] = ohs[b] = dem_last[b] = sod[b] = bad_cycles[b] = 0;
+    last_bad[b] = -1;
+    c0[b] = first_review + rows[b].L;
+  }
+  int64_t r = 0, next_review = first_review, slot = 0;
+  // One row's review (any rules), on the lane's elements.
+  auto review_row = [&](int b, int64_t rv) {
+    const SimRowParams& p = rows[b];
+    int32_t& ohb = oh[b / 8][b % 8];  // (element references into the vectors)
+    const int32_t oob = oo[b / 8][b % 8], blb = bl[b / 8][b % 8];
+    const int64_t ip = static_cast<int64_t>(ohb) + oob - blb;
+    const bool trigger = policy == kPolicyRS || ip <= p.s[rv * target_stride];
+    const int64_t q = trigger ? apply_order_rules(p.S[rv * target_stride] - ip, p.rules) : 0;
+    SimTotals& o = out[b];
+    const int64_t dem_now = dem[b] + dem_t[b / 8][b % 8];
+    if (rv > 0) o.add_period(q, dem_now - dem_last[b]);
+    dem_last[b] = dem_now;
+    if (q > 0) {
+      o.num_orders += 1;
+      o.ordered_units += q;
+      if (p.L == 0) {
+        ohb += static_cast<int32_t>(q);
+        if (!lost_sales) {
+          const int32_t f = blb < ohb ? blb : ohb;
+          bl[b / 8][b % 8] = blb - f;
+          ohb -= f;
+        }
+      } else {
+        int64_t k = slot + p.L;
+        if (k >= P) k -= P;
+        ring[k * B + b] += static_cast<int32_t>(q);
+        oo[b / 8][b % 8] = oob + static_cast<int32_t>(q);
+      }
+    }
+  };
+  // Plain rules in every row (no smoothing, case pack 1, no cap; any moq): the order is
+  // max(S - IP, moq) when S > IP (and, for sS, IP <= s), else 0, computed 8 rows at a time.
+  bool plain = true, same_L = true;
+  alignas(32) int32_t moq_l[B], l0_l[B];
+  for (int b = 0; b < B; ++b) {
+    const OrderRules& ru = rows[b].rules;
+    plain = plain && ru.smoothing == 1.0 && ru.case_pack == 1 && ru.max_order <= 0;
+    same_L = same_L && rows[b].L == rows[0].L;
+    moq_l[b] = static_cast<int32_t>(ru.moq);
+    l0_l[b] = rows[b].L == 0 ? -1 : 0;
+  }
+  // With lost sales and R <= 64 the per-review sums are vectors too: orders < 2^24 and period
+  // demands < 2^30, so a tile's sums of their squares stay below 2^61 in 64-bit lanes, added
+  // to the rows' exact 128-bit totals once per tile.
+  const bool vec_sums = plain && lost_sales && review_period <= 64;
+  NarrowVec pd0[V], n_ord[V];  // dem_t at the last review (this tile's origin); orders placed
+  NarrowVec64 q1[2 * V], q2[2 * V], d1[2 * V], d2[2 * V], units[2 * V];
+  const NarrowVec64 zero64 = {};
+  for (int k = 0; k < V; ++k) pd0[k] = n_ord[k] = zero;
+  for (int k = 0; k < 2 * V; ++k) q1[k] = q2[k] = d1[k] = d2[k] = units[k] = zero64;
+  auto review_plain = [&](int64_t rv) {
+    alignas(32) int32_t S_l[B], s_l[B], q_l[B];
+    for (int b = 0; b < B; ++b) {
+      S_l[b] = static_cast<int32_t>(rows[b].S[rv * target_stride]);
+      s_l[b] = policy == kPolicyRS ? 0 : static_cast<int32_t>(rows[b].s[rv * target_stride]);
+    }
+    int32_t* ring_to = ring + ((slot + rows[0].L) % P) * B;  // (same_L: every row's arrival slot)
+    for (int k = 0; k < V; ++k) {
+      const NarrowVec S_v = *reinterpret_cast<const NarrowVec*>(S_l + 8 * k);
+      const NarrowVec moq_v = *reinterpret_cast<const NarrowVec*>(moq_l + 8 * k);
+      const NarrowVec l0 = *reinterpret_cast<const NarrowVec*>(l0_l + 8 * k);
+      const NarrowVec ip = oh[k] + oo[k] - bl[k];
+      const NarrowVec need = S_v - ip;
+      NarrowVec go = need > 0;
+      if (policy != kPolicyRS) go &= ip <= *reinterpret_cast<const NarrowVec*>(s_l + 8 * k);
+      const NarrowVec q = (need < moq_v ? moq_v : need) & go;
+      oh[k] += q & l0;   // L = 0: on the shelf at once
+      oo[k] += q & ~l0;  // else in transit
+      if (!lost_sales) {
+        const NarrowVec f = bl[k] < oh[k] ? bl[k] : oh[k];
+        bl[k] -= f;
+        oh[k] -= f;
+      }
+      *reinterpret_cast<NarrowVec*>(q_l + 8 * k) = q;
+      if (vec_sums) {
+        const NarrowVec pd = dem_t[k] - pd0[k];
+        pd0[k] = dem_t[k];
+        n_ord[k] -= q > 0;
+        NarrowVec64 q_lo, q_hi, p_lo, p_hi;
+        widen(q, q_lo, q_hi);
+        units[2 * k] += q_lo;
+        units[2 * k + 1] += q_hi;
+        if (rv > 0) {
+          widen(pd, p_lo, p_hi);
+          q1[2 * k] += q_lo;
+          q1[2 * k + 1] += q_hi;
+          q2[2 * k] += square(q_lo);
+          q2[2 * k + 1] += square(q_hi);
+          d1[2 * k] += p_lo;
+          d1[2 * k + 1] += p_hi;
+          d2[2 * k] += square(p_lo);
+          d2[2 * k + 1] += square(p_hi);
+        }
+        if (same_L && rows[0].L > 0) {
+          NarrowVecU* to = reinterpret_cast<NarrowVecU*>(ring_to + 8 * k);
+          *to += q;
+        }
+      }
+    }
+    if (vec_sums) {
+      if (!(same_L && rows[0].L > 0)) {
+        for (int b = 0; b < B; ++b) {
+          if (!l0_l[b]) ring[((slot + rows[b].L) % P) * B + b] += q_l[b];
+        }
+      }
+      return;
+    }
+    for (int b = 0; b < B; ++b) {
+      const int64_t q = q_l[b];
+      SimTotals& o = out[b];
+      const int64_t dem_now = dem[b] + dem_t[b / 8][b % 8];
+      if (rv > 0) o.add_period(q, dem_now - dem_last[b]);
+      dem_last[b] = dem_now;
+      o.num_orders += q > 0;
+      o.ordered_units += q;
+      if (!l0_l[b]) {
+        int64_t k = slot + rows[b].L;
+        if (k >= P) k -= P;
+        ring[k * B + b] += static_cast<int32_t>(q);
+      }
+    }
+  };
+  // Tile end (vec_sums): the review sums into the rows' totals.
+  auto flush_sums = [&]() {
+    for (int b = 0; b < B; ++b) {
+      const int k = b / 8, l = b % 8, h = b / 4, m = b % 4;
+      SimTotals& o = out[b];
+      o.num_orders += n_ord[k][l];
+      o.ordered_units += units[h][m];
+      o.order_s1 += q1[h][m];
+      o.order_s2 += static_cast<__int128>(q2[h][m]);
+      o.dem_s1 += d1[h][m];
+      o.dem_s2 += static_cast<__int128>(d2[h][m]);
+    }
+    for (int k = 0; k < V; ++k) {
+      pd0[k] -= dem_t[k];  // dem_t restarts at 0 for the next tile
+      n_ord[k] = zero;
+    }
+    for (int k = 0; k < 2 * V; ++k) q1[k] = q2[k] = d1[k] = d2[k] = units[k] = zero64;
+  };
+  for (int64_t t0 = 0; t0 < T; t0 += kTile) {
+    const int64_t nt = T - t0 < kTile ? T - t0 : kTile;
+    const int32_t bits_or = load_tile(demand, T, t0, nt, tile);
+    if (bits_or < 0) return kNarrowNegative;
+    if (bits_or >= kNarrowLimit) return kNarrowTooWide;
+    for (int64_t j = 0; j < nt; ++j) {
+      const int64_t t = t0 + j;
+      NarrowVecU* rs = reinterpret_cast<NarrowVecU*>(ring + slot * B);
+      for (int k = 0; k < V; ++k) {
+        const NarrowVec v = rs[k];
+        oh[k] += v;
+        oo[k] -= v;
+        rs[k] = zero;
+      }
+      if (!lost_sales) {
+        for (int k = 0; k < V; ++k) {
+          const NarrowVec f = bl[k] < oh[k] ? bl[k] : oh[k];
+          bl[k] -= f;
+          oh[k] -= f;
+        }
+      }
+      if (t == next_review && r < n_reviews) {
+        if (plain) {
+          review_plain(r);
+        } else {
+          for (int b = 0; b < B; ++b) review_row(b, r);
+        }
+        ++r;
+        next_review += review_period;
+      }
+      const NarrowVecU* dt = reinterpret_cast<const NarrowVecU*>(tile[j]);
+      NarrowVec* so = j < 32 ? so_lo : so_hi;
+      const int32_t bit = static_cast<int32_t>(uint32_t{1} << (j & 31));
+      for (int k = 0; k < V; ++k) {
+        const NarrowVec d = dt[k];
+        const NarrowVec sold = d < oh[k] ? d : oh[k];
+        oh[k] -= sold;
+        if (!lost_sales) bl[k] += d - sold;
+        dem_t[k] += d;
+        sold_t[k] += sold;
+        so[k] |= (d > sold) & bit;  // comparisons give -1 / 0 per lane
+        ohs_t[k] += oh[k];
+      }
+      if (++slot == P) slot = 0;
+    }
+    // Tile end: sums into 64-bit totals; stockout days as in simulate_block.
+    for (int b = 0; b < B; ++b) {
+      const int k = b / 8, l = b % 8;
+      dem[b] += dem_t[k][l];
+      sold_s[b] += sold_t[k][l];
+      ohs[b] += ohs_t[k][l];
+      uint64_t bits = static_cast<uint32_t>(so_lo[k][l]) | (static_cast<uint64_t>(static_cast<uint32_t>(so_hi[k][l])) << 32);
+      while (bits) {
+        sod[b] += 1;
+        const int64_t day = t0 + lowest_bit(bits);
+        bits &= bits - 1;
+        const int64_t x = day - c0[b];
+        if (x < 0) continue;
+        const int64_t c = x / review_period;
+        if (c != last_bad[b]) {
+          last_bad[b] = c;
+          bad_cycles[b] += 1;
+        }
+      }
+      if (bl[k][l] >= kNarrowBacklogLimit) return kNarrowTooWide;
+    }
+    if (vec_sums) flush_sums();
+    for (int k = 0; k < V; ++k) dem_t[k] = sold_t[k] = ohs_t[k] = so_lo[k] = so_hi[k] = zero;
+  }
+  for (int b = 0; b < B; ++b) {
+    SimTotals& o = out[b];
+    o.demand = dem[b];
+    o.sold = sold_s[b];
+    o.unmet = dem[b] - sold_s[b];
+    o.stockout_days = sod[b];
+    o.on_hand_sum = static_cast<double>(ohs[b]);
+    o.cycles = c0[b] < T ? (T - 1 - c0[b]) / review_period + 1 : 0;
+    o.cycles_ok = o.cycles - bad_cycles[b];
+    if (vec_sums) o.periods = r > 1 ? r - 1 : 0;  // (add_period's count: reviews after the first)
+  }
+  return kNarrowDone;
+}
+
+}  // namespace inv
+}  // namespace skucast
