@@ -1,0 +1,34 @@
+// logpmf over dense (contiguous, unbroadcast) operands: blocks of lanes through the vector copy
+// of the small-count formula (cpu/logpmf_simd.h), every other element (invalid values, large
+// counts, the last few) through the scalar header. Lanes agree bit for bit with the scalar
+// path, so the output does not depend on the lane width or on where chunks and tails fall.
+#pragma once
+#include <cstdint>
+
+#include "skucast/core/nb_rules.h"
+#include "skucast/core/strided.h"
+#include "skucast/cpu/logpmf_simd.h"
+#include "skucast/dist/negbin.h"
+
+namespace skucast {
+namespace cpu {
+
+// 8 lanes where the CPU has AVX-512 (F, DQ, VL, BW), else 4. SKUCAST_NO_AVX512=1 (read once)
+// forces the 4-lane path; tests compare the two.
+bool use_avx512();
+
+// Elements [begin, end); returns the first invalid one.
+template <class Y, class P>
+BadValue logpmf_dense(const Y* y, const P* mu, const P* alpha, P* out, int64_t begin, int64_t end) {
+  BadValue first;
+  int64_t k = begin;
+#if defined(SKUCAST_HAVE_SIMD)
+  if (use_avx512()) k = simd8::logpmf_lanes(y, mu, alpha, out, k, end, first);
+  k = simd4::logpmf_lanes(y, mu, alpha, out, k, end, first);
+#endif
+  for (; k < end; ++k) logpmf_one(y, mu, alpha, out, k, first);
+  return first;
+}
+
+}  // namespace cpu
+}  // namespace skucast
