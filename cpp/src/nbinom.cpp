@@ -6,7 +6,7 @@
 #include "skucast/core/nb_rules.h"
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
-#include "skucast/cpu/logpmf_dense.h"
+#include "skucast/cpu/nb_dense.h"
 #include "skucast/dist/negbin.h"
 #include "skucast/dist/negbin_ppf.h"
 #include "skucast/dist/sampling.h"
@@ -120,7 +120,12 @@ BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu
     const Strided* ops[3] = {&q, &mu, &alpha};
     const int64_t n = shape.size();
     std::vector<BadValue> bad(static_cast<size_t>((n + kGrain - 1) / kGrain + 1));
+    const bool dense = is_dense(shape, q) && is_dense(shape, mu) && is_dense(shape, alpha);
     parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+      if (dense) {
+        bad[static_cast<size_t>(begin / kGrain)] = ppf_dense(qp, mp, ap, out, begin, end);
+        return;
+      }
       BadValue first;
       for_each_offset<3>(shape, ops, begin, end, [&](int64_t flat, int64_t oq, int64_t om, int64_t oa) {
         const double qv = qp[oq], mv = mp[om], av = ap[oa];

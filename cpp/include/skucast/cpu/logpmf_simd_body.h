@@ -1,5 +1,5 @@
 // nb::logpmf_small_counts on kLanes lanes at once with GCC vector extensions, included by
-// cpu/logpmf_simd.h once per width (no include guard on purpose): SKUCAST_SIMD_NS names the
+// cpu/nb_simd.h once per width (no include guard on purpose): SKUCAST_SIMD_NS names the
 // namespace, SKUCAST_SIMD_LANES the width, SKUCAST_SIMD_TARGET the ISA attribute of every
 // function (vector code is lowered per function, before inlining, so each needs it). Every lane
 // runs the scalar header's IEEE operations in the same order (the build has -ffp-contract=off),

@@ -1,7 +1,8 @@
-// The vector logpmf loops, host only, x86-64 with AVX2 (the x86-64-v3 build): simd4 (four lanes)
-// and simd8 (eight lanes, AVX-512, called only where the CPU has it). Both are the same
-// source, cpu/logpmf_simd_body.h, compiled for each width.
+// The vector NB loops (logpmf, ppf), host only, x86-64 with AVX2 (the x86-64-v3 build): simd4
+// (four lanes) and simd8 (eight lanes, AVX-512, called only where the CPU has it). Both are the
+// same source, cpu/logpmf_simd_body.h and cpu/ppf_simd_body.h, compiled for each width.
 #pragma once
+#include <algorithm>
 #include <cfloat>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "skucast/core/portable_log.h"
 #include "skucast/core/strided.h"
 #include "skucast/dist/negbin.h"
+#include "skucast/dist/negbin_ppf.h"
 #include "skucast/dist/tables.h"
 
 namespace skucast {
@@ -28,6 +30,22 @@ inline void logpmf_one(const Y* y, const P* mu, const P* alpha, P* out, int64_t 
   out[k] = static_cast<P>(nb::logpmf(static_cast<double>(y[k]), mu[k], alpha[k]));
 }
 
+// One ppf element as the strided loop does it.
+template <class P>
+inline void ppf_one(const P* q, const P* mu, const P* alpha, int64_t* out, int64_t k, BadValue& first) {
+  const double qv = q[k], mv = mu[k], av = alpha[k];
+  int arg = -1;
+  if (!rules::valid_q(qv)) arg = rules::kArgQ;
+  else if (!rules::valid_mu(mv)) arg = rules::kArgMu;
+  else if (!rules::valid_alpha(av)) arg = rules::kArgAlpha;
+  if (arg >= 0) {
+    if (!first.found()) first = BadValue{k, arg};
+    out[k] = -1;
+    return;
+  }
+  out[k] = nb::ppf(qv, mv, av);
+}
+
 }  // namespace cpu
 }  // namespace skucast
 
@@ -38,6 +56,7 @@ inline void logpmf_one(const Y* y, const P* mu, const P* alpha, P* out, int64_t 
 #define SKUCAST_SIMD_LANES 4
 #define SKUCAST_SIMD_TARGET
 #include "skucast/cpu/logpmf_simd_body.h"
+#include "skucast/cpu/ppf_simd_body.h"
 #undef SKUCAST_SIMD_NS
 #undef SKUCAST_SIMD_LANES
 #undef SKUCAST_SIMD_TARGET
@@ -46,6 +65,7 @@ inline void logpmf_one(const Y* y, const P* mu, const P* alpha, P* out, int64_t 
 #define SKUCAST_SIMD_LANES 8
 #define SKUCAST_SIMD_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 #include "skucast/cpu/logpmf_simd_body.h"
+#include "skucast/cpu/ppf_simd_body.h"
 #undef SKUCAST_SIMD_NS
 #undef SKUCAST_SIMD_LANES
 #undef SKUCAST_SIMD_TARGET
