@@ -40,6 +40,13 @@ def test_random_sizes_match_scalar(rng, n):
     _same_as_scalar(*_random_inputs(rng, n))
 
 
+@pytest.mark.parametrize("q", [0.005, 0.5, 0.95, 0.98, 0.999999])
+def test_one_q_for_all_matches_scalar(rng, q):
+    """ppf(q, mu, alpha) with a scalar q also takes the vector walk."""
+    _, mu, alpha = _random_inputs(rng, 2001)
+    np.testing.assert_array_equal(nb.ppf(q, mu, alpha), nb.ppf(q, _strided(mu), _strided(alpha)))
+
+
 @pytest.mark.parametrize("p_dtype", [np.float32, np.float64])
 def test_dtypes_match_scalar(rng, p_dtype):
     q, mu, alpha = _random_inputs(rng, 999)

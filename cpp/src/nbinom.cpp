@@ -120,10 +120,12 @@ BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu
     const Strided* ops[3] = {&q, &mu, &alpha};
     const int64_t n = shape.size();
     std::vector<BadValue> bad(static_cast<size_t>((n + kGrain - 1) / kGrain + 1));
-    const bool dense = is_dense(shape, q) && is_dense(shape, mu) && is_dense(shape, alpha);
+    // Dense mu and alpha, with a dense q or one q for all: the vector walk.
+    const int64_t q_step = is_dense(shape, q) ? 1 : is_constant(shape, q) ? 0 : -1;
+    const bool dense = q_step >= 0 && is_dense(shape, mu) && is_dense(shape, alpha);
     parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
       if (dense) {
-        bad[static_cast<size_t>(begin / kGrain)] = ppf_dense(qp, mp, ap, out, begin, end);
+        bad[static_cast<size_t>(begin / kGrain)] = ppf_dense(qp, q_step, mp, ap, out, begin, end);
         return;
       }
       BadValue first;

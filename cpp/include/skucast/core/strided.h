@@ -91,6 +91,13 @@ inline bool is_dense(const BroadcastShape& bs, const Strided& op) {
   return true;
 }
 
+// True when the operand is one value broadcast over the whole shape (every stride 0).
+inline bool is_constant(const BroadcastShape& bs, const Strided& op) {
+  for (int d = 0; d < bs.ndim; ++d)
+    if (bs.shape[d] != 1 && op.strides[d] != 0) return false;
+  return true;
+}
+
 // The first invalid element met by a kernel: flat index in the broadcast shape and which
 // argument failed. Chunks keep their own and the smallest flat index wins, so the report
 // does not depend on the thread count.

@@ -31,16 +31,18 @@ BadValue logpmf_dense(const Y* y, const P* mu, const P* alpha, P* out, int64_t b
   return first;
 }
 
-// Elements [begin, end) of ppf; returns the first invalid one.
+// Elements [begin, end) of ppf; returns the first invalid one. q_step: 1 for a dense q, 0 for
+// one q for all (the common ppf(0.95, mu, alpha)).
 template <class P>
-BadValue ppf_dense(const P* q, const P* mu, const P* alpha, int64_t* out, int64_t begin, int64_t end) {
+BadValue ppf_dense(const P* q, int64_t q_step, const P* mu, const P* alpha, int64_t* out, int64_t begin,
+                   int64_t end) {
   BadValue first;
   int64_t k = begin;
 #if defined(SKUCAST_HAVE_SIMD)
-  if (use_avx512()) k = simd8::ppf_lanes(q, mu, alpha, out, k, end, first);
-  k = simd4::ppf_lanes(q, mu, alpha, out, k, end, first);
+  if (use_avx512()) k = simd8::ppf_lanes(q, q_step, mu, alpha, out, k, end, first);
+  k = simd4::ppf_lanes(q, q_step, mu, alpha, out, k, end, first);
 #endif
-  for (; k < end; ++k) ppf_one(q, mu, alpha, out, k, first);
+  for (; k < end; ++k) ppf_one(q, q_step, mu, alpha, out, k, first);
   return first;
 }
 

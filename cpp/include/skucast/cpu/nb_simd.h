@@ -30,10 +30,11 @@ inline void logpmf_one(const Y* y, const P* mu, const P* alpha, P* out, int64_t 
   out[k] = static_cast<P>(nb::logpmf(static_cast<double>(y[k]), mu[k], alpha[k]));
 }
 
-// One ppf element as the strided loop does it.
+// One ppf element as the strided loop does it (q_step 0: one q for all).
 template <class P>
-inline void ppf_one(const P* q, const P* mu, const P* alpha, int64_t* out, int64_t k, BadValue& first) {
-  const double qv = q[k], mv = mu[k], av = alpha[k];
+inline void ppf_one(const P* q, int64_t q_step, const P* mu, const P* alpha, int64_t* out, int64_t k,
+                    BadValue& first) {
+  const double qv = q[k * q_step], mv = mu[k], av = alpha[k];
   int arg = -1;
   if (!rules::valid_q(qv)) arg = rules::kArgQ;
   else if (!rules::valid_mu(mv)) arg = rules::kArgMu;

@@ -136,17 +136,18 @@ SKUCAST_SIMD_FN WalkLanes padded_lanes(const WalkQueue& from, int at) {
   return w;
 }
 
-// Elements [k, k + groups * kLanes) of a dense ppf (groups * kLanes <= WalkQueue::kCapacity).
+// Elements [k, k + groups * kLanes) of a dense ppf (groups * kLanes <= WalkQueue::kCapacity);
+// q_step is 1 for a dense q, 0 for one q for all.
 template <class P>
-SKUCAST_SIMD_FN void ppf_block(const P* q, const P* mu, const P* alpha, int64_t* out, int64_t k, int groups,
-                               BadValue& first) {
+SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P* alpha, int64_t* out, int64_t k,
+                               int groups, BadValue& first) {
   int64_t scalar[WalkQueue::kSlots];  // invalid, outside the walk, near-ties, past the table
   int num_scalar = 0;
   WalkQueue queues[2];
   constexpr int kFirstEnd = 9;
   for (int g = 0; g < groups; ++g) {
     const int64_t at = k + kLanes * g;
-    const D qv = load(q + at), mv = load(mu + at), av = load(alpha + at);
+    const D qv = q_step ? load(q + at) : splat(q[0]), mv = load(mu + at), av = load(alpha + at);
     const Mask ok = (qv > 0.0) & (qv < 1.0) & (mv > 0.0) & (mv < INFINITY) & (av >= 0.0) & (av * mv < 1e100);
     WalkLanes w;
     w.q = select(ok, qv, splat(0.5));
@@ -195,19 +196,19 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, const P* mu, const P* alpha, int64_t*
   }
   // The scalar path, in index order, so that `first` is the first bad index.
   std::sort(scalar, scalar + num_scalar);
-  for (int i = 0; i < num_scalar; ++i) cpu::ppf_one(q, mu, alpha, out, scalar[i], first);
+  for (int i = 0; i < num_scalar; ++i) cpu::ppf_one(q, q_step, mu, alpha, out, scalar[i], first);
 }
 
 // Whole lane groups from begin on; returns where the scalar tail starts.
 template <class P>
-SKUCAST_SIMD_TARGET int64_t ppf_lanes(const P* q, const P* mu, const P* alpha, int64_t* out, int64_t begin,
-                                      int64_t end, BadValue& first) {
+SKUCAST_SIMD_TARGET int64_t ppf_lanes(const P* q, int64_t q_step, const P* mu, const P* alpha, int64_t* out,
+                                      int64_t begin, int64_t end, BadValue& first) {
   constexpr int kMaxGroups = WalkQueue::kCapacity / kLanes;
   int64_t k = begin;
   while (end - k >= kLanes) {
     const int64_t left = (end - k) / kLanes;
     const int groups = static_cast<int>(left < kMaxGroups ? left : kMaxGroups);
-    ppf_block(q, mu, alpha, out, k, groups, first);
+    ppf_block(q, q_step, mu, alpha, out, k, groups, first);
     k += static_cast<int64_t>(kLanes) * groups;
   }
   return k;
