@@ -60,26 +60,32 @@ struct WalkResult {
 // Walks k in [k_begin, k_end) (k_begin odd, the width even), two terms per step like nb::ppf:
 // the product and the sum then carry one multiply and one add per two terms.
 SKUCAST_SIMD_FN WalkResult walk(WalkLanes& w, Mask active, int k_begin, int k_end) {
-  WalkResult r{D{}, w.sum, D{}, ~active};
-  for (int k = k_begin; k + 1 < k_end && lane_bits(active); k += 2) {
+  // Locals, not w's fields: w's address escapes, and its fields would round-trip memory per step.
+  D term = w.term, sum = w.sum, k_at = D{}, at = w.sum, below = D{};
+  const D shrink = w.shrink, alpha = w.alpha, q = w.q;
+  for (int k = k_begin; k + 1 < k_end; k += 2) {
+    // Lanes left are tested every fourth step only: a few extra steps cost less than the
+    // misprediction of a finer exit.
+    if ((k - k_begin) % 8 == 0 && !lane_bits(active)) break;
     const double k_prev = k - 1;
-    const D f1 = (w.shrink * (1.0 + w.alpha * k_prev)) * reciprocal(k);
-    const D f2 = (w.shrink * (1.0 + w.alpha * (k_prev + 1.0))) * reciprocal(k + 1);
-    const D t1 = w.term * f1;
-    const D t2 = w.term * (f1 * f2);
-    const D prev = w.sum;
-    const D sum1 = w.sum + t1;
-    w.sum = w.sum + (t1 + t2);
-    w.term = t2;
-    const Mask first = active & (sum1 >= w.q);
-    const Mask second = active & ~first & (w.sum >= w.q);
-    r.k_at = select(first, splat(k), select(second, splat(k + 1), r.k_at));
-    r.at = select(first, sum1, select(second, w.sum, r.at));
-    r.below = select(first, prev, select(second, sum1, r.below));
+    const D f1 = (shrink * (1.0 + alpha * k_prev)) * reciprocal(k);
+    const D f2 = (shrink * (1.0 + alpha * (k_prev + 1.0))) * reciprocal(k + 1);
+    const D t1 = term * f1;
+    const D t2 = term * (f1 * f2);
+    const D prev = sum;
+    const D sum1 = sum + t1;
+    sum = sum + (t1 + t2);
+    term = t2;
+    const Mask first = active & (sum1 >= q);
+    const Mask second = active & ~first & (sum >= q);
+    k_at = select(first, splat(k), select(second, splat(k + 1), k_at));
+    at = select(first, sum1, select(second, sum, at));
+    below = select(first, prev, select(second, sum1, below));
     active = active & ~(first | second);
   }
-  r.crossed = ~active;
-  return r;
+  w.term = term;
+  w.sum = sum;
+  return {k_at, at, below, ~active};
 }
 
 // Every lane writes its crossing k to out (lanes still walking are overwritten when they cross,
@@ -145,11 +151,16 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
   int num_scalar = 0;
   WalkQueue queues[2];
   constexpr int kFirstEnd = 9;
+  // First every group's start (long dependency chains through log, exp and divisions, with no
+  // branch between groups, so the CPU overlaps them), then every group's first window.
+  constexpr int kMaxGroups = WalkQueue::kCapacity / kLanes;
+  WalkLanes start[kMaxGroups];
+  Mask walks[kMaxGroups];
   for (int g = 0; g < groups; ++g) {
     const int64_t at = k + kLanes * g;
     const D qv = q_step ? load(q + at) : splat(q[0]), mv = load(mu + at), av = load(alpha + at);
     const Mask ok = (qv > 0.0) & (qv < 1.0) & (mv > 0.0) & (mv < INFINITY) & (av >= 0.0) & (av * mv < 1e100);
-    WalkLanes w;
+    WalkLanes& w = start[g];
     w.q = select(ok, qv, splat(0.5));
     const D m = select(ok, mv, splat(1.0)), a = select(ok, av, D{});
     // log P(0) and shrink = mu / (1 + alpha mu) as in nb::logpmf_small_counts.
@@ -162,15 +173,18 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
     w.log_p0 = -m * select(series, 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)), log1p_am * (u * t));
     w.shrink = m * inv_u;
     w.alpha = a;
-    const Mask walks = ok & (m <= 128.0) & (w.log_p0 >= -600.0);  // nb::ppf's small-mean path
-    w.term = exp_nonpositive(select(walks, w.log_p0, D{}));
+    walks[g] = ok & (m <= 128.0) & (w.log_p0 >= -600.0);  // nb::ppf's small-mean path
+    w.term = exp_nonpositive(select(walks[g], w.log_p0, D{}));
     w.sum = w.term;
     I64 index;
     for (int j = 0; j < kLanes; ++j) index[j] = at + j;
     w.index = index;
-    WalkResult r = walk(w, walks & (w.sum < w.q), 1, kFirstEnd);
-    r.crossed = r.crossed | ~walks;  // lanes outside the walk: the scalar path, as near-ties
-    r.at = select(walks, r.at, w.q);
+  }
+  for (int g = 0; g < groups; ++g) {
+    WalkLanes& w = start[g];
+    WalkResult r = walk(w, walks[g] & (w.sum < w.q), 1, kFirstEnd);
+    r.crossed = r.crossed | ~walks[g];  // lanes outside the walk: the scalar path, as near-ties
+    r.at = select(walks[g], r.at, w.q);
     settle_lanes(w, r, kLanes, kFirstEnd, out, queues[0], scalar, num_scalar);
   }
   // Later windows double: [9, 25), [25, 57), ... up to the reciprocal table.
