@@ -35,7 +35,7 @@ SKUCAST_SIMD_FN D exp_nonpositive(D x) {
 }
 
 // Lanes of nb::ppf's small-mean walk: add pmf terms from k = 0 until the running sum reaches
-// q. The walk runs in passes over windows of k ([0, 8), [8, 24), [24, 56), ...): every lane of
+// q. The walk runs in passes over windows of k ([1, 17), [17, 33), [33, 65), ...): every lane of
 // a pass is at the same k, so 1/k is one scalar, and lanes still below q at the end of a window
 // are queued for the next pass, so a long walk does not hold up the lanes that stop early.
 struct WalkQueue {
@@ -150,7 +150,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
   int64_t scalar[WalkQueue::kSlots];  // invalid, outside the walk, near-ties, past the table
   int num_scalar = 0;
   WalkQueue queues[2];
-  constexpr int kFirstEnd = 9;
+  constexpr int kFirstEnd = 17;
   // First every group's start (long dependency chains through log, exp and divisions, with no
   // branch between groups, so the CPU overlaps them), then every group's first window.
   constexpr int kMaxGroups = WalkQueue::kCapacity / kLanes;
@@ -187,7 +187,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
     r.at = select(walks[g], r.at, w.q);
     settle_lanes(w, r, kLanes, kFirstEnd, out, queues[0], scalar, num_scalar);
   }
-  // Later windows double: [9, 25), [25, 57), ... up to the reciprocal table.
+  // Later windows double: [17, 33), [33, 65), ... up to the reciprocal table.
   int cur = 0;
   for (int k_begin = kFirstEnd, width = 16; queues[cur].size > 0; k_begin += width, width *= 2, cur ^= 1) {
     const int k_end = k_begin + width < kReciprocalTableSize ? k_begin + width : kReciprocalTableSize - 1;
