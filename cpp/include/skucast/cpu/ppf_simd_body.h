@@ -103,6 +103,23 @@ SKUCAST_SIMD_FN void settle_lanes(const WalkLanes& w, const WalkResult& r, int c
   const bool table_left = k_end + 1 < kReciprocalTableSize;
   const unsigned to_scalar = lanes & (lane_bits(r.crossed & tie) | (table_left ? 0u : ~lane_bits(r.crossed)));
   const unsigned to_queue = table_left ? lanes & ~lane_bits(r.crossed) : 0u;
+#if SKUCAST_SIMD_LANES == 8
+  // AVX-512: one scatter for out and one compress-store per queue field.
+  const __m512i index = (__m512i)w.index;
+  _mm512_i64scatter_epi64(out, index, (__m512i)__builtin_convertvector(r.k_at, I64), 8);
+  _mm512_mask_compressstoreu_epi64(scalar + num_scalar, static_cast<__mmask8>(to_scalar), index);
+  num_scalar += __builtin_popcount(to_scalar);
+  const __mmask8 queue = static_cast<__mmask8>(to_queue);
+  const int at = next.size;
+  _mm512_mask_compressstoreu_pd(next.term + at, queue, (__m512d)w.term);
+  _mm512_mask_compressstoreu_pd(next.sum + at, queue, (__m512d)w.sum);
+  _mm512_mask_compressstoreu_pd(next.shrink + at, queue, (__m512d)w.shrink);
+  _mm512_mask_compressstoreu_pd(next.alpha + at, queue, (__m512d)w.alpha);
+  _mm512_mask_compressstoreu_pd(next.q + at, queue, (__m512d)w.q);
+  _mm512_mask_compressstoreu_pd(next.log_p0 + at, queue, (__m512d)w.log_p0);
+  _mm512_mask_compressstoreu_epi64(next.index + at, queue, index);
+  next.size += __builtin_popcount(to_queue);
+#else
   alignas(64) double k_at[kLanes], term[kLanes], sum[kLanes], shrink[kLanes], alpha[kLanes], q[kLanes],
       log_p0[kLanes];
   alignas(64) int64_t index[kLanes];
@@ -124,6 +141,7 @@ SKUCAST_SIMD_FN void settle_lanes(const WalkLanes& w, const WalkResult& r, int c
     next.index[at] = index[j];
     next.size += to_queue >> j & 1;
   }
+#endif
 }
 
 // Queue slots [at, size) and, in the lanes past size, slot `at` again: a duplicate that walks
