@@ -85,16 +85,16 @@ SKUCAST_SIMD_FN Mask valid_small_counts(D y, D mu, D alpha) {
          (alpha * mu < 1e100) & (alpha * y < 1e3);
 }
 
-struct SmallCountParts {
-  D prod;    // prod_{i<y} r (1 + alpha i)
-  D log_p0;  // log P(0)
+// nb::logpmf_small_counts in three stages, so that a caller can run each over a block of groups
+// before the next: the setup (two divisions and a log) is a long dependency chain with no
+// branch, so the CPU overlaps many groups' setups; the product loop's exit is the one
+// misprediction per group, and the final log is a chain again.
+struct SmallCountSetup {
+  D r, ra, A, B, pairs;  // factor i = r + ra i; pair i = A + B i (y-1-i); whole pairs
+  D log_p0;              // log P(0)
 };
 
-// The first half of nb::logpmf_small_counts (everything before log(prod)). Split from the
-// second so that callers run it over a block of groups first: each half is a long dependency
-// chain, and the CPU overlaps many groups' chains instead of waiting on one.
-SKUCAST_SIMD_FN SmallCountParts small_count_parts(D y, D mu, D alpha) {
-  const D one = splat(1.0);
+SKUCAST_SIMD_FN SmallCountSetup small_count_setup(D y, D mu, D alpha) {
   const D am = alpha * mu;
   const D u = 1.0 + am;
   const Mask series = am < 1e-5;
@@ -105,23 +105,29 @@ SKUCAST_SIMD_FN SmallCountParts small_count_parts(D y, D mu, D alpha) {
   const D A = r * (r + ra * (y - 1.0));
   const D B = ra * ra;
   const D pairs = __builtin_convertvector(__builtin_convertvector(y * 0.5, I32), D);  // floor, y >= 0
-  const D y_m1 = y - 1.0;
-  // Pair i goes to chain i % 2; lanes past their pairs multiply by 1.0 (exact).
-  D c0 = one, c1 = one;
-  D i = D{};
-  const double pairs_max = lane_max(pairs);
-  for (double i_scalar = 0.0; i_scalar < pairs_max; i_scalar += 2.0) {
-    const D i1 = i + 1.0;
-    const D pair0 = A + B * (i * (y_m1 - i));
-    const D pair1 = A + B * (i1 * (y_m1 - i1));
-    c0 = c0 * select(i < pairs, pair0, one);
-    c1 = c1 * select(i1 < pairs, pair1, one);
-    i = i + 2.0;
-  }
-  c0 = c0 * select(pairs + pairs != y, r + ra * pairs, one);  // odd y: the middle factor
   const D log1p_am = log_normal(u) + (am - (u - 1.0)) * inv_u;
   const D log1p_over_am = select(series, 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)), log1p_am * (u * t));
-  return {c0 * c1, -mu * log1p_over_am};
+  return {r, ra, A, B, pairs, -mu * log1p_over_am};
+}
+
+// prod_{i<y} r (1 + alpha i): pair i goes to chain i % 2; lanes past their pairs multiply by
+// 1.0 (exact).
+SKUCAST_SIMD_FN D small_count_product(const SmallCountSetup& s, D y) {
+  const D one = splat(1.0);
+  const D y_m1 = y - 1.0;
+  D c0 = one, c1 = one;
+  D i = D{};
+  const double pairs_max = lane_max(s.pairs);
+  for (double i_scalar = 0.0; i_scalar < pairs_max; i_scalar += 2.0) {
+    const D i1 = i + 1.0;
+    const D pair0 = s.A + s.B * (i * (y_m1 - i));
+    const D pair1 = s.A + s.B * (i1 * (y_m1 - i1));
+    c0 = c0 * select(i < s.pairs, pair0, one);
+    c1 = c1 * select(i1 < s.pairs, pair1, one);
+    i = i + 2.0;
+  }
+  c0 = c0 * select(s.pairs + s.pairs != y, s.r + s.ra * s.pairs, one);  // odd y: the middle factor
+  return c0 * c1;
 }
 
 // The second half, for lanes whose prod is normal and positive.
@@ -162,8 +168,8 @@ SKUCAST_SIMD_FN void store(float* p, D v) {
   std::memcpy(p, &f, sizeof f);
 }
 
-// Elements [k, k + groups * kLanes): first every group's prod and log P(0), then every log (each
-// half is a long dependency chain; a block of them lets the CPU overlap groups). Lanes outside
+// Elements [k, k + groups * kLanes): every group's setup, then every product, then every log
+// (see SmallCountSetup). Lanes outside
 // the small-count formula (invalid or large values, or a product out of the normal range) run
 // it on a harmless stand-in (y = 0, mu = 1, alpha = 0) and are then redone by the scalar path,
 // in index order, so `first` is the first bad index.
@@ -171,18 +177,22 @@ template <class Y, class P>
 SKUCAST_SIMD_FN void logpmf_block(const Y* y, const P* mu, const P* alpha, P* out, int64_t k, int groups,
                                   BadValue& first) {
   constexpr int kMaxGroups = 64 / kLanes;
-  SmallCountParts parts[kMaxGroups];
-  D ys[kMaxGroups];
+  SmallCountSetup setup[kMaxGroups];
+  D ys[kMaxGroups], prod[kMaxGroups];
   unsigned fast[kMaxGroups];  // lane bits
   for (int g = 0; g < groups; ++g) {
     const int64_t at = k + kLanes * g;
     const D yv = load(y + at), mv = load(mu + at), av = load(alpha + at);
     const Mask ok = valid_small_counts(yv, mv, av);
     ys[g] = select(ok, yv, D{});
-    parts[g] = small_count_parts(ys[g], select(ok, mv, splat(1.0)), select(ok, av, D{}));
-    fast[g] = lane_bits(ok & normal_positive(parts[g].prod));
+    setup[g] = small_count_setup(ys[g], select(ok, mv, splat(1.0)), select(ok, av, D{}));
+    fast[g] = lane_bits(ok);
   }
-  for (int g = 0; g < groups; ++g) store(out + k + kLanes * g, small_count_finish(ys[g], parts[g].prod, parts[g].log_p0));
+  for (int g = 0; g < groups; ++g) {
+    prod[g] = small_count_product(setup[g], ys[g]);
+    fast[g] &= lane_bits(normal_positive(prod[g]));
+  }
+  for (int g = 0; g < groups; ++g) store(out + k + kLanes * g, small_count_finish(ys[g], prod[g], setup[g].log_p0));
   constexpr unsigned kAll = (1u << kLanes) - 1;
   for (int g = 0; g < groups; ++g) {
     if (fast[g] == kAll) continue;
