@@ -1,10 +1,12 @@
 // CPU loops over the NB header math: elementwise functions, quantile function, nll, sampling.
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "skucast/core/nb_rules.h"
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
+#include "skucast/cpu/nb_dense.h"
 #include "skucast/dist/negbin.h"
 #include "skucast/dist/negbin_ppf.h"
 #include "skucast/dist/sampling.h"
@@ -45,6 +47,28 @@ auto dispatch_count(DType y, F&& f) {
 
 }  // namespace
 
+bool use_avx512() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool yes = [] {
+    const char* off = std::getenv("SKUCAST_NO_AVX512");
+    if (off && off[0] && off[0] != '0') return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
+int logpmf_lanes() {
+#if defined(SKUCAST_HAVE_SIMD)
+  return use_avx512() ? 8 : 4;
+#else
+  return 1;
+#endif
+}
+
 BadValue nb_elementwise(NbFunc func, const BroadcastShape& shape, const Strided& y, DType y_dtype,
                         const Strided& mu, const Strided& alpha, DType param_dtype, void* out) {
   return dispatch_count(y_dtype, [&](auto y_tag) {
@@ -59,7 +83,12 @@ BadValue nb_elementwise(NbFunc func, const BroadcastShape& shape, const Strided&
       const int64_t n = shape.size();
       const int64_t chunks = (n + kGrain - 1) / kGrain;
       std::vector<BadValue> bad(static_cast<size_t>(chunks > 0 ? chunks : 1));
+      const bool dense = is_dense(shape, y) && is_dense(shape, mu) && is_dense(shape, alpha);
       parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+        if (func == NbFunc::logpmf && dense) {
+          bad[static_cast<size_t>(begin / kGrain)] = logpmf_dense(yp, mp, ap, op, begin, end);
+          return;
+        }
         BadValue first;
         for_each_offset<3>(shape, ops, begin, end, [&](int64_t flat, int64_t oy, int64_t om, int64_t oa) {
           const Y yv = yp[oy];
@@ -91,7 +120,14 @@ BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu
     const Strided* ops[3] = {&q, &mu, &alpha};
     const int64_t n = shape.size();
     std::vector<BadValue> bad(static_cast<size_t>((n + kGrain - 1) / kGrain + 1));
+    // Dense mu and alpha, with a dense q or one q for all: the vector walk.
+    const int64_t q_step = is_dense(shape, q) ? 1 : is_constant(shape, q) ? 0 : -1;
+    const bool dense = q_step >= 0 && is_dense(shape, mu) && is_dense(shape, alpha);
     parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+      if (dense) {
+        bad[static_cast<size_t>(begin / kGrain)] = ppf_dense(qp, q_step, mp, ap, out, begin, end);
+        return;
+      }
       BadValue first;
       for_each_offset<3>(shape, ops, begin, end, [&](int64_t flat, int64_t oq, int64_t om, int64_t oa) {
         const double qv = qp[oq], mv = mp[om], av = ap[oa];

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "skucast/core/threads.h"
+#include "skucast/cpu/kernels.h"
 
 namespace py = pybind11;
 
@@ -33,6 +34,7 @@ void init_runtime(py::module_& m) {
 #endif
     info["cuda_compiled"] = static_cast<bool>(SKUCAST_BUILT_WITH_CUDA);
     info["simd"] = SKUCAST_SIMD;
+    info["logpmf_lanes"] = skucast::cpu::logpmf_lanes();  // chosen at run time (AVX-512 or not)
     return info;
   });
 }

@@ -80,6 +80,24 @@ void for_each_offset(const BroadcastShape& bs, const Strided* const (&ops)[N], i
   }
 }
 
+// True when the operand walks the broadcast shape in flat order with unit steps (C-contiguous,
+// no broadcast dims): flat index == element offset, so kernels may use plain pointers.
+inline bool is_dense(const BroadcastShape& bs, const Strided& op) {
+  int64_t expect = 1;
+  for (int d = bs.ndim - 1; d >= 0; --d) {
+    if (bs.shape[d] != 1 && op.strides[d] != expect) return false;
+    expect *= bs.shape[d];
+  }
+  return true;
+}
+
+// True when the operand is one value broadcast over the whole shape (every stride 0).
+inline bool is_constant(const BroadcastShape& bs, const Strided& op) {
+  for (int d = 0; d < bs.ndim; ++d)
+    if (bs.shape[d] != 1 && op.strides[d] != 0) return false;
+  return true;
+}
+
 // The first invalid element met by a kernel: flat index in the broadcast shape and which
 // argument failed. Chunks keep their own and the smallest flat index wins, so the report
 // does not depend on the thread count.

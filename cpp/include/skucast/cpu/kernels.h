@@ -19,6 +19,10 @@ enum class NbFunc : int { logpmf = 0, pmf = 1, cdf = 2, sf = 3 };
 BadValue nb_elementwise(NbFunc func, const BroadcastShape& shape, const Strided& y, DType y_dtype,
                         const Strided& mu, const Strided& alpha, DType param_dtype, void* out);
 
+// Lanes of the vector logpmf and ppf loops (contiguous inputs) on this CPU: 8 (AVX-512), 4 (AVX2)
+// or 1.
+int logpmf_lanes();
+
 // out: contiguous int64, broadcast shape.
 BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu, const Strided& alpha,
                 DType param_dtype, int64_t* out);

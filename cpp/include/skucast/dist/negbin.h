@@ -3,6 +3,7 @@
 // Everything is written in alpha rather than n = 1/alpha so that alpha -> 0 stays finite.
 #pragma once
 #include "skucast/core/hostdevice.h"
+#include "skucast/core/portable_log.h"
 #include "skucast/dist/special.h"
 
 namespace skucast {
@@ -26,27 +27,55 @@ SKUCAST_HD double poisson_logpmf(double y, double mu) {
   return -stirlerr(y) - bd0(y, mu) - 0.5 * (kLn2Pi + log(y));
 }
 
+// Where logpmf_small_counts applies (most retail days). Its factors r (1 + alpha i) lie between
+// min(mu, 1/alpha) / 2 and max(mu, i) < 256, with 1/alpha > y / 1e3: at most 63 of them from
+// 5e-5 up, or 127 from 5e-3 up (mu > 0.01), stay within [1e-292, 2^1016]. alpha mu < 1e100 keeps
+// u alpha mu in range.
+SKUCAST_HD bool small_counts(double y, double mu, double alpha) {
+  return y < 128.0 && mu < 256.0 && mu > (y < 64.0 ? 1e-4 : 1e-2) && alpha * y < 1e3 && alpha * mu < 1e100;
+}
+
+// log P(y) = log(prod_{i<y} r (1 + alpha i)) - log y! + log P(0), r = mu / (1 + alpha mu):
+// Gamma(y + n) / Gamma(n) (q/1)^y without the 1/alpha^y that cancels; no lgamma difference, no
+// cancellation, and alpha = 0 gives Poisson exactly. y = 0 gives log(1) - 0 + log P(0) exactly.
+// Written for cpu/logpmf_simd_body.h, which repeats these operations in this order on 4 or 8
+// lanes (lanes past their count multiply by 1.0, exact). The logs are plog's, and one division
+// gives both 1/u and 1/(alpha mu).
+SKUCAST_HD double logpmf_small_counts(double y, double mu, double alpha) {
+  const double am = alpha * mu;
+  const double u = 1.0 + am;
+  // log P(0) = -mu log1p(am) / am: a series below 1e-5 (next term < 1e-20 relative).
+  const bool series = am < 1e-5;
+  const double t = 1.0 / (series ? u : u * am);
+  const double inv_u = series ? t : am * t;
+  const double r = mu * inv_u;
+  const double ra = r * alpha;  // factor i: r (1 + alpha i) = r + ra i
+  // Factors i and y-1-i multiply to A + B i (y-1-i): whole i (y-1-i) is exact and >= 0, so
+  // there is no cancellation, and half the multiplies. Pair i goes to chain i % 2.
+  const double A = r * (r + ra * (y - 1.0));
+  const double B = ra * ra;
+  const double pairs = floor(y * 0.5);
+  const double y_m1 = y - 1.0;
+  double c0 = 1.0, c1 = 1.0;
+  auto pair = [&](double i) { return A + B * (i * (y_m1 - i)); };
+  double i = 0.0;
+  for (; i + 1.0 < pairs; i += 2.0) {
+    c0 *= pair(i);
+    c1 *= pair(i + 1.0);
+  }
+  if (i < pairs) c0 *= pair(i);
+  if (pairs + pairs != y) c0 *= r + ra * pairs;  // odd y: the middle factor i = (y-1)/2
+  const double prod = c0 * c1;
+  // log1p(am) = log(u) + (am - (u - 1)) / u (the correction restores what rounding u lost).
+  const double log1p_am = plog::log_normal(u, 0) + (am - (u - 1.0)) * inv_u;
+  const double log1p_over_am = series ? 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)) : log1p_am * (u * t);
+  const double log_p0 = -mu * log1p_over_am;
+  return plog::log(prod) - log_factorial_table(static_cast<int>(y)) + log_p0;
+}
+
 // y whole and >= 0, mu > 0, alpha >= 0.
 SKUCAST_HD double logpmf(double y, double mu, double alpha) {
-  const double am = alpha * mu;
-  if (y < 64.0 && mu < 256.0 && mu > 1e-4 && alpha * y < 1e3) {
-    // Small counts (most retail days): prod_{i<y} r (1 + alpha i) with r = mu / (1 + alpha mu)
-    // equals Gamma(y + n) / Gamma(n) * (q/1)^y up to the 1/alpha^y that cancels; no lgamma
-    // difference, no cancellation, and alpha = 0 gives Poisson exactly. Factors stay in
-    // [1e-4, 256], so 63 of them neither overflow nor underflow.
-    const double r = mu / (1.0 + am);
-    double even = 1.0, odd = 1.0;  // two chains halve the multiply latency
-    double i = 0.0;
-    for (; i + 1.0 < y; i += 2.0) {
-      even *= r * (1.0 + alpha * i);
-      odd *= r * (1.0 + alpha * (i + 1.0));
-    }
-    if (i < y) even *= r * (1.0 + alpha * i);
-    const double prod = even * odd;
-    const double log_p0 = -mu * log1p_over_x(am);
-    if (y == 0.0) return log_p0;
-    return log(prod) - log_factorial_table(static_cast<int>(y)) + log_p0;
-  }
+  if (small_counts(y, mu, alpha)) return logpmf_small_counts(y, mu, alpha);
   if (y == 0.0) return logpmf_zero(mu, alpha);
   if (alpha == 0.0 || poisson_limit(y, mu, alpha)) return poisson_logpmf(y, mu);
   // Loader's binomial saddle point with n = 1/alpha successes and N = n + y trials:
