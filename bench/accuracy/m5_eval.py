@@ -50,7 +50,8 @@ CROSS_CHECK = {"28-day mean": (0.8351, 1.0322), "seasonal naive": (1.0715, 0.907
 
 
 def point_baselines(hist):
-    """{name: (point (n, H), fitted (n, T))} of every baseline."""
+    """{name: (point (n, H), fitted one-step forecasts (n, T))} of every baseline; the weekday
+    profile's second entry is its NB dispersion (n,) instead (it has no residual variants)."""
     out = {"naive": bl.naive(hist, H), "seasonal naive": bl.seasonal_naive(hist, H, 7),
            "28-day mean": bl.window_mean(hist, H, 28), "SES": bl.ses(hist, H)[:2],
            "Croston": bl.croston(hist, H, 0.1), "SBA": bl.croston(hist, H, 0.1, sba=True),
@@ -103,10 +104,7 @@ def run_baselines(run: Run, hist_val, y_val):
     shocks = {}
     for name, (point, fitted) in point_baselines(run.hist).items():
         t0 = _clock()
-        if name == "weekday profile":
-            alpha = fitted
-        else:
-            alpha = bl.residual_nb_alpha(run.hist, fitted)
+        alpha = fitted if name == "weekday profile" else bl.residual_nb_alpha(run.hist, fitted)
         run.evaluate(f"{name} NB", point, bl.nb_paths(point, alpha, run.S, run.seed, run.keys), t0)
         if name != "weekday profile":
             t0 = _clock()

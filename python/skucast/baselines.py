@@ -1,7 +1,9 @@
-"""Simple NB forecasters used as baselines and by the built-in demo (numpy only).
+"""Simple forecasters used as baselines, by the built-in demo and by the M5 evaluation (numpy only).
 
-Both return daily NB parameters (mu over the horizon, alpha per series) from the history
-before a forecast origin, so they feed the same inventory path as the neural models.
+weekday_profile_nb returns daily NB parameters (mu over the horizon, alpha per series) from the
+history before a forecast origin, so it feeds the same inventory path as the neural models.
+The point baselines of the evaluation (naive ... TSB) return (point, fitted one-step forecasts);
+residual_nb_alpha / nb_paths / empirical_paths turn them into sample paths.
 """
 from __future__ import annotations
 
