@@ -54,3 +54,26 @@ def test_calibration_recovers_a_known_shock_variance():
     assert calibrate_shock_variance(sums, sums[:, 0]) < 0.003     # no shock in the actuals
     with pytest.raises(ValueError, match="sums"):
         calibrate_shock_variance(sums, y[:, :3])
+
+
+def test_group_shock_shares_factors_within_a_group():
+    from skucast.common_shock import group_shock, nested_variance
+    keys_store = np.zeros(5, np.int64)
+    keys_dept = np.array([3, 3, 8, 8, 8])
+    lv = {"store_id": (0.02, keys_store), "dept_id": (0.05, keys_dept)}
+    g = group_shock(lv, 40, 6, seed=1)
+    assert g.shape == (5, 40, 6)
+    np.testing.assert_array_equal(g[0], g[1])
+    np.testing.assert_array_equal(g[2], g[4])
+    assert not np.array_equal(g[0], g[2])
+    # a series' factors do not depend on the other series or on the number of paths
+    alone = group_shock({"store_id": (0.02, keys_store[2:3]), "dept_id": (0.05, keys_dept[2:3])}, 10, 6, seed=1)
+    np.testing.assert_array_equal(alone[0], g[2, :10])
+    # store factor x department factor: product of the two single-level factors
+    np.testing.assert_allclose(g, group_shock({"store_id": lv["store_id"]}, 40, 6, seed=1)
+                               * group_shock({"dept_id": lv["dept_id"]}, 40, 6, seed=1))
+    # (1 + 0.02)(1 + v) = 1 + 0.071 -> v = 1.071 / 1.02 - 1 = 0.05
+    assert nested_variance(0.02, 0.071) == pytest.approx(0.05)
+    assert nested_variance(0.1, 0.05) == 0.0
+    with pytest.raises(ValueError, match="keys"):
+        group_shock({"dept_id": (0.05, np.array([-1]))}, 4, 2)

@@ -85,6 +85,14 @@ def test_common_shock_chunk_invariant_and_widens_sums(frames, trained):
     assert shocked.samples.sum(0).var(0).mean() > 1.5 * plain.samples.sum(0).var(0).mean()
     with pytest.raises(ValueError, match="common_shock"):
         f.predict(train, futr, common_shock=-1.0, **kw)
+    # one factor per department (and one for the store): same invariances
+    by_dept = dict(common_shock={"store_id": 0.1, "dept_id": 0.3}, **kw)
+    grouped = f.predict(train, futr, **by_dept)
+    np.testing.assert_array_equal(f.predict(train, futr, chunk_size=5, **by_dept).samples, grouped.samples)
+    alone = f.predict(train[train.unique_id == uid], futr, **by_dept)
+    np.testing.assert_array_equal(alone.samples[0], grouped.samples[3])
+    with pytest.raises(ValueError, match="common_shock: grouping column 'aisle'"):
+        f.predict(train, futr, common_shock={"aisle": 0.1}, **kw)
 
 
 def _fixed_inputs(spec, net, bs=20, s=3):

@@ -217,7 +217,8 @@ def nb_paths(point, alpha, num_samples: int, seed: int = 0, keys=None, shock=Non
     """Sample paths (n, num_samples, h) int64 of NB(mu = max(point, MIN_MU), alpha per series),
     days independent, through skucast.nbinom.sample (keys: one int64 per series, default the
     row index; step = forecast day). ``shock`` (num_samples, h), e.g. from
-    skucast.common_shock.gamma_shock, multiplies mu of every series on path j, day t."""
+    skucast.common_shock.gamma_shock, multiplies mu of every series on path j, day t; a
+    (n, num_samples, h) one (common_shock.group_shock) gives each series its own factors."""
     from . import nbinom
     mu = np.maximum(np.asarray(point, np.float64), MIN_MU)
     n, h = mu.shape
@@ -232,10 +233,12 @@ def nb_paths(point, alpha, num_samples: int, seed: int = 0, keys=None, shock=Non
                           step=np.arange(h)[None, :])
         return d.transpose(0, 2, 1)
     g = np.asarray(shock, np.float64)
-    if g.shape != (num_samples, h):
-        raise ValueError(f"shock: expected shape ({num_samples}, {h}), got {g.shape}")
+    if g.shape == (num_samples, h):
+        g = g[None]
+    if g.shape[1:] != (num_samples, h) or g.shape[0] not in (1, n):
+        raise ValueError(f"shock: expected shape ({num_samples}, {h}) or ({n}, {num_samples}, {h}), got {g.shape}")
     pk = (k[:, None] << 20) | np.arange(num_samples, dtype=np.int64)[None, :]     # one key per path
-    d = nbinom.sample(np.maximum(mu[:, None, :] * g[None], MIN_MU), a[:, None, None], 1, seed,
+    d = nbinom.sample(np.maximum(mu[:, None, :] * g, MIN_MU), a[:, None, None], 1, seed,
                       keys=np.broadcast_to(pk[..., None], (n, num_samples, h)),
                       step=np.arange(h)[None, None, :])
     return d[..., 0]

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gamma_shock", "calibrate_shock_variance"]
+__all__ = ["gamma_shock", "group_shock", "calibrate_shock_variance", "nested_variance"]
 
 _TAG = 0x5C0C   # separates these streams from other seeded streams of skucast
 
 
-def gamma_shock(variance: float, num_samples: int, horizon: int, seed: int = 0) -> np.ndarray:
+def gamma_shock(variance: float, num_samples: int, horizon: int, seed: int = 0, group=()) -> np.ndarray:
     """(num_samples, horizon) gamma factors, mean 1, variance ``variance`` (all ones for 0).
 
-    Day t draws its paths from its own Philox stream keyed by (seed, t), filled in path order,
-    so path j is the same for any num_samples > j."""
+    Day t draws its paths from its own Philox stream keyed by (seed, t, *group), filled in path
+    order, so path j is the same for any num_samples > j; ``group`` (non-negative ints) gives
+    each group of series its own factors (see group_shock)."""
     v = float(variance)
     if not np.isfinite(v) or v < 0:
         raise ValueError(f"variance: must be finite and >= 0, got {variance}")
@@ -29,9 +30,42 @@ def gamma_shock(variance: float, num_samples: int, horizon: int, seed: int = 0) 
     if v == 0:
         return out
     for t in range(int(horizon)):
-        rng = np.random.Generator(np.random.Philox(np.random.SeedSequence([int(seed), t, _TAG])))
+        key = [int(seed), t, _TAG] + [int(k) for k in group]
+        rng = np.random.Generator(np.random.Philox(np.random.SeedSequence(key)))
         out[:, t] = rng.standard_gamma(1.0 / v, size=int(num_samples)) * v
     return out
+
+
+def group_shock(levels: dict, num_samples: int, horizon: int, seed: int = 0) -> np.ndarray:
+    """Per-series factors (n, num_samples, horizon): the product over the levels of a gamma
+    factor shared by the series of one group, e.g. {"store_id": (v_store, keys), "dept_id":
+    (v_dept, keys)} with keys (n,) stable non-negative int64 group keys (such as
+    skucast.models.panel.series_keys of the group names). A group's factors depend only on
+    (seed, level name, group key, day, path), so they do not depend on which series or chunk
+    is being sampled."""
+    import zlib
+    out = None
+    for name, (v, keys) in levels.items():
+        keys = np.asarray(keys, np.int64)
+        if keys.ndim != 1 or (keys < 0).any():
+            raise ValueError(f"levels[{name!r}]: keys must be a 1-d array of non-negative ints")
+        if out is None:
+            out = np.ones((len(keys), int(num_samples), int(horizon)))
+        elif len(keys) != len(out):
+            raise ValueError(f"levels[{name!r}]: {len(keys)} keys, expected {len(out)}")
+        tag = zlib.crc32(str(name).encode())
+        uniq, inv = np.unique(keys, return_inverse=True)
+        g = np.stack([gamma_shock(v, num_samples, horizon, seed, group=(tag, k)) for k in uniq])
+        out *= g[inv]
+    if out is None:
+        raise ValueError("levels: give at least one level")
+    return out
+
+
+def nested_variance(outer: float, total: float) -> float:
+    """Variance of the inner factor of a product outer x inner (independent, mean 1) whose
+    relative variance is ``total``: (1 + total) / (1 + outer) - 1, floored at 0."""
+    return max(0.0, (1.0 + total) / (1.0 + outer) - 1.0)
 
 
 def calibrate_shock_variance(sums, y) -> float:
