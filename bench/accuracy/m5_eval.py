@@ -11,13 +11,14 @@ Forecaster.load (the served path).
 Distributions: each baseline's point forecast with (a) NB, dispersion by moments of its
 in-sample one-step residuals ("NB"), (b) resampled residual days shared by all series ("emp"),
 (c) NB with a common gamma shock ("NB+shock"), (d) NB with a store factor x a department factor
-("NB+dept shock"). The shock variances of every method (neural ones too) are calibrated on the validation window d_1858..d_1885 from the origin d_1857, never on
-the test days; the neural models are not retrained for it, so that window is in their
-training data (an optimistic, i.e. too small, calibration).
+("NB+dept shock"). The shock variances of every method (neural ones too) are calibrated on
+the validation window d_1858..d_1885 from the origin d_1857, never on the test days; the neural
+models are not retrained for it, so that window is in their training data (an optimistic,
+i.e. too small, calibration).
 
-    PYTHONPATH=python nice -n 5 python3 bench/accuracy/m5_eval.py            # full, ~30-40 min
-    PYTHONPATH=python python3 bench/accuracy/m5_eval.py --quick              # ~1 min smoke test
-    PYTHONPATH=python python3 bench/accuracy/m5_eval.py --reuse              # keep trained models
+    PYTHONPATH=python nice -n 5 python3 bench/accuracy/m5_eval.py   # ~11 min CPU training + ~5 min eval
+    PYTHONPATH=python python3 bench/accuracy/m5_eval.py --quick     # 100 series, ~15 s smoke test
+    PYTHONPATH=python python3 bench/accuracy/m5_eval.py --reuse     # keep trained models
 """
 from __future__ import annotations
 
