@@ -71,6 +71,30 @@ def test_paths_identical_alone_batched_and_chunked(frames, trained):
     assert not np.array_equal(f.predict(train, futr, horizon=14, num_samples=10, seed=12).samples, fewer.samples)
 
 
+def test_common_shock_chunk_invariant_and_widens_sums(frames, trained):
+    train, futr, _ = frames
+    f = Forecaster(trained)
+    kw = dict(horizon=14, num_samples=200, seed=4)
+    shocked = f.predict(train, futr, common_shock=0.3, **kw)
+    np.testing.assert_array_equal(f.predict(train, futr, common_shock=0.3, chunk_size=5, **kw).samples,
+                                  shocked.samples)
+    uid = shocked.unique_id[3]
+    alone = f.predict(train[train.unique_id == uid], futr, common_shock=0.3, **kw)
+    np.testing.assert_array_equal(alone.samples[0], shocked.samples[3])
+    plain = f.predict(train, futr, **kw)
+    assert shocked.samples.sum(0).var(0).mean() > 1.5 * plain.samples.sum(0).var(0).mean()
+    with pytest.raises(ValueError, match="common_shock"):
+        f.predict(train, futr, common_shock=-1.0, **kw)
+    # one factor per department (and one for the store): same invariances
+    by_dept = dict(common_shock={"store_id": 0.1, "dept_id": 0.3}, **kw)
+    grouped = f.predict(train, futr, **by_dept)
+    np.testing.assert_array_equal(f.predict(train, futr, chunk_size=5, **by_dept).samples, grouped.samples)
+    alone = f.predict(train[train.unique_id == uid], futr, **by_dept)
+    np.testing.assert_array_equal(alone.samples[0], grouped.samples[3])
+    with pytest.raises(ValueError, match="common_shock: grouping column 'aisle'"):
+        f.predict(train, futr, common_shock={"aisle": 0.1}, **kw)
+
+
 def _fixed_inputs(spec, net, bs=20, s=3):
     g = torch.Generator().manual_seed(0)
     L, H, layers = len(spec["lags"]), net.hidden, net.layers

@@ -55,3 +55,17 @@ def test_nb_head_mean_matches_samples(frames):
     fc = Forecaster(m).predict(train, num_samples=4000, seed=0)
     np.testing.assert_allclose(fc.mean, fc.mu, rtol=0.15, atol=0.1)
     assert skucast.nbinom.nll(np.zeros_like(fc.mu), fc.mu, fc.alpha) > 0
+
+
+def test_common_shock_chunk_invariant(frames):
+    train, _, _ = frames
+    m = fit(train, model="nbeats", horizon=7, context_length=14, epochs=1, batches_per_epoch=2,
+            batch_size=8, width=8, depth=1, blocks=1)
+    f = Forecaster(m)
+    full = f.predict(train, num_samples=300, seed=1, common_shock=0.2)
+    np.testing.assert_array_equal(f.predict(train, num_samples=300, seed=1, common_shock=0.2,
+                                            chunk_size=3).samples, full.samples)
+    np.testing.assert_array_equal(f.predict(train, num_samples=50, seed=1, common_shock=0.2).samples,
+                                  full.samples[:, :50])
+    plain = f.predict(train, num_samples=300, seed=1)
+    assert full.samples.sum(0).var(0).mean() > plain.samples.sum(0).var(0).mean()

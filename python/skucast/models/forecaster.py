@@ -16,6 +16,7 @@ __all__ = ["Forecaster", "Forecast", "parse_level"]
 
 MIN_ROWS = 16   # tiny GEMMs take other kernels (gemv at 1 row): pad chunks so a row's result
                 # does not depend on how many series share its batch
+_TINY = np.float32(1e-12)   # mu x shock stays > 0 for the sampler
 CHUNK_PATHS = 4096  # default paths per chunk: bigger chunks fall out of cache (measured ~1.6x)
 
 
@@ -81,7 +82,7 @@ class Forecaster:
         return self.spec["horizon"]
 
     def predict(self, df, futr_df=None, horizon: int | None = None, num_samples: int = 200,
-                seed: int = 0, chunk_size: int | None = None) -> Forecast:
+                seed: int = 0, chunk_size: int | None = None, common_shock: float = 0.0) -> Forecast:
         """Sample ``num_samples`` paths of the next ``horizon`` days for every series in df.
 
         df: history long frame (unique_id, ds, y + the covariates the model was trained on);
@@ -89,6 +90,14 @@ class Forecaster:
         covariates). horizon <= the trained horizon. Series are processed ``chunk_size`` at
         a time (default: about 4096 sample paths per chunk, which keeps the LSTM state in
         cache); results do not depend on chunk_size.
+
+        common_shock: variance v of a gamma factor G[path, day] (mean 1) that multiplies mu of
+        every series on that path and day (skucast.common_shock.gamma_shock, keyed by seed,
+        day and path only): it correlates the series so sums of paths (store, category) are not
+        too narrow. 0 (default) samples the series independently. A dict {column: variance}
+        (columns of df, e.g. {"store_id": 0.01, "dept_id": 0.02}) multiplies one factor per
+        group of each column instead (skucast.common_shock.group_shock). Calibrate on a window
+        before the forecast (skucast.common_shock.calibrate_shock_variance).
         """
         h = self.horizon if horizon is None else int(horizon)
         if not 1 <= h <= self.horizon:
@@ -103,6 +112,7 @@ class Forecaster:
         p = build_history(df, spec, length=L)
         fut_num, fut_cat, ds = build_future(futr_df, p, spec, h)
         keys = series_keys(p.uids)
+        shock_of = self._shock_maker(df, p, common_shock, num_samples, h, seed)
         n = len(p)
         out = np.empty((n, num_samples, h), np.int64)
         mus = alphas = None
@@ -115,24 +125,52 @@ class Forecaster:
                 if len(rows) < MIN_ROWS:   # pad with copies of the last series, dropped below
                     rows = np.concatenate([rows, np.full(MIN_ROWS - len(rows), b - 1)])
                 if spec["model"] == "deepar":
-                    res = self._deepar_chunk(p, rows, fut_num, fut_cat, keys, h, num_samples, seed)
+                    res = self._deepar_chunk(p, rows, fut_num, fut_cat, keys, h, num_samples, seed, shock_of(rows))
                 else:
-                    res, mu, al = self._nbeats_chunk(p, rows, keys, h, num_samples, seed)
+                    res, mu, al = self._nbeats_chunk(p, rows, keys, h, num_samples, seed, shock_of(rows))
                     mus[a:b], alphas[a:b] = mu[:b - a], al[:b - a]
                 out[a:b] = res[:b - a]
         return Forecast(out, p.uids, ds, mus, alphas)
 
-    def _nbeats_chunk(self, p, rows, keys, h, S, seed):
+    @staticmethod
+    def _shock_maker(df, p, common_shock, S, h, seed):
+        """rows -> the shock factors of those series ((1 or rows, S, h) float32) or None."""
+        if not common_shock:
+            return lambda rows: None
+        from ..common_shock import gamma_shock, group_shock
+        try:
+            if not isinstance(common_shock, dict):
+                g = gamma_shock(common_shock, S, h, seed).astype(np.float32)[None]
+                return lambda rows: g
+            first = df.drop_duplicates("unique_id").set_index("unique_id")
+            levels = {}
+            for col, v in common_shock.items():
+                if col not in first.columns:
+                    raise ValueError(f"grouping column {col!r} is not in df")
+                levels[col] = (float(v), series_keys(first.loc[p.uids, col].astype(str).to_numpy()))
+            group_shock({c: (v, k[:1]) for c, (v, k) in levels.items()}, 1, 1, seed)   # checks variances
+        except ValueError as e:
+            raise ValueError(f"common_shock: {e}") from None
+        return lambda rows: group_shock({c: (v, k[rows]) for c, (v, k) in levels.items()},
+                                        S, h, seed).astype(np.float32)
+
+    def _nbeats_chunk(self, p, rows, keys, h, S, seed, shock=None):
         C = self.spec["context_length"]
         y, listed = p.y[rows][:, -C:], p.listed[rows][:, -C:]
         scale = scale_of(y, listed)
         mu, al = self.net(torch.from_numpy(y / scale[:, None]), torch.from_numpy(scale))
         mu, al = mu[:, :h].numpy(), al[:, :h].numpy()
+        if shock is not None:   # one draw per (series, path, day) from mu x G[path, day]
+            mp = np.maximum(mu[:, None, :] * shock, _TINY)
+            pk = (keys[rows][:, None] << PATH_BITS) | np.arange(S, dtype=np.int64)[None, :]
+            draws = nbinom.sample(mp, al[:, None, :], 1, seed, keys=np.broadcast_to(pk[..., None], mp.shape),
+                                  step=np.arange(h)[None, None, :])
+            return draws[..., 0], mu, al
         k = np.broadcast_to(keys[rows][:, None], mu.shape)
         draws = nbinom.sample(mu, al, S, seed, keys=k, step=np.arange(h)[None, :])   # (bs, h, S)
         return draws.transpose(0, 2, 1), mu, al
 
-    def _deepar_chunk(self, p, rows, fut_num, fut_cat, keys, h, S, seed):
+    def _deepar_chunk(self, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
         spec, net = self.spec, self.net
         lags = np.asarray(spec["lags"])
         C = spec["context_length"]
@@ -161,6 +199,7 @@ class Forecaster:
         for k in range(h):
             lagv = np.log1p(buf[:, :, L + k - lags] * inv_scale).astype(np.float32)
             mu, al, hh, cc = net(torch.from_numpy(lagv), fn[:, k], fc[:, k], static, sc, hh, cc)
-            draw = nbinom.sample(mu.numpy(), al.numpy(), 1, seed, keys=pkeys, step=k)
+            mu = mu.numpy() if shock is None else np.maximum(mu.numpy() * shock[:, :, k], _TINY)
+            draw = nbinom.sample(mu, al.numpy(), 1, seed, keys=pkeys, step=k)
             buf[:, :, L + k] = draw[..., 0]
         return buf[:, :, L:].astype(np.int64)
