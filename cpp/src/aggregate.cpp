@@ -12,9 +12,13 @@
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/cpu/window_rows_avx2.h"
+#include "skucast/cpu/window_rows_avx512.h"
 
 namespace skucast {
 namespace cpu {
+
+bool use_avx512();  // nbinom.cpp: CPU support, unless SKUCAST_NO_AVX512=1
+
 namespace {
 
 template <class T>
@@ -75,6 +79,7 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
   // a division and every series' window is read once.
   const int64_t series_cost = std::max<int64_t>(1, m1 * horizon * m2);
   const int64_t grain = std::max<int64_t>(1, 65536 / series_cost);
+  const bool avx512 = use_avx512();
   parallel_for(series, grain, [&](int64_t s0, int64_t s1) {
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
     for (int64_t s = s0; s < s1; ++s) {
@@ -84,6 +89,13 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
       if constexpr (std::is_same_v<T, float>) {
         // Eight rows of one series share the window: summed together, day by day.
         if (m2 == 1) {
+          if (avx512) {
+            for (; j + 8 <= m1; j += 8) {
+              const float* rows = data + (s * m1 + j) * horizon;
+              prefetch_ahead(rows, 8 * horizon);
+              window_rows8_avx512(rows, horizon, start[s], len, out + s * m1 + j);
+            }
+          }
           for (; j + 8 <= m1; j += 8) {
             const float* rows = data + (s * m1 + j) * horizon;
             prefetch_ahead(rows, 8 * horizon);
