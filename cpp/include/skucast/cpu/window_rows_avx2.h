@@ -34,7 +34,8 @@ inline void transpose8x8(__m256 r[8]) {
 
 // Software prefetch of the lines `kPrefetchBytes` past [p, p + n): the kernel reads a few
 // rows at a time with short windows, and on one core the hardware prefetcher alone left it
-// ~30% below a plain streaming read (measured 8.7 -> 12.8 GB/s on the (1e5, 100, 28) case).
+// ~30% below a plain streaming read (8.7 -> 12.8 GB/s on (3e4, 100, 28), 1 thread; 2-3 KiB
+// ahead is a plateau, 4 KiB and the non-temporal hint were slower).
 constexpr int64_t kPrefetchBytes = 3072;
 inline void prefetch_ahead(const float* p, int64_t n) {
   const char* c = reinterpret_cast<const char*>(p) + kPrefetchBytes;
