@@ -11,9 +11,14 @@
 #include "skucast/core/sum_types.h"
 #include "skucast/core/threads.h"
 #include "skucast/cpu/kernels.h"
+#include "skucast/cpu/window_rows_avx2.h"
+#include "skucast/cpu/window_rows_avx512.h"
 
 namespace skucast {
 namespace cpu {
+
+bool use_avx512();  // nbinom.cpp: CPU support, unless SKUCAST_NO_AVX512=1
+
 namespace {
 
 template <class T>
@@ -74,6 +79,7 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
   // a division and every series' window is read once.
   const int64_t series_cost = std::max<int64_t>(1, m1 * horizon * m2);
   const int64_t grain = std::max<int64_t>(1, 65536 / series_cost);
+  const bool avx512 = use_avx512();
   parallel_for(series, grain, [&](int64_t s0, int64_t s1) {
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
     for (int64_t s = s0; s < s1; ++s) {
@@ -81,22 +87,19 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
       int64_t j = 0;
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<T, float>) {
-        // Eight rows of one series share the window: gather day t of all eight and add, so
-        // the day loop runs once per eight rows (no per-row horizontal sums or loop exits).
-        if (m2 == 1 && horizon < (int64_t{1} << 27)) {
-          const __m256i offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                                     _mm256_set1_epi32(static_cast<int32_t>(horizon)));
-          for (; j + 8 <= m1; j += 8) {
-            const float* block = data + (s * m1 + j) * horizon + start[s];
-            __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-            for (int64_t t = 0; t < len; ++t) {
-              const __m256 v = _mm256_i32gather_ps(block + t, offsets, 4);
-              lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-              hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+        // Eight rows of one series share the window: summed together, day by day.
+        if (m2 == 1) {
+          if (avx512) {
+            for (; j + 8 <= m1; j += 8) {
+              const float* rows = data + (s * m1 + j) * horizon;
+              prefetch_ahead(rows, 8 * horizon);
+              window_rows8_avx512(rows, horizon, start[s], len, out + s * m1 + j);
             }
-            float* dst = out + s * m1 + j;
-            _mm_storeu_ps(dst, _mm256_cvtpd_ps(lo));
-            _mm_storeu_ps(dst + 4, _mm256_cvtpd_ps(hi));
+          }
+          for (; j + 8 <= m1; j += 8) {
+            const float* rows = data + (s * m1 + j) * horizon;
+            prefetch_ahead(rows, 8 * horizon);
+            window_rows8_avx2(rows, horizon, start[s], len, out + s * m1 + j);
           }
         }
       }
