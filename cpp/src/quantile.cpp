@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "skucast/core/threads.h"
+#include "skucast/cpu/bucket_select.h"
+#include "skucast/cpu/bucket_select_avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/quantile/row_scan.h"
 #include "skucast/quantile/select.h"
@@ -49,6 +51,17 @@ RankPlan plan_ranks(int64_t n, const double* levels, int64_t num_levels, bool li
 }
 
 template <class T>
+bool select_by_buckets(const T* row, int64_t n, T lo, T hi, const int64_t* ranks, int64_t num_ranks, T* values,
+                       BucketScratch<T>& scratch) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_avx512()) return bucket_select_avx512(row, n, lo, hi, ranks, num_ranks, values, scratch);
+  }
+#endif
+  return bucket_select(row, n, lo, hi, ranks, num_ranks, values, scratch);
+}
+
+template <class T>
 BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
                          int64_t num_levels, bool linear, void* out) {
   const RankPlan plan = plan_ranks(n, levels, num_levels, linear);
@@ -59,9 +72,10 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   const double max_count_range = 4.0 * static_cast<double>(n) + 256.0;
   std::vector<BadValue> bad(static_cast<size_t>((rows + grain - 1) / grain + 1));
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
-    std::vector<T> row(static_cast<size_t>(n)), sorted;
+    std::vector<T> row(static_cast<size_t>(n));
     std::vector<T> values(static_cast<size_t>(num_ranks));
-    std::vector<int32_t> hist, starts, ids;
+    std::vector<int32_t> hist;
+    BucketScratch<T> buckets;
     BadValue first;
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t o = r / inner, i = r % inner;
@@ -89,8 +103,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
           for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
           contiguous = row.data();
         }
-        if (!quantile::bucket_ranks(contiguous, n, static_cast<double>(lo), static_cast<double>(hi),
-                                    plan.ranks.data(), num_ranks, values.data(), starts, ids, sorted)) {
+        if (!select_by_buckets(contiguous, n, lo, hi, plan.ranks.data(), num_ranks, values.data(), buckets)) {
           if (contiguous == src) std::copy(src, src + n, row.data());
           quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
           for (int64_t k = 0; k < num_ranks; ++k) values[k] = row[plan.ranks[k]];

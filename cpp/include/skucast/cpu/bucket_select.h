@@ -1,0 +1,162 @@
+// Exact order statistics of one contiguous row by coarse value buckets: a monotone bucket id per
+// value (one multiply, eight values at a time for float rows), a histogram of ~n/4 buckets, then
+// only the members of the buckets that hold a wanted rank are picked out and sorted. Any
+// monotone bucketing gives the same values, so the vector and scalar ids need not agree with
+// each other across rows, only within one row (they use the same float formula).
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace skucast {
+namespace cpu {
+
+template <class T>
+struct BucketScratch {
+  std::vector<int32_t> ids, counts;
+  std::vector<T> members;  // the wanted bucket's values (the AVX-512 path pads it by a vector)
+};
+
+// The arithmetic type of the bucket map: float rows stay in float (the vector lanes use it too).
+template <class T>
+using BucketKey = std::conditional_t<std::is_same_v<T, float>, float, double>;
+
+template <class T>
+inline int32_t bucket_id(T x, BucketKey<T> lo, BucketKey<T> scale, int32_t last) {
+  const int32_t b = static_cast<int32_t>((static_cast<BucketKey<T>>(x) - lo) * scale);
+  return b < last ? b : last;
+}
+
+template <class T>
+inline void bucket_ids(const T* row, int64_t n, BucketKey<T> lo, BucketKey<T> scale, int32_t last, int32_t* ids) {
+  int64_t j = 0;
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) {
+    const __m256 vlo = _mm256_set1_ps(lo), vscale = _mm256_set1_ps(scale);
+    const __m256i vlast = _mm256_set1_epi32(last);
+    for (; j + 8 <= n; j += 8) {
+      const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(row + j), vlo), vscale);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ids + j), _mm256_min_epi32(_mm256_cvttps_epi32(t), vlast));
+    }
+  }
+#endif
+  for (; j < n; ++j) ids[j] = bucket_id(row[j], lo, scale, last);
+}
+
+// Copies the `count` values whose id is b into out (stops once all are found).
+template <class T>
+inline void bucket_members(const T* row, const int32_t* ids, int64_t n, int32_t b, int64_t count, T* out) {
+  int64_t c = 0, j = 0;
+#if defined(__AVX2__)
+  const __m256i vb = _mm256_set1_epi32(b);
+  for (; j + 8 <= n && c < count; j += 8) {
+    uint32_t m = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(
+        _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ids + j)), vb))));
+    while (m) {
+      out[c++] = row[j + __builtin_ctz(m)];
+      m &= m - 1;
+    }
+  }
+#endif
+  for (; j < n && c < count; ++j)
+    if (ids[j] == b) out[c++] = row[j];
+}
+
+// Ties of -0.0 and 0.0 are ordered -0.0 first (a total order on float bits), so every float
+// path, vector or scalar, returns the same zero; numpy's own order of such ties is unspecified.
+inline int32_t float_order_key(float x) {
+  int32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits ^ ((bits >> 31) & 0x7fffffff);
+}
+
+template <class T>
+inline bool order_less(T a, T b) {
+  if constexpr (std::is_same_v<T, float>) return float_order_key(a) < float_order_key(b);
+  return a < b;
+}
+
+template <class T>
+inline void sort_small(T* v, int64_t n) {
+  if (n > 24) {
+    std::sort(v, v + n, order_less<T>);
+    return;
+  }
+  for (int64_t i = 1; i < n; ++i) {
+    const T x = v[i];
+    int64_t j = i;
+    for (; j > 0 && order_less(x, v[j - 1]); --j) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+// ~4 values per bucket: few enough to sort each wanted bucket in registers or by insertion.
+inline int32_t bucket_count(int64_t n) {
+  int32_t buckets = 16;
+  while (static_cast<int64_t>(buckets) * 4 < n && buckets < (1 << 20)) buckets *= 2;
+  return buckets;
+}
+
+// Returns the count of each bucket (in counts[0, buckets)).
+inline const int32_t* bucket_histogram(const int32_t* ids, int64_t n, int32_t buckets, std::vector<int32_t>& counts) {
+  // Four interleaved histograms: runs of one bucket would chain every increment through one cell.
+  counts.assign(4 * static_cast<size_t>(buckets), 0);
+  int32_t* c0 = counts.data();
+  int32_t* c1 = c0 + buckets;
+  int32_t* c2 = c1 + buckets;
+  int32_t* c3 = c2 + buckets;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    ++c0[ids[j]];
+    ++c1[ids[j + 1]];
+    ++c2[ids[j + 2]];
+    ++c3[ids[j + 3]];
+  }
+  for (; j < n; ++j) ++c0[ids[j]];
+  for (int32_t b = 0; b < buckets; ++b) c0[b] += c1[b] + c2[b] + c3[b];
+  return c0;
+}
+
+// Values of the sorted ranks (ascending, unique) of a contiguous row without NaN with minimum
+// lo and maximum hi. Returns false when the spread is zero or not finite: the caller selects.
+template <class T>
+bool bucket_select(const T* row, int64_t n, T lo, T hi, const int64_t* ranks, int64_t num_ranks, T* values,
+                   BucketScratch<T>& s) {
+  using Key = BucketKey<T>;
+  const int32_t buckets = bucket_count(n);
+  const Key spread = static_cast<Key>(hi) - static_cast<Key>(lo);
+  const Key scale = static_cast<Key>(buckets) / spread;
+  if (!(spread > 0 && spread < INFINITY && scale < INFINITY)) return false;
+  s.ids.resize(static_cast<size_t>(n));
+  bucket_ids(row, n, static_cast<Key>(lo), scale, buckets - 1, s.ids.data());
+  const int32_t* ids = s.ids.data();
+  const int32_t* counts = bucket_histogram(ids, n, buckets, s.counts);
+  int64_t before = 0;  // values in buckets below b
+  int32_t b = 0, loaded = -1;
+  int64_t count = counts[0];
+  for (int64_t k = 0; k < num_ranks; ++k) {
+    while (before + count <= ranks[k]) {
+      before += count;
+      ++b;
+      count = counts[b];
+    }
+    if (b != loaded) {
+      s.members.resize(static_cast<size_t>(std::max<int64_t>(count, static_cast<int64_t>(s.members.size()))));
+      bucket_members(row, ids, n, b, count, s.members.data());
+      sort_small(s.members.data(), count);
+      loaded = b;
+    }
+    values[k] = s.members[static_cast<size_t>(ranks[k] - before)];
+  }
+  return true;
+}
+
+}  // namespace cpu
+}  // namespace skucast
