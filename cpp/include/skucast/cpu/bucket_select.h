@@ -18,10 +18,18 @@
 namespace skucast {
 namespace cpu {
 
+struct WantedBucket {
+  int32_t bucket;
+  int64_t before, count;  // values in lower buckets, values in this one
+};
+
 template <class T>
 struct BucketScratch {
   std::vector<int32_t> ids, counts;
   std::vector<T> members;  // the wanted bucket's values (the AVX-512 path pads it by a vector)
+  // AVX-512 path only: the wanted buckets, and the values (and ids) of all of them
+  std::vector<WantedBucket> wanted;
+  std::vector<int32_t> cand_ids, cand_keys, rank_slot, sorted_keys;
 };
 
 // The arithmetic type of the bucket map: float rows stay in float (the vector lanes use it too).

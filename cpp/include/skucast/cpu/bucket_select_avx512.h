@@ -76,7 +76,99 @@ SKUCAST_AVX512_FN void members16(const float* row, const int32_t* ids, int64_t n
   }
 }
 
+// Rows of up to 64 buckets: one pass copies the order keys (and ids) of every wanted bucket,
+// found by a 64-entry table lookup in registers, so each wanted bucket is then picked out of a
+// few candidates instead of the whole row. Returns the number of candidates.
+SKUCAST_AVX512_FN int64_t wanted_candidates(const float* row, const int32_t* ids, int64_t n, const int32_t* wanted64,
+                                            int32_t* cand_keys, int32_t* cand_ids) {
+  const __m512i w0 = _mm512_load_si512(wanted64), w1 = _mm512_load_si512(wanted64 + 16);
+  const __m512i w2 = _mm512_load_si512(wanted64 + 32), w3 = _mm512_load_si512(wanted64 + 48);
+  const __m512i upper = _mm512_set1_epi32(32);
+  int64_t c = 0;
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
+    const __m512i id = _mm512_maskz_loadu_epi32(live, ids + j);
+    const __m512i low_half = _mm512_permutex2var_epi32(w0, id, w1);  // index bits 0..4
+    const __m512i high_half = _mm512_permutex2var_epi32(w2, id, w3);
+    const __m512i flag = _mm512_mask_blend_epi32(_mm512_test_epi32_mask(id, upper), low_half, high_half);
+    const __mmask16 m = _mm512_mask_test_epi32_mask(live, flag, flag);
+    const __m512i keys = order_keys(_mm512_maskz_loadu_epi32(live, row + j));
+    _mm512_storeu_si512(cand_keys + c, _mm512_maskz_compress_epi32(m, keys));
+    _mm512_storeu_si512(cand_ids + c, _mm512_maskz_compress_epi32(m, id));
+    c += _mm_popcnt_u32(static_cast<uint32_t>(m));
+  }
+  return c;
+}
+
+// The sorted keys of bucket b (at most 16 members) gathered from the candidates in a register:
+// each vector's members are compressed, then expanded into the next free lanes (no store and
+// reload, which would stall on store forwarding). Unused lanes hold INT32_MAX (sort last).
+SKUCAST_AVX512_FN __m512i sorted_bucket16(const int32_t* cand_keys, const int32_t* cand_ids, int64_t num, int32_t b) {
+  const __m512i vb = _mm512_set1_epi32(b);
+  __m512i acc = _mm512_set1_epi32(INT32_MAX);
+  uint32_t c = 0;
+  for (int64_t j = 0; j < num; j += 16) {
+    const __mmask16 live = num - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (num - j)) - 1);
+    const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, cand_ids + j), vb);
+    const uint32_t pop = _mm_popcnt_u32(static_cast<uint32_t>(m));
+    const __mmask16 lanes = static_cast<__mmask16>(((1u << pop) - 1) << c);
+    acc = _mm512_mask_expand_epi32(acc, lanes, _mm512_maskz_compress_epi32(m, _mm512_loadu_si512(cand_keys + j)));
+    c += pop;
+  }
+  return sort16(acc);
+}
+
 }  // namespace bucket512
+
+// Rows of up to 64 buckets whose wanted buckets hold at most 16 values each (the usual case for
+// n <= 256): bucket of each rank by vector compares against the running counts, one candidate
+// pass, then one register sort per distinct wanted bucket; no data-dependent branches, so the
+// sorts of successive buckets overlap. Returns false (nothing written) for larger buckets.
+SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, int64_t n, const int32_t* counts,
+                                         int32_t buckets, const int64_t* ranks, int64_t num_ranks, float* values,
+                                         BucketScratch<float>& s) {
+  alignas(64) int32_t ends[64], wanted64[64] = {};
+  int32_t running = 0;
+  for (int32_t b = 0; b < 64; ++b) {
+    running += b < buckets ? counts[b] : 0;
+    ends[b] = b < buckets ? running : INT32_MAX;  // values in buckets <= b
+  }
+  const __m512i e0 = _mm512_load_si512(ends), e1 = _mm512_load_si512(ends + 16);
+  const __m512i e2 = _mm512_load_si512(ends + 32), e3 = _mm512_load_si512(ends + 48);
+  s.rank_slot.resize(static_cast<size_t>(2 * num_ranks));
+  s.wanted.resize(static_cast<size_t>(num_ranks));
+  int32_t* slot = s.rank_slot.data();  // per rank: distinct bucket index, lane in its sorted bucket
+  int64_t distinct = 0, largest = 0;
+  int32_t previous = -1;
+  for (int64_t k = 0; k < num_ranks; ++k) {
+    const __m512i r = _mm512_set1_epi32(static_cast<int32_t>(ranks[k]));
+    const int32_t b = static_cast<int32_t>(
+        _mm_popcnt_u32(_mm512_cmple_epi32_mask(e0, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e1, r)) +
+        _mm_popcnt_u32(_mm512_cmple_epi32_mask(e2, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e3, r)));
+    const int64_t before = b > 0 ? ends[b - 1] : 0;
+    s.wanted[distinct] = WantedBucket{b, before, counts[b]};
+    distinct += b != previous;
+    previous = b;
+    wanted64[b] = 1;
+    largest = std::max<int64_t>(largest, counts[b]);
+    slot[2 * k] = static_cast<int32_t>(distinct - 1);
+    slot[2 * k + 1] = static_cast<int32_t>(ranks[k] - before);
+  }
+  if (largest > 16) return false;
+  s.cand_ids.resize(static_cast<size_t>(n + 16));
+  s.cand_keys.resize(static_cast<size_t>(n + 16));
+  const int64_t num = bucket512::wanted_candidates(row, ids, n, wanted64, s.cand_keys.data(), s.cand_ids.data());
+  s.sorted_keys.resize(static_cast<size_t>(16 * distinct));
+  for (int64_t d = 0; d < distinct; ++d)
+    _mm512_storeu_si512(s.sorted_keys.data() + 16 * d,
+                        bucket512::sorted_bucket16(s.cand_keys.data(), s.cand_ids.data(), num, s.wanted[d].bucket));
+  for (int64_t k = 0; k < num_ranks; ++k) {
+    const int32_t key = s.sorted_keys[16 * static_cast<size_t>(slot[2 * k]) + slot[2 * k + 1]];
+    const int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
+    std::memcpy(values + k, &bits, sizeof bits);
+  }
+  return true;
+}
 
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool bucket_select_avx512(
     const float* row, int64_t n, float lo, float hi, const int64_t* ranks, int64_t num_ranks, float* values,
@@ -90,33 +182,42 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool bucket
   bucket512::ids16(row, n, lo, scale, buckets - 1, s.ids.data());
   const int32_t* ids = s.ids.data();
   const int32_t* counts = bucket_histogram(ids, n, buckets, s.counts);
+  if (buckets <= 64 && select_small_rows(row, ids, n, counts, buckets, ranks, num_ranks, values, s)) return true;
+  // The distinct buckets holding a wanted rank, with the values below each and its count.
+  s.wanted.clear();
+  {
+    int64_t before = 0, count = counts[0];
+    int32_t b = 0;
+    for (int64_t k = 0; k < num_ranks; ++k) {
+      while (before + count <= ranks[k]) {
+        before += count;
+        count = counts[++b];
+      }
+      if (s.wanted.empty() || s.wanted.back().bucket != b) s.wanted.push_back({b, before, count});
+    }
+  }
   float* members = s.members.data();
   alignas(64) float sorted16[16];
   const float* sorted = sorted16;
-  int64_t before = 0;  // values in buckets below b
-  int32_t b = 0, loaded = -1;
-  int64_t count = counts[0];
+  size_t w = 0, loaded = SIZE_MAX;
   for (int64_t k = 0; k < num_ranks; ++k) {
-    while (before + count <= ranks[k]) {
-      before += count;
-      ++b;
-      count = counts[b];
-    }
-    if (b != loaded) {
-      bucket512::members16(row, ids, n, b, count, members);
-      if (count <= 16) {
-        const __mmask16 m = static_cast<__mmask16>((1u << count) - 1);
+    while (s.wanted[w].before + s.wanted[w].count <= ranks[k]) ++w;
+    const WantedBucket& bucket = s.wanted[w];
+    if (w != loaded) {
+      bucket512::members16(row, ids, n, bucket.bucket, bucket.count, members);
+      if (bucket.count <= 16) {
+        const __mmask16 m = static_cast<__mmask16>((1u << bucket.count) - 1);
         __m512i keys = bucket512::order_keys(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, members)));
         keys = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), m, keys);  // padding sorts last
         _mm512_store_si512(sorted16, bucket512::order_keys(bucket512::sort16(keys)));
         sorted = sorted16;
       } else {
-        sort_small(members, count);
+        sort_small(members, bucket.count);
         sorted = members;
       }
-      loaded = b;
+      loaded = w;
     }
-    values[k] = sorted[ranks[k] - before];
+    values[k] = sorted[ranks[k] - bucket.before];
   }
   return true;
 }
