@@ -40,12 +40,25 @@ constexpr Bitonic16 make_bitonic16() {
 }
 alignas(64) inline constexpr Bitonic16 kBitonic16 = make_bitonic16();
 
-SKUCAST_AVX512_FN __m512i sort16(__m512i v) {
-  for (int layer = 0; layer < 10; ++layer) {
+// The first `layers` layers: 10 sort all 16 lanes; 6 sort lanes 0-7 ascending and 8-15
+// descending (two buckets of <= 8 in one register).
+template <int layers>
+SKUCAST_AVX512_FN __m512i bitonic_layers(__m512i v) {
+  for (int layer = 0; layer < layers; ++layer) {
     const __m512i p = _mm512_permutexvar_epi32(_mm512_load_si512(kBitonic16.partner[layer]), v);
     v = _mm512_mask_blend_epi32(kBitonic16.take_max[layer], _mm512_min_epi32(v, p), _mm512_max_epi32(v, p));
   }
   return v;
+}
+SKUCAST_AVX512_FN __m512i sort16(__m512i v) { return bitonic_layers<10>(v); }
+
+// Running sums of 16 lanes (four shift-and-add steps).
+SKUCAST_AVX512_FN __m512i prefix16(__m512i x) {
+  const __m512i zero = _mm512_setzero_si512();
+  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 15));
+  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 14));
+  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 12));
+  return _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 8));
 }
 
 // float bits <-> float_order_key, lane-wise (the map is its own inverse).
@@ -100,13 +113,14 @@ SKUCAST_AVX512_FN int64_t wanted_candidates(const float* row, const int32_t* ids
   return c;
 }
 
-// The sorted keys of bucket b (at most 16 members) gathered from the candidates in a register:
-// each vector's members are compressed, then expanded into the next free lanes (no store and
-// reload, which would stall on store forwarding). Unused lanes hold INT32_MAX (sort last).
-SKUCAST_AVX512_FN __m512i sorted_bucket16(const int32_t* cand_keys, const int32_t* cand_ids, int64_t num, int32_t b) {
+// The keys of bucket b (at most 16 members) gathered from the candidates in a register, from
+// lane `first` on: each vector's members are compressed, then expanded into the next free lanes
+// (no store and reload, which would stall on store forwarding). Two buckets of <= 8 share one
+// register (first = 0 and 8). Unused lanes keep INT32_MAX (sorts last).
+SKUCAST_AVX512_FN __m512i gather_bucket(const int32_t* cand_keys, const int32_t* cand_ids, int64_t num, int32_t b,
+                                        uint32_t first, __m512i acc) {
   const __m512i vb = _mm512_set1_epi32(b);
-  __m512i acc = _mm512_set1_epi32(INT32_MAX);
-  uint32_t c = 0;
+  uint32_t c = first;
   for (int64_t j = 0; j < num; j += 16) {
     const __mmask16 live = num - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (num - j)) - 1);
     const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(live, _mm512_maskz_loadu_epi32(live, cand_ids + j), vb);
@@ -115,7 +129,7 @@ SKUCAST_AVX512_FN __m512i sorted_bucket16(const int32_t* cand_keys, const int32_
     acc = _mm512_mask_expand_epi32(acc, lanes, _mm512_maskz_compress_epi32(m, _mm512_loadu_si512(cand_keys + j)));
     c += pop;
   }
-  return sort16(acc);
+  return acc;
 }
 
 }  // namespace bucket512
@@ -127,14 +141,18 @@ SKUCAST_AVX512_FN __m512i sorted_bucket16(const int32_t* cand_keys, const int32_
 SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, int64_t n, const int32_t* counts,
                                          int32_t buckets, const int64_t* ranks, int64_t num_ranks, float* values,
                                          BucketScratch<float>& s) {
-  alignas(64) int32_t ends[64], wanted64[64] = {};
-  int32_t running = 0;
-  for (int32_t b = 0; b < 64; ++b) {
-    running += b < buckets ? counts[b] : 0;
-    ends[b] = b < buckets ? running : INT32_MAX;  // values in buckets <= b
+  alignas(64) int32_t ends[64], wanted64[64] = {};  // ends[b]: values in buckets <= b
+  __m512i e[4];
+  __m512i carry = _mm512_setzero_si512();
+  for (int v = 0; v < 4; ++v) {
+    const int32_t left = buckets - 16 * v;
+    const __mmask16 valid = left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
+    const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + 16 * v)), carry);
+    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
+    e[v] = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), valid, sums);  // past the last bucket: never below
+    _mm512_store_si512(ends + 16 * v, e[v]);
   }
-  const __m512i e0 = _mm512_load_si512(ends), e1 = _mm512_load_si512(ends + 16);
-  const __m512i e2 = _mm512_load_si512(ends + 32), e3 = _mm512_load_si512(ends + 48);
+  const __m512i e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
   s.rank_slot.resize(static_cast<size_t>(2 * num_ranks));
   s.wanted.resize(static_cast<size_t>(num_ranks));
   int32_t* slot = s.rank_slot.data();  // per rank: distinct bucket index, lane in its sorted bucket
@@ -159,9 +177,24 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   s.cand_keys.resize(static_cast<size_t>(n + 16));
   const int64_t num = bucket512::wanted_candidates(row, ids, n, wanted64, s.cand_keys.data(), s.cand_ids.data());
   s.sorted_keys.resize(static_cast<size_t>(16 * distinct));
-  for (int64_t d = 0; d < distinct; ++d)
-    _mm512_storeu_si512(s.sorted_keys.data() + 16 * d,
-                        bucket512::sorted_bucket16(s.cand_keys.data(), s.cand_ids.data(), num, s.wanted[d].bucket));
+  const int32_t* keys = s.cand_keys.data();
+  const int32_t* cand = s.cand_ids.data();
+  const __m512i pad = _mm512_set1_epi32(INT32_MAX);
+  const __m512i upper_reversed = _mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int64_t d = 0; d < distinct;) {
+    int32_t* out = s.sorted_keys.data() + 16 * d;
+    if (d + 1 < distinct && s.wanted[d].count <= 8 && s.wanted[d + 1].count <= 8) {
+      __m512i both = bucket512::gather_bucket(keys, cand, num, s.wanted[d].bucket, 0, pad);
+      both = bucket512::gather_bucket(keys, cand, num, s.wanted[d + 1].bucket, 8, both);
+      both = bucket512::bitonic_layers<6>(both);  // lanes 0-7 ascending, 8-15 descending
+      _mm512_storeu_si512(out, both);
+      _mm512_storeu_si512(out + 16, _mm512_permutexvar_epi32(upper_reversed, both));
+      d += 2;
+    } else {
+      _mm512_storeu_si512(out, bucket512::sort16(bucket512::gather_bucket(keys, cand, num, s.wanted[d].bucket, 0, pad)));
+      d += 1;
+    }
+  }
   for (int64_t k = 0; k < num_ranks; ++k) {
     const int32_t key = s.sorted_keys[16 * static_cast<size_t>(slot[2 * k]) + slot[2 * k + 1]];
     const int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
