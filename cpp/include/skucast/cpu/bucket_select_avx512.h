@@ -150,7 +150,7 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + 16 * v)), carry);
     carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
     e[v] = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), valid, sums);  // past the last bucket: never below
-    _mm512_store_si512(ends + 16 * v, e[v]);
+    _mm512_store_si512(ends + 16 * v, e[v]);  // ends is alignas(64)
   }
   const __m512i e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
   s.rank_slot.resize(static_cast<size_t>(2 * num_ranks));
