@@ -29,7 +29,7 @@ struct BucketScratch {
   std::vector<T> members;  // the wanted bucket's values (the AVX-512 path pads it by a vector)
   // AVX-512 path only: the wanted buckets, and the values (and ids) of all of them
   std::vector<WantedBucket> wanted;
-  std::vector<int32_t> cand_ids, cand_keys, rank_slot, sorted_keys;
+  std::vector<int32_t> cand_ids, cand_keys, cand_pos, rank_slot, sorted_keys;
 };
 
 // The arithmetic type of the bucket map: float rows stay in float (the vector lanes use it too).

@@ -61,6 +61,43 @@ SKUCAST_AVX512_FN __m512i prefix16(__m512i x) {
   return _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 8));
 }
 
+SKUCAST_AVX512_FN __m512i reverse16(__m512i v) {
+  return _mm512_permutexvar_epi32(_mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), v);
+}
+
+// A bitonic register to ascending order: the last four layers (the half-cleaners of k = 16).
+SKUCAST_AVX512_FN __m512i bitonic_finish(__m512i v) {
+  for (int layer = 6; layer < 10; ++layer) {
+    const __m512i p = _mm512_permutexvar_epi32(_mm512_load_si512(kBitonic16.partner[layer]), v);
+    v = _mm512_mask_blend_epi32(kBitonic16.take_max[layer], _mm512_min_epi32(v, p), _mm512_max_epi32(v, p));
+  }
+  return v;
+}
+
+// Two ascending registers to one ascending run of 32 (a then b).
+SKUCAST_AVX512_FN void merge32(__m512i& a, __m512i& b) {
+  const __m512i r = reverse16(b);
+  const __m512i low = _mm512_min_epi32(a, r), high = _mm512_max_epi32(a, r);
+  a = bitonic_finish(low);
+  b = bitonic_finish(high);
+}
+
+// Sorts 16, 32 or 64 keys held in 1, 2 or 4 registers.
+SKUCAST_AVX512_FN void sort_registers(__m512i* v, int regs) {
+  for (int i = 0; i < regs; ++i) v[i] = sort16(v[i]);
+  if (regs < 2) return;
+  merge32(v[0], v[1]);
+  if (regs < 4) return;
+  merge32(v[2], v[3]);
+  const __m512i r2 = reverse16(v[3]), r3 = reverse16(v[2]);  // second run of 32, reversed
+  const __m512i l0 = _mm512_min_epi32(v[0], r2), l1 = _mm512_min_epi32(v[1], r3);
+  const __m512i h0 = _mm512_max_epi32(v[0], r2), h1 = _mm512_max_epi32(v[1], r3);
+  v[0] = bitonic_finish(_mm512_min_epi32(l0, l1));
+  v[1] = bitonic_finish(_mm512_max_epi32(l0, l1));
+  v[2] = bitonic_finish(_mm512_min_epi32(h0, h1));
+  v[3] = bitonic_finish(_mm512_max_epi32(h0, h1));
+}
+
 // float bits <-> float_order_key, lane-wise (the map is its own inverse).
 SKUCAST_AVX512_FN __m512i order_keys(__m512i bits) {
   return _mm512_xor_si512(bits, _mm512_and_si512(_mm512_maskz_srai_epi32(0xffff, bits, 31), _mm512_set1_epi32(0x7fffffff)));
@@ -156,8 +193,10 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   s.rank_slot.resize(static_cast<size_t>(2 * num_ranks));
   s.wanted.resize(static_cast<size_t>(num_ranks));
   int32_t* slot = s.rank_slot.data();  // per rank: distinct bucket index, lane in its sorted bucket
+  s.cand_pos.resize(static_cast<size_t>(num_ranks));
+  int32_t* cand_pos = s.cand_pos.data();  // per rank: its index among all candidates, sorted
   int64_t distinct = 0, largest = 0;
-  int32_t previous = -1;
+  int32_t previous = -1, offset = 0, total = 0;  // candidates before this bucket, in all
   for (int64_t k = 0; k < num_ranks; ++k) {
     const __m512i r = _mm512_set1_epi32(static_cast<int32_t>(ranks[k]));
     const int32_t b = static_cast<int32_t>(
@@ -165,7 +204,11 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
         _mm_popcnt_u32(_mm512_cmple_epi32_mask(e2, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e3, r)));
     const int64_t before = b > 0 ? ends[b - 1] : 0;
     s.wanted[distinct] = WantedBucket{b, before, counts[b]};
-    distinct += b != previous;
+    const bool fresh = b != previous;
+    distinct += fresh;
+    offset = fresh ? total : offset;
+    total += fresh ? counts[b] : 0;
+    cand_pos[k] = offset + static_cast<int32_t>(ranks[k] - before);
     previous = b;
     wanted64[b] = 1;
     largest = std::max<int64_t>(largest, counts[b]);
@@ -176,10 +219,28 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   s.cand_ids.resize(static_cast<size_t>(n + 16));
   s.cand_keys.resize(static_cast<size_t>(n + 16));
   const int64_t num = bucket512::wanted_candidates(row, ids, n, wanted64, s.cand_keys.data(), s.cand_ids.data());
-  s.sorted_keys.resize(static_cast<size_t>(16 * distinct));
   const int32_t* keys = s.cand_keys.data();
-  const int32_t* cand = s.cand_ids.data();
   const __m512i pad = _mm512_set1_epi32(INT32_MAX);
+  if (num <= 64) {  // the usual case: sort every candidate at once, in registers
+    const int regs = num <= 16 ? 1 : num <= 32 ? 2 : 4;
+    __m512i v[4];
+    for (int i = 0; i < regs; ++i) {
+      const int64_t left = num - 16 * i;
+      const __mmask16 m = left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
+      v[i] = _mm512_mask_loadu_epi32(pad, m, keys + 16 * i);
+    }
+    bucket512::sort_registers(v, regs);
+    alignas(64) int32_t sorted[64];
+    for (int i = 0; i < regs; ++i) _mm512_store_si512(sorted + 16 * i, v[i]);
+    for (int64_t k = 0; k < num_ranks; ++k) {
+      const int32_t key = sorted[cand_pos[k]];
+      const int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
+      std::memcpy(values + k, &bits, sizeof bits);
+    }
+    return true;
+  }
+  s.sorted_keys.resize(static_cast<size_t>(16 * distinct));
+  const int32_t* cand = s.cand_ids.data();
   const __m512i upper_reversed = _mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   for (int64_t d = 0; d < distinct;) {
     int32_t* out = s.sorted_keys.data() + 16 * d;
