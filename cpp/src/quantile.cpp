@@ -8,6 +8,7 @@
 #include "skucast/core/threads.h"
 #include "skucast/cpu/bucket_select.h"
 #include "skucast/cpu/bucket_select_avx512.h"
+#include "skucast/cpu/row_scan_avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/quantile/row_scan.h"
 #include "skucast/quantile/select.h"
@@ -51,6 +52,16 @@ RankPlan plan_ranks(int64_t n, const double* levels, int64_t num_levels, bool li
 }
 
 template <class T>
+quantile::RowScan<T> scan_any_row(const T* src, int64_t n, int64_t stride) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 1 && use_avx512()) return scan_row_avx512(src, n);
+  }
+#endif
+  return quantile::scan_row(src, n, stride);
+}
+
+template <class T>
 bool select_by_buckets(const T* row, int64_t n, T lo, T hi, const int64_t* ranks, int64_t num_ranks, T* values,
                        BucketScratch<T>& scratch) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
@@ -81,7 +92,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       const int64_t o = r / inner, i = r % inner;
       const T* src = data + o * n * inner + i;
       // One pass for range, wholeness and NaN, straight from the source (strided when inner > 1).
-      const quantile::RowScan<T> scan = quantile::scan_row(src, n, inner);
+      const quantile::RowScan<T> scan = scan_any_row(src, n, inner);
       const T lo = scan.lo, hi = scan.hi;
       const bool whole = scan.whole, has_nan = scan.has_nan;
       if (has_nan) {
