@@ -1,7 +1,8 @@
 """The AVX-512 bucket selection of float32 rows gives the same bits as the portable path
 (SKUCAST_NO_AVX512=1, run in a subprocess), and both equal numpy, on random and edge rows:
 every length 1..300 (tails of any width), ties, all-equal rows, +-inf, -0.0 next to 0.0,
-outliers (buckets too full for the register sort), NaN rows, strided copies."""
+outliers (buckets too full for the register sort), whole-number rows (the counting variant and
+its limits), NaN rows, strided copies."""
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 import skucast
 
 LEVELS = np.array([0.0, 0.005, 0.025, 0.1, 0.165, 0.25, 0.5, 0.5000001, 0.75, 0.835, 0.9, 0.975, 0.995, 1.0])
-KINDS = ["normal", "ties", "equal", "inf", "zeros", "outlier", "wide", "tiny"]
+KINDS = ["normal", "ties", "equal", "inf", "zeros", "outlier", "wide", "tiny",
+         "counts", "counts_wide", "whole_negative", "whole_near_2_24", "whole_above_2_24"]
 
 
 def _rows(kind, n, rng):
@@ -36,6 +38,16 @@ def _rows(kind, n, rng):
         x = rng.standard_normal((3, n))
         x[:, 0], x[:, -1] = 3e38, -3e38
         return x
+    if kind == "counts":  # whole numbers of a small range: the counting path
+        return rng.negative_binomial(1, 0.3, (3, n))
+    if kind == "counts_wide":  # ranges past the 64-integer register variant
+        return rng.negative_binomial(1, 0.01, (3, n))
+    if kind == "whole_negative":
+        return rng.integers(-40, 20, (3, n)) * 1.0
+    if kind == "whole_near_2_24":  # largest values the register variant takes
+        return 2.0**24 - 64 + rng.integers(0, 63, (3, n))
+    if kind == "whole_above_2_24":  # whole floats past 2^24 (even): the scalar counting path
+        return 2.0**24 + 2 * rng.integers(0, 30, (3, n))
     return rng.standard_normal((3, n)) * 1e-42  # subnormal spread
 
 

@@ -61,6 +61,21 @@ quantile::RowScan<T> scan_any_row(const T* src, int64_t n, int64_t stride) {
   return quantile::scan_row(src, n, stride);
 }
 
+// Whole-number rows: the AVX-512 variant for contiguous float rows spanning <= 64 integers.
+template <class T>
+bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double range, const int64_t* ranks,
+                      int64_t num_ranks, T* values, BucketScratch<T>& scratch) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 1 && range < 64 && std::fabs(lo) < 16777216.0f && use_avx512()) {  // 2^24: x - lo exact
+      count_small_rows(row, n, lo, static_cast<int32_t>(range) + 1, ranks, num_ranks, values, scratch);
+      return true;
+    }
+  }
+#endif
+  return false;
+}
+
 template <class T>
 bool select_by_buckets(const T* row, int64_t n, T lo, T hi, const int64_t* ranks, int64_t num_ranks, T* values,
                        BucketScratch<T>& scratch) {
@@ -105,9 +120,11 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       // Buckets are indexed through doubles: only for values they hold exactly.
       const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
       if (whole && exact && range < max_count_range) {
-        hist.resize(4 * (static_cast<size_t>(range) + 1));
-        quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
-                              values.data());
+        if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, values.data(), buckets)) {
+          hist.resize(4 * (static_cast<size_t>(range) + 1));
+          quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
+                                values.data());
+        }
       } else {
         const T* contiguous = src;
         if (inner != 1) {

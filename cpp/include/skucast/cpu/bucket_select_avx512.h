@@ -316,6 +316,33 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool bucket
   return true;
 }
 
+// Whole-number float rows spanning at most 64 integers, |values| < 2^24 (so x - lo is exact):
+// one bucket per integer, running counts in four registers, and each rank's bucket by vector
+// compares, with no walk over the histogram and no data-dependent branch. Same values as
+// quantile::count_ranks (lo + bucket, formed in double).
+SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
+                                        int64_t num_ranks, float* values, BucketScratch<float>& s) {
+  s.ids.resize(static_cast<size_t>(n));
+  bucket512::ids16(row, n, lo, 1.0f, width - 1, s.ids.data());
+  const int32_t* counts = bucket_histogram(s.ids.data(), n, width, s.counts);
+  __m512i e[4];
+  __m512i carry = _mm512_setzero_si512();
+  for (int v = 0; v < 4; ++v) {
+    const int32_t left = width - 16 * v;
+    const __mmask16 valid = left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
+    const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + 16 * v)), carry);
+    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
+    e[v] = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), valid, sums);
+  }
+  const double base = lo;
+  for (int64_t k = 0; k < num_ranks; ++k) {
+    const __m512i r = _mm512_set1_epi32(static_cast<int32_t>(ranks[k]));
+    const uint32_t b = _mm_popcnt_u32(_mm512_cmple_epi32_mask(e[0], r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e[1], r)) +
+                       _mm_popcnt_u32(_mm512_cmple_epi32_mask(e[2], r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e[3], r));
+    values[k] = static_cast<float>(base + static_cast<double>(b));
+  }
+}
+
 #undef SKUCAST_AVX512_FN
 
 }  // namespace cpu
