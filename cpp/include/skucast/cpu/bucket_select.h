@@ -105,9 +105,11 @@ inline void sort_small(T* v, int64_t n) {
   }
 }
 
-// ~4 values per bucket: few enough to sort each wanted bucket in registers or by insertion.
+// ~2 values per bucket up to 64 buckets (the register path's table), ~4 past that: few enough
+// to sort the wanted buckets in registers or by insertion.
 inline int32_t bucket_count(int64_t n) {
   int32_t buckets = 16;
+  while (static_cast<int64_t>(buckets) * 2 < n && buckets < 64) buckets *= 2;
   while (static_cast<int64_t>(buckets) * 4 < n && buckets < (1 << 20)) buckets *= 2;
   return buckets;
 }
