@@ -104,7 +104,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
     BucketScratch<T> buckets;
     BadValue first;
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t o = r / inner, i = r % inner;
+      const int64_t o = inner == 1 ? r : r / inner, i = inner == 1 ? 0 : r % inner;  // no division per row
       const T* src = data + o * n * inner + i;
       // One pass for range, wholeness and NaN, straight from the source (strided when inner > 1).
       const quantile::RowScan<T> scan = scan_any_row(src, n, inner);

@@ -82,13 +82,17 @@ SKUCAST_AVX512_FN void merge32(__m512i& a, __m512i& b) {
   b = bitonic_finish(high);
 }
 
-// Sorts 16, 32 or 64 keys held in 1, 2 or 4 registers.
+// Sorts the keys held in 1 to 4 registers (16 each; a fourth register of 3 is all padding, so
+// its sort and its merge with the third are skipped: both leave the registers as they are).
 SKUCAST_AVX512_FN void sort_registers(__m512i* v, int regs) {
   for (int i = 0; i < regs; ++i) v[i] = sort16(v[i]);
   if (regs < 2) return;
   merge32(v[0], v[1]);
-  if (regs < 4) return;
-  merge32(v[2], v[3]);
+  if (regs < 3) return;
+  if (regs == 3)
+    v[3] = _mm512_set1_epi32(INT32_MAX);
+  else
+    merge32(v[2], v[3]);
   const __m512i r2 = reverse16(v[3]), r3 = reverse16(v[2]);  // second run of 32, reversed
   const __m512i l0 = _mm512_min_epi32(v[0], r2), l1 = _mm512_min_epi32(v[1], r3);
   const __m512i h0 = _mm512_max_epi32(v[0], r2), h1 = _mm512_max_epi32(v[1], r3);
@@ -222,7 +226,8 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   const int32_t* keys = s.cand_keys.data();
   const __m512i pad = _mm512_set1_epi32(INT32_MAX);
   if (num <= 64) {  // the usual case: sort every candidate at once, in registers
-    const int regs = num <= 16 ? 1 : num <= 32 ? 2 : 4;
+    const int regs = static_cast<int>((num + 15) / 16) + (num == 0);
+    const int stored = regs == 3 ? 4 : regs;
     __m512i v[4];
     for (int i = 0; i < regs; ++i) {
       const int64_t left = num - 16 * i;
@@ -231,7 +236,7 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     }
     bucket512::sort_registers(v, regs);
     alignas(64) int32_t sorted[64];
-    for (int i = 0; i < regs; ++i) _mm512_store_si512(sorted + 16 * i, v[i]);
+    for (int i = 0; i < stored; ++i) _mm512_store_si512(sorted + 16 * i, v[i]);
     for (int64_t k = 0; k < num_ranks; ++k) {
       const int32_t key = sorted[cand_pos[k]];
       const int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
