@@ -175,10 +175,10 @@ SKUCAST_AVX512_FN __m512i gather_bucket(const int32_t* cand_keys, const int32_t*
 
 }  // namespace bucket512
 
-// Rows of up to 64 buckets whose wanted buckets hold at most 16 values each (the usual case for
-// n <= 256): bucket of each rank by vector compares against the running counts, one candidate
-// pass, then one register sort per distinct wanted bucket; no data-dependent branches, so the
-// sorts of successive buckets overlap. Returns false (nothing written) for larger buckets.
+// Rows of up to 64 buckets (n <= 256): bucket of each rank by vector compares against the
+// running counts, one candidate pass, then all candidates sorted at once in registers (up to
+// 64, the usual case) or else one register sort per wanted bucket of at most 16. No branch on
+// the data inside a path. Returns false (nothing written) when neither fits.
 SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, int64_t n, const int32_t* counts,
                                          int32_t buckets, const int64_t* ranks, int64_t num_ranks, float* values,
                                          BucketScratch<float>& s) {
@@ -194,32 +194,44 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     _mm512_store_si512(ends + 16 * v, e[v]);  // ends is alignas(64)
   }
   const __m512i e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
+  // Bucket of each rank; ranks index the sorted candidates (the wanted buckets' values, in
+  // bucket order) at the values of the wanted buckets below plus the rank within its bucket.
   s.rank_slot.resize(static_cast<size_t>(2 * num_ranks));
-  s.wanted.resize(static_cast<size_t>(num_ranks));
-  int32_t* slot = s.rank_slot.data();  // per rank: distinct bucket index, lane in its sorted bucket
+  int32_t* slot = s.rank_slot.data();  // per rank: bucket, values below it
   s.cand_pos.resize(static_cast<size_t>(num_ranks));
-  int32_t* cand_pos = s.cand_pos.data();  // per rank: its index among all candidates, sorted
-  int64_t distinct = 0, largest = 0;
-  int32_t previous = -1, offset = 0, total = 0;  // candidates before this bucket, in all
+  int32_t* cand_pos = s.cand_pos.data();
+  int32_t previous = -1, offset = 0, total = 0;  // candidates below this bucket, in all
   for (int64_t k = 0; k < num_ranks; ++k) {
     const __m512i r = _mm512_set1_epi32(static_cast<int32_t>(ranks[k]));
     const int32_t b = static_cast<int32_t>(
         _mm_popcnt_u32(_mm512_cmple_epi32_mask(e0, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e1, r)) +
         _mm_popcnt_u32(_mm512_cmple_epi32_mask(e2, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e3, r)));
-    const int64_t before = b > 0 ? ends[b - 1] : 0;
-    s.wanted[distinct] = WantedBucket{b, before, counts[b]};
+    const int32_t before = b > 0 ? ends[b - 1] : 0;
     const bool fresh = b != previous;
-    distinct += fresh;
     offset = fresh ? total : offset;
     total += fresh ? counts[b] : 0;
-    cand_pos[k] = offset + static_cast<int32_t>(ranks[k] - before);
+    cand_pos[k] = offset + static_cast<int32_t>(ranks[k]) - before;
+    slot[2 * k] = b;
+    slot[2 * k + 1] = before;
     previous = b;
     wanted64[b] = 1;
-    largest = std::max<int64_t>(largest, counts[b]);
-    slot[2 * k] = static_cast<int32_t>(distinct - 1);
-    slot[2 * k + 1] = static_cast<int32_t>(ranks[k] - before);
   }
-  if (largest > 16) return false;
+  // More than 64 candidates: one register sort per wanted bucket, if none holds more than 16.
+  int64_t distinct = 0, largest = 0;
+  if (total > 64) {
+    s.wanted.resize(static_cast<size_t>(num_ranks));
+    previous = -1;
+    for (int64_t k = 0; k < num_ranks; ++k) {
+      const int32_t b = slot[2 * k], before = slot[2 * k + 1];
+      s.wanted[distinct] = WantedBucket{b, before, counts[b]};
+      distinct += b != previous;
+      previous = b;
+      largest = std::max<int64_t>(largest, counts[b]);
+      slot[2 * k] = static_cast<int32_t>(distinct - 1);
+      slot[2 * k + 1] = static_cast<int32_t>(ranks[k] - before);
+    }
+    if (largest > 16) return false;
+  }
   s.cand_ids.resize(static_cast<size_t>(n + 16));
   s.cand_keys.resize(static_cast<size_t>(n + 16));
   const int64_t num = bucket512::wanted_candidates(row, ids, n, wanted64, s.cand_keys.data(), s.cand_ids.data());
