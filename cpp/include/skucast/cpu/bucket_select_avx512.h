@@ -182,7 +182,9 @@ SKUCAST_AVX512_FN __m512i gather_bucket(const int32_t* cand_keys, const int32_t*
 SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, int64_t n, const int32_t* counts,
                                          int32_t buckets, const int64_t* ranks, int64_t num_ranks, float* values,
                                          BucketScratch<float>& s) {
-  alignas(64) int32_t ends[64], wanted64[64] = {};  // ends[b]: values in buckets <= b
+  // below[b]: values in buckets < b (below[0] = 0 spares a branch); wanted64[b]: wanted or not
+  alignas(64) int32_t below[80], wanted64[64] = {};
+  below[0] = 0;
   __m512i e[4];
   __m512i carry = _mm512_setzero_si512();
   for (int v = 0; v < 4; ++v) {
@@ -191,7 +193,7 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + 16 * v)), carry);
     carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
     e[v] = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), valid, sums);  // past the last bucket: never below
-    _mm512_store_si512(ends + 16 * v, e[v]);  // ends is alignas(64)
+    _mm512_storeu_si512(below + 1 + 16 * v, e[v]);
   }
   const __m512i e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
   // Bucket of each rank; ranks index the sorted candidates (the wanted buckets' values, in
@@ -206,10 +208,12 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     const int32_t b = static_cast<int32_t>(
         _mm_popcnt_u32(_mm512_cmple_epi32_mask(e0, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e1, r)) +
         _mm_popcnt_u32(_mm512_cmple_epi32_mask(e2, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e3, r)));
-    const int32_t before = b > 0 ? ends[b - 1] : 0;
-    const bool fresh = b != previous;
-    offset = fresh ? total : offset;
-    total += fresh ? counts[b] : 0;
+    const int32_t before = below[b];
+    // Bit masks rather than conditions: whether a rank opens a new bucket is data (a branch on
+    // it mispredicts often, for linear's neighbouring ranks).
+    const int32_t fresh = -static_cast<int32_t>(b != previous);
+    offset = (total & fresh) | (offset & ~fresh);
+    total += counts[b] & fresh;
     cand_pos[k] = offset + static_cast<int32_t>(ranks[k]) - before;
     slot[2 * k] = b;
     slot[2 * k + 1] = before;
