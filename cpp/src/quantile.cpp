@@ -61,13 +61,13 @@ quantile::RowScan<T> scan_any_row(const T* src, int64_t n, int64_t stride) {
   return quantile::scan_row(src, n, stride);
 }
 
-// Whole-number rows: the AVX-512 variant for contiguous float rows spanning <= 64 integers.
+// Whole-number rows: the AVX-512 variant for contiguous float rows spanning <= 256 integers.
 template <class T>
 bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double range, const int64_t* ranks,
                       int64_t num_ranks, T* values, BucketScratch<T>& scratch) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
   if constexpr (std::is_same_v<T, float>) {
-    if (stride == 1 && range < 64 && std::fabs(lo) < 16777216.0f && use_avx512()) {  // 2^24: x - lo exact
+    if (stride == 1 && range < 256 && std::fabs(lo) < 16777216.0f && use_avx512()) {  // 2^24: x - lo exact
       count_small_rows(row, n, lo, static_cast<int32_t>(range) + 1, ranks, num_ranks, values, scratch);
       return true;
     }

@@ -337,8 +337,8 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool bucket
   return true;
 }
 
-// Whole-number float rows spanning at most 64 integers, |values| < 2^24 (so x - lo is exact):
-// one bucket per integer, running counts in four registers, and each rank's bucket by vector
+// Whole-number float rows spanning at most 256 integers, |values| < 2^24 (so x - lo is exact):
+// one bucket per integer, running counts by registers, and each rank's bucket by vector
 // compares, with no walk over the histogram and no data-dependent branch. Same values as
 // quantile::count_ranks (lo + bucket, formed in double).
 SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
@@ -346,7 +346,7 @@ SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, i
   s.ids.resize(static_cast<size_t>(n));
   bucket512::ids16(row, n, lo, 1.0f, width - 1, s.ids.data());
   const int32_t* counts = bucket_histogram(s.ids.data(), n, width, s.counts);
-  alignas(64) int32_t ends[64];  // ends[b]: values <= lo + b
+  alignas(64) int32_t ends[256];  // ends[b]: values <= lo + b
   __m512i carry = _mm512_setzero_si512();
   for (int32_t b = 0; b < width; b += 16) {
     const int32_t left = width - b;
