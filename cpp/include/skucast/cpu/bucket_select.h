@@ -58,25 +58,6 @@ inline void bucket_ids(const T* row, int64_t n, BucketKey<T> lo, BucketKey<T> sc
   for (; j < n; ++j) ids[j] = bucket_id(row[j], lo, scale, last);
 }
 
-// Copies the `count` values whose id is b into out (stops once all are found).
-template <class T>
-inline void bucket_members(const T* row, const int32_t* ids, int64_t n, int32_t b, int64_t count, T* out) {
-  int64_t c = 0, j = 0;
-#if defined(__AVX2__)
-  const __m256i vb = _mm256_set1_epi32(b);
-  for (; j + 8 <= n && c < count; j += 8) {
-    uint32_t m = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(
-        _mm256_cmpeq_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ids + j)), vb))));
-    while (m) {
-      out[c++] = row[j + __builtin_ctz(m)];
-      m &= m - 1;
-    }
-  }
-#endif
-  for (; j < n && c < count; ++j)
-    if (ids[j] == b) out[c++] = row[j];
-}
-
 // Ties of -0.0 and 0.0 are ordered -0.0 first (a total order on float bits), so every float
 // path, vector or scalar, returns the same zero; numpy's own order of such ties is unspecified.
 inline int32_t float_order_key(float x) {
@@ -136,34 +117,36 @@ inline const int32_t* bucket_histogram(const int32_t* ids, int64_t n, int32_t bu
 
 // Values of the sorted ranks (ascending, unique) of a contiguous row without NaN with minimum
 // lo and maximum hi. Returns false when the spread is zero or not finite: the caller selects.
+// The portable path: ~one value per bucket, a counting-sort scatter puts the row in bucket
+// order (no branch per value), then only the buckets holding a wanted rank are sorted.
 template <class T>
 bool bucket_select(const T* row, int64_t n, T lo, T hi, const int64_t* ranks, int64_t num_ranks, T* values,
                    BucketScratch<T>& s) {
   using Key = BucketKey<T>;
-  const int32_t buckets = bucket_count(n);
+  const int32_t buckets = static_cast<int32_t>(std::clamp<int64_t>(n, 16, int64_t{1} << 24));
   const Key spread = static_cast<Key>(hi) - static_cast<Key>(lo);
   const Key scale = static_cast<Key>(buckets) / spread;
   if (!(spread > 0 && spread < INFINITY && scale < INFINITY)) return false;
   s.ids.resize(static_cast<size_t>(n));
   bucket_ids(row, n, static_cast<Key>(lo), scale, buckets - 1, s.ids.data());
   const int32_t* ids = s.ids.data();
-  const int32_t* counts = bucket_histogram(ids, n, buckets, s.counts);
-  int64_t before = 0;  // values in buckets below b
-  int32_t b = 0, loaded = -1;
-  int64_t count = counts[0];
+  s.counts.assign(static_cast<size_t>(buckets) + 1, 0);
+  int32_t* end = s.counts.data() + 1;  // end[b]: first index past bucket b once scattered
+  for (int64_t j = 0; j < n; ++j) ++end[ids[j]];
+  int32_t* cursor = s.counts.data();  // cursor[b]: next free slot of bucket b (starts at end[b - 1])
+  for (int32_t b = 0; b < buckets; ++b) end[b] += cursor[b];
+  s.members.resize(static_cast<size_t>(n));
+  T* sorted = s.members.data();
+  for (int64_t j = 0; j < n; ++j) sorted[cursor[ids[j]]++] = row[j];  // cursor[b] ends at end[b]
+  int32_t b = 0, sorted_upto = -1;  // buckets <= sorted_upto are sorted
   for (int64_t k = 0; k < num_ranks; ++k) {
-    while (before + count <= ranks[k]) {
-      before += count;
-      ++b;
-      count = counts[b];
+    while (cursor[b] <= ranks[k]) ++b;
+    if (b > sorted_upto) {
+      const int32_t begin = b > 0 ? cursor[b - 1] : 0;
+      sort_small(sorted + begin, cursor[b] - begin);
+      sorted_upto = b;
     }
-    if (b != loaded) {
-      s.members.resize(static_cast<size_t>(std::max<int64_t>(count, static_cast<int64_t>(s.members.size()))));
-      bucket_members(row, ids, n, b, count, s.members.data());
-      sort_small(s.members.data(), count);
-      loaded = b;
-    }
-    values[k] = s.members[static_cast<size_t>(ranks[k] - before)];
+    values[k] = sorted[ranks[k]];
   }
   return true;
 }
