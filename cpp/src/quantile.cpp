@@ -8,6 +8,7 @@
 #include "skucast/core/threads.h"
 #include "skucast/cpu/bucket_select.h"
 #include "skucast/cpu/bucket_select_avx512.h"
+#include "skucast/cpu/count_select_avx512.h"
 #include "skucast/cpu/row_scan_avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/quantile/row_scan.h"

@@ -1,8 +1,8 @@
-// Exact order statistics of one contiguous row by coarse value buckets: a monotone bucket id per
-// value (one multiply, eight values at a time for float rows), a histogram of ~n/4 buckets, then
-// only the members of the buckets that hold a wanted rank are picked out and sorted. Any
-// monotone bucketing gives the same values, so the vector and scalar ids need not agree with
-// each other across rows, only within one row (they use the same float formula).
+// Exact order statistics of one contiguous row by value buckets: a monotone bucket id per value
+// (one multiply, eight values at a time for float rows), then only the buckets that hold a
+// wanted rank are sorted. Any monotone bucketing gives the same values, so the ids need only be
+// consistent within a row. Holds the portable selection and the pieces the AVX-512 one shares
+// (bucket map, histogram, the float order of ties).
 #pragma once
 #include <algorithm>
 #include <cmath>

@@ -1,12 +1,13 @@
 // bucket_select for contiguous float rows with AVX-512, chosen at run time (use_avx512(), off
-// with SKUCAST_NO_AVX512=1): the same bucket ids and histogram as the portable path, but a
-// wanted bucket's members are picked out 16 at a time by compress stores (no branch per value)
-// and, up to 16 of them, sorted by a bitonic network in one register on the float order keys.
-// Same keys, same order as sort_small, so both paths give the same bits.
+// with SKUCAST_NO_AVX512=1): coarse buckets (~2-4 values each), a histogram, then the values of
+// the wanted buckets are picked out 16 at a time by compress stores (no branch per value) and
+// sorted by bitonic networks in registers on the float order keys. Same keys, same order as
+// sort_small, so both paths give the same bits.
 #pragma once
 #include <cstdint>
 
 #include "skucast/cpu/bucket_select.h"
+#include "skucast/cpu/register_sort_avx512.h"
 
 #if defined(__AVX2__) && defined(__GNUC__)
 #define SKUCAST_HAVE_BUCKET_AVX512 1
@@ -18,89 +19,6 @@ namespace cpu {
 bool use_avx512();  // nbinom.cpp: CPU check and the SKUCAST_NO_AVX512 switch, read once
 
 namespace bucket512 {
-
-#define SKUCAST_AVX512_FN __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline
-
-// Bitonic network on 16 lanes: 10 layers of (partner lane, which lanes keep the max).
-struct Bitonic16 {
-  int32_t partner[10][16];
-  uint16_t take_max[10];
-};
-constexpr Bitonic16 make_bitonic16() {
-  Bitonic16 t{};
-  int layer = 0;
-  for (int k = 2; k <= 16; k *= 2)
-    for (int j = k / 2; j > 0; j /= 2, ++layer)
-      for (int i = 0; i < 16; ++i) {
-        t.partner[layer][i] = i ^ j;
-        const bool ascending = (i & k) == 0, lower = (i & j) == 0;
-        if (ascending != lower) t.take_max[layer] = static_cast<uint16_t>(t.take_max[layer] | (1u << i));
-      }
-  return t;
-}
-alignas(64) inline constexpr Bitonic16 kBitonic16 = make_bitonic16();
-
-// The first `layers` layers: 10 sort all 16 lanes; 6 sort lanes 0-7 ascending and 8-15
-// descending (two buckets of <= 8 in one register).
-template <int layers>
-SKUCAST_AVX512_FN __m512i bitonic_layers(__m512i v) {
-  for (int layer = 0; layer < layers; ++layer) {
-    const __m512i p = _mm512_permutexvar_epi32(_mm512_load_si512(kBitonic16.partner[layer]), v);
-    v = _mm512_mask_blend_epi32(kBitonic16.take_max[layer], _mm512_min_epi32(v, p), _mm512_max_epi32(v, p));
-  }
-  return v;
-}
-SKUCAST_AVX512_FN __m512i sort16(__m512i v) { return bitonic_layers<10>(v); }
-
-// Running sums of 16 lanes (four shift-and-add steps).
-SKUCAST_AVX512_FN __m512i prefix16(__m512i x) {
-  const __m512i zero = _mm512_setzero_si512();
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 15));
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 14));
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 12));
-  return _mm512_add_epi32(x, _mm512_alignr_epi32(x, zero, 8));
-}
-
-SKUCAST_AVX512_FN __m512i reverse16(__m512i v) {
-  return _mm512_permutexvar_epi32(_mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), v);
-}
-
-// A bitonic register to ascending order: the last four layers (the half-cleaners of k = 16).
-SKUCAST_AVX512_FN __m512i bitonic_finish(__m512i v) {
-  for (int layer = 6; layer < 10; ++layer) {
-    const __m512i p = _mm512_permutexvar_epi32(_mm512_load_si512(kBitonic16.partner[layer]), v);
-    v = _mm512_mask_blend_epi32(kBitonic16.take_max[layer], _mm512_min_epi32(v, p), _mm512_max_epi32(v, p));
-  }
-  return v;
-}
-
-// Two ascending registers to one ascending run of 32 (a then b).
-SKUCAST_AVX512_FN void merge32(__m512i& a, __m512i& b) {
-  const __m512i r = reverse16(b);
-  const __m512i low = _mm512_min_epi32(a, r), high = _mm512_max_epi32(a, r);
-  a = bitonic_finish(low);
-  b = bitonic_finish(high);
-}
-
-// Sorts the keys held in 1 to 4 registers (16 each; a fourth register of 3 is all padding, so
-// its sort and its merge with the third are skipped: both leave the registers as they are).
-SKUCAST_AVX512_FN void sort_registers(__m512i* v, int regs) {
-  for (int i = 0; i < regs; ++i) v[i] = sort16(v[i]);
-  if (regs < 2) return;
-  merge32(v[0], v[1]);
-  if (regs < 3) return;
-  if (regs == 3)
-    v[3] = _mm512_set1_epi32(INT32_MAX);
-  else
-    merge32(v[2], v[3]);
-  const __m512i r2 = reverse16(v[3]), r3 = reverse16(v[2]);  // second run of 32, reversed
-  const __m512i l0 = _mm512_min_epi32(v[0], r2), l1 = _mm512_min_epi32(v[1], r3);
-  const __m512i h0 = _mm512_max_epi32(v[0], r2), h1 = _mm512_max_epi32(v[1], r3);
-  v[0] = bitonic_finish(_mm512_min_epi32(l0, l1));
-  v[1] = bitonic_finish(_mm512_max_epi32(l0, l1));
-  v[2] = bitonic_finish(_mm512_min_epi32(h0, h1));
-  v[3] = bitonic_finish(_mm512_max_epi32(h0, h1));
-}
 
 // float bits <-> float_order_key, lane-wise (the map is its own inverse).
 SKUCAST_AVX512_FN __m512i order_keys(__m512i bits) {
@@ -285,7 +203,7 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   return true;
 }
 
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool bucket_select_avx512(
+SKUCAST_AVX512_FN bool bucket_select_avx512(
     const float* row, int64_t n, float lo, float hi, const int64_t* ranks, int64_t num_ranks, float* values,
     BucketScratch<float>& s) {
   const int32_t buckets = bucket_count(n);
@@ -336,44 +254,6 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool bucket
   }
   return true;
 }
-
-// Whole-number float rows spanning at most 256 integers, |values| < 2^24 (so x - lo is exact):
-// one bucket per integer, running counts by registers, and each rank's bucket by vector
-// compares, with no walk over the histogram and no data-dependent branch. Same values as
-// quantile::count_ranks (lo + bucket, formed in double).
-SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
-                                        int64_t num_ranks, float* values, BucketScratch<float>& s) {
-  s.ids.resize(static_cast<size_t>(n));
-  bucket512::ids16(row, n, lo, 1.0f, width - 1, s.ids.data());
-  const int32_t* counts = bucket_histogram(s.ids.data(), n, width, s.counts);
-  alignas(64) int32_t ends[256];  // ends[b]: values <= lo + b
-  __m512i carry = _mm512_setzero_si512();
-  for (int32_t b = 0; b < width; b += 16) {
-    const int32_t left = width - b;
-    const __mmask16 valid = left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + b)), carry);
-    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
-    _mm512_store_si512(ends + b, sums);
-  }
-  // 16 ranks at a time: each rank's bucket is the number of ends at or below it (the last end,
-  // n, never is), counted over the row's few buckets; lo + bucket is exact before its one
-  // rounding to float, as in double.
-  const __m512 base = _mm512_set1_ps(lo);
-  const __m512i one = _mm512_set1_epi32(1);
-  for (int64_t k = 0; k < num_ranks; k += 16) {
-    const int64_t left = num_ranks - k;
-    const __mmask16 live = left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-    const __m256i low = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(live), ranks + k));
-    const __m256i high = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(live >> 8), ranks + k + 8));
-    const __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
-    __m512i b = _mm512_setzero_si512();
-    for (int32_t v = 0; v + 1 < width; ++v)
-      b = _mm512_mask_add_epi32(b, _mm512_cmple_epi32_mask(_mm512_set1_epi32(ends[v]), r), b, one);
-    _mm512_mask_storeu_ps(values + k, live, _mm512_add_ps(base, _mm512_cvtepi32_ps(b)));
-  }
-}
-
-#undef SKUCAST_AVX512_FN
 
 }  // namespace cpu
 }  // namespace skucast
