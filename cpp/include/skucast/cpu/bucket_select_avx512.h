@@ -4,6 +4,11 @@
 // sorted by bitonic networks in registers on the float order keys. Same keys, same order as
 // sort_small, so both paths give the same bits.
 #pragma once
+// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
+// uninitialized; the instructions overwrite them in full.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <cstdint>
 
 #include "skucast/cpu/bucket_select.h"
@@ -258,3 +263,4 @@ SKUCAST_AVX512_FN bool bucket_select_avx512(
 }  // namespace cpu
 }  // namespace skucast
 #endif
+#pragma GCC diagnostic pop

@@ -1,6 +1,11 @@
 // Sorting networks on 16-lane registers of int32 keys (AVX-512, for code chosen at run time):
 // a bitonic sort of one register, merges into sorted runs of up to 64 keys, and running sums.
 #pragma once
+// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
+// uninitialized; the instructions overwrite them in full.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <cstdint>
 
 #if defined(__AVX2__) && defined(__GNUC__)
@@ -97,3 +102,4 @@ SKUCAST_AVX512_FN void sort_registers(__m512i* v, int regs) {
 }  // namespace cpu
 }  // namespace skucast
 #endif
+#pragma GCC diagnostic pop

@@ -3,6 +3,11 @@
 // nor the flags. Only the sign of a zero minimum or maximum may differ from the AVX2 scan, and
 // no path's output depends on it (lo is a bucket base and a spread end, never a result).
 #pragma once
+// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
+// uninitialized; the instructions overwrite them in full.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <cstdint>
 
 #include "skucast/quantile/row_scan.h"
@@ -35,3 +40,4 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline quantile::R
 }  // namespace cpu
 }  // namespace skucast
 #endif
+#pragma GCC diagnostic pop
