@@ -6,6 +6,10 @@
 #include <vector>
 
 #include "skucast/core/threads.h"
+#include "skucast/cpu/bucket_select.h"
+#include "skucast/cpu/bucket_select_avx512.h"
+#include "skucast/cpu/count_select_avx512.h"
+#include "skucast/cpu/row_scan_avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/quantile/row_scan.h"
 #include "skucast/quantile/select.h"
@@ -49,6 +53,42 @@ RankPlan plan_ranks(int64_t n, const double* levels, int64_t num_levels, bool li
 }
 
 template <class T>
+quantile::RowScan<T> scan_any_row(const T* src, int64_t n, int64_t stride) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 1 && use_avx512()) return scan_row_avx512(src, n);
+  }
+#endif
+  return quantile::scan_row(src, n, stride);
+}
+
+// Whole-number rows: the AVX-512 variant for contiguous float rows spanning <= 256 integers.
+template <class T>
+bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double range, const int64_t* ranks,
+                      int64_t num_ranks, T* values, BucketScratch<T>& scratch) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 1 && range < 256 && std::fabs(lo) < 16777216.0f && use_avx512()) {  // 2^24: x - lo exact
+      count_small_rows(row, n, lo, static_cast<int32_t>(range) + 1, ranks, num_ranks, values, scratch);
+      return true;
+    }
+  }
+#endif
+  return false;
+}
+
+template <class T>
+bool select_by_buckets(const T* row, int64_t n, T lo, T hi, const int64_t* ranks, int64_t num_ranks, T* values,
+                       BucketScratch<T>& scratch) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_avx512()) return bucket_select_avx512(row, n, lo, hi, ranks, num_ranks, values, scratch);
+  }
+#endif
+  return bucket_select(row, n, lo, hi, ranks, num_ranks, values, scratch);
+}
+
+template <class T>
 BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
                          int64_t num_levels, bool linear, void* out) {
   const RankPlan plan = plan_ranks(n, levels, num_levels, linear);
@@ -59,15 +99,16 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   const double max_count_range = 4.0 * static_cast<double>(n) + 256.0;
   std::vector<BadValue> bad(static_cast<size_t>((rows + grain - 1) / grain + 1));
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
-    std::vector<T> row(static_cast<size_t>(n)), sorted;
+    std::vector<T> row(static_cast<size_t>(n));
     std::vector<T> values(static_cast<size_t>(num_ranks));
-    std::vector<int32_t> hist, starts, ids;
+    std::vector<int32_t> hist;
+    BucketScratch<T> buckets;
     BadValue first;
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t o = r / inner, i = r % inner;
+      const int64_t o = inner == 1 ? r : r / inner, i = inner == 1 ? 0 : r % inner;  // no division per row
       const T* src = data + o * n * inner + i;
       // One pass for range, wholeness and NaN, straight from the source (strided when inner > 1).
-      const quantile::RowScan<T> scan = quantile::scan_row(src, n, inner);
+      const quantile::RowScan<T> scan = scan_any_row(src, n, inner);
       const T lo = scan.lo, hi = scan.hi;
       const bool whole = scan.whole, has_nan = scan.has_nan;
       if (has_nan) {
@@ -80,17 +121,18 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       // Buckets are indexed through doubles: only for values they hold exactly.
       const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
       if (whole && exact && range < max_count_range) {
-        hist.resize(4 * (static_cast<size_t>(range) + 1));
-        quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
-                              values.data());
+        if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, values.data(), buckets)) {
+          hist.resize(4 * (static_cast<size_t>(range) + 1));
+          quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
+                                values.data());
+        }
       } else {
         const T* contiguous = src;
         if (inner != 1) {
           for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
           contiguous = row.data();
         }
-        if (!quantile::bucket_ranks(contiguous, n, static_cast<double>(lo), static_cast<double>(hi),
-                                    plan.ranks.data(), num_ranks, values.data(), starts, ids, sorted)) {
+        if (!select_by_buckets(contiguous, n, lo, hi, plan.ranks.data(), num_ranks, values.data(), buckets)) {
           if (contiguous == src) std::copy(src, src + n, row.data());
           quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
           for (int64_t k = 0; k < num_ranks; ++k) values[k] = row[plan.ranks[k]];

@@ -1,6 +1,7 @@
 // Order statistics of one row for batched quantiles: the numpy rank rules (so results equal
 // numpy.quantile bitwise), a counting path for integer-valued rows with a small range (sample
-// paths of counts), and a multi-rank selection for everything else.
+// paths of counts), and a multi-rank selection for rows the bucket selection of
+// cpu/bucket_select.h declines (infinite or zero spread).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -124,42 +125,6 @@ void count_ranks(const T* row, int64_t n, int64_t stride, double lo, std::vector
     }
     values[k] = static_cast<T>(lo + static_cast<double>(b));
   }
-}
-
-// Distribution path for general values: a monotone bucket index (x - lo) * scale splits the
-// row into ~n buckets in one scatter (so value order is bucket order), then only the few
-// buckets holding a wanted rank are sorted. ~3 passes over the row instead of a sort.
-// Returns false when the spread is not finite (infinities): the caller then selects.
-template <class T>
-bool bucket_ranks(const T* row, int64_t n, double lo, double hi, const int64_t* ranks, int64_t num_ranks,
-                  T* values, std::vector<int32_t>& start, std::vector<int32_t>& ids, std::vector<T>& sorted) {
-  const int64_t buckets = n < 16 ? 16 : n;
-  const double scale = static_cast<double>(buckets) / (hi - lo);
-  if (!(scale < INFINITY) || !(scale > 0)) return false;
-  start.assign(static_cast<size_t>(buckets + 1), 0);
-  ids.resize(static_cast<size_t>(n));
-  sorted.resize(static_cast<size_t>(n));
-  for (int64_t j = 0; j < n; ++j) {
-    int64_t b = static_cast<int64_t>((static_cast<double>(row[j]) - lo) * scale);
-    b = b < buckets - 1 ? b : buckets - 1;
-    ids[j] = static_cast<int32_t>(b);
-    ++start[b + 1];
-  }
-  for (int64_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
-  // scatter with a moving cursor per bucket, then restore the starts
-  for (int64_t j = 0; j < n; ++j) sorted[start[ids[j]]++] = row[j];
-  for (int64_t b = buckets; b > 0; --b) start[b] = start[b - 1];
-  start[0] = 0;
-  int64_t b = 0, sorted_upto = -1;  // buckets <= sorted_upto are sorted
-  for (int64_t k = 0; k < num_ranks; ++k) {
-    while (start[b + 1] <= ranks[k]) ++b;
-    if (b > sorted_upto) {
-      std::sort(sorted.begin() + start[b], sorted.begin() + start[b + 1]);
-      sorted_upto = b;
-    }
-    values[k] = sorted[ranks[k]];
-  }
-  return true;
 }
 
 }  // namespace quantile

@@ -1,0 +1,43 @@
+// quantile::scan_row for contiguous float rows, 16 lanes (AVX-512, chosen at run time like the
+// bucket selection). Tail lanes repeat the row's first value, which changes neither the range
+// nor the flags. Only the sign of a zero minimum or maximum may differ from the AVX2 scan, and
+// no path's output depends on it (lo is a bucket base and a spread end, never a result).
+#pragma once
+// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
+// uninitialized; the instructions overwrite them in full.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <cstdint>
+
+#include "skucast/quantile/row_scan.h"
+
+#if defined(__AVX2__) && defined(__GNUC__)
+#include <immintrin.h>
+
+namespace skucast {
+namespace cpu {
+
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline quantile::RowScan<float> scan_row_avx512(
+    const float* src, int64_t n) {
+  const __m512 first = _mm512_set1_ps(src[0]);
+  __m512 lo = first, hi = first;
+  __mmask16 fraction = 0, nan = 0;
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
+    const __m512 v = _mm512_mask_loadu_ps(first, live, src + j);
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, v);
+    fraction |= _mm512_cmp_ps_mask(v, _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC), _CMP_NEQ_UQ);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  }
+  quantile::RowScan<float> r{_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi)};
+  r.whole = fraction == 0;
+  r.has_nan = nan != 0;
+  return r;
+}
+
+}  // namespace cpu
+}  // namespace skucast
+#endif
+#pragma GCC diagnostic pop

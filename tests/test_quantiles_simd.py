@@ -1,0 +1,132 @@
+"""The AVX-512 bucket selection of float32 rows gives the same bits as the portable path
+(SKUCAST_NO_AVX512=1, run in a subprocess), and both equal numpy, on random and edge rows:
+every length 1..300 (tails of any width), ties, all-equal rows, +-inf, -0.0 next to 0.0,
+outliers (buckets too full for the register sort), whole-number rows (the counting variant and
+its limits), NaN rows, strided copies."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import skucast
+
+LEVELS = np.array([0.0, 0.005, 0.025, 0.1, 0.165, 0.25, 0.5, 0.5000001, 0.75, 0.835, 0.9, 0.975, 0.995, 1.0])
+KINDS = ["normal", "ties", "equal", "inf", "zeros", "outlier", "wide", "tiny",
+         "counts", "counts_wide", "whole_negative", "whole_near_2_24", "whole_above_2_24"]
+
+
+def _rows(kind, n, rng):
+    if kind == "normal":
+        return rng.standard_normal((3, n))
+    if kind == "ties":  # few distinct non-whole values: many ties, not the counting path
+        return rng.integers(0, 6, (3, n)) * 0.37
+    if kind == "equal":
+        return np.full((3, n), 1.5)
+    if kind == "inf":
+        x = rng.standard_normal((3, n))
+        x[:, rng.integers(0, n, 2)] = [np.inf, -np.inf] if n > 1 else np.inf
+        return x
+    if kind == "zeros":
+        return rng.choice([-0.0, 0.0, 0.25, -0.25, 1e-3], (3, n))
+    if kind == "outlier":  # one far value: the other values share a few overfull buckets
+        x = rng.standard_normal((3, n))
+        x[:, 0] = 1e30
+        return x
+    if kind == "wide":  # spread overflows float32: the selection fallback
+        x = rng.standard_normal((3, n))
+        x[:, 0], x[:, -1] = 3e38, -3e38
+        return x
+    if kind == "counts":  # whole numbers of a small range: the counting path
+        return rng.negative_binomial(1, 0.3, (3, n))
+    if kind == "counts_wide":  # ranges past the 64-integer register variant
+        return rng.negative_binomial(1, 0.01, (3, n))
+    if kind == "whole_negative":
+        return rng.integers(-40, 20, (3, n)) * 1.0
+    if kind == "whole_near_2_24":  # largest values the register variant takes
+        return 2.0**24 - 64 + rng.integers(0, 63, (3, n))
+    if kind == "whole_above_2_24":  # whole floats past 2^24 (even): the scalar counting path
+        return 2.0**24 + 2 * rng.integers(0, 30, (3, n))
+    return rng.standard_normal((3, n)) * 1e-42  # subnormal spread
+
+
+def _inputs():
+    rng = np.random.default_rng(7)
+    return {f"{kind}_{n}": _rows(kind, n, rng).astype(np.float32) for kind in KINDS for n in range(1, 301)}
+
+
+def _results(inputs):
+    out = {}
+    for name, x in inputs.items():
+        for method in ("inverted_cdf", "linear"):
+            out[f"{name}_{method}"] = np.asarray(skucast.quantiles(x, LEVELS, axis=1, method=method))
+    return out
+
+
+_CHILD = """
+import sys, numpy as np
+sys.path.insert(0, {tests!r})
+import test_quantiles_simd as t
+np.savez(sys.argv[1], **t._results(t._inputs()))
+"""
+
+
+@pytest.fixture(scope="module")
+def portable(tmp_path_factory):
+    path = tmp_path_factory.mktemp("simd") / "portable.npz"
+    env = dict(os.environ, SKUCAST_NO_AVX512="1")
+    code = _CHILD.format(tests=os.path.dirname(__file__))
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=env)
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def test_avx512_matches_portable_bits(portable):
+    if skucast.build_info().get("logpmf_lanes") != 8:
+        pytest.skip("no AVX-512 on this CPU: both runs take the portable path")
+    here = _results(_inputs())
+    assert here.keys() == portable.keys()
+    for k in here:
+        assert here[k].dtype == portable[k].dtype, k
+        assert here[k].tobytes() == portable[k].tobytes(), k
+
+
+def test_both_paths_match_numpy(portable):
+    here = _results(_inputs())
+    for name, x in _inputs().items():
+        for method in ("inverted_cdf", "linear"):
+            with np.errstate(invalid="ignore", over="ignore"):  # numpy's lerp of inf and wide rows
+                ref = np.moveaxis(np.quantile(x, LEVELS, axis=1, method=method), 0, -1)
+            for got in (here[f"{name}_{method}"], portable[f"{name}_{method}"]):
+                assert got.dtype == ref.dtype
+                if name.startswith("zeros"):  # numpy's order of -0.0 and 0.0 ties is unspecified
+                    np.testing.assert_array_equal(got == 0, ref == 0)
+                    np.testing.assert_array_equal(np.where(got == 0, 0, got), np.where(ref == 0, 0, ref))
+                else:
+                    np.testing.assert_array_equal(got, ref, err_msg=f"{name} {method}")
+
+
+def test_strided_rows_match_contiguous():
+    for name, x in _inputs().items():
+        spread = np.empty((x.shape[0], 2 * x.shape[1]), dtype=x.dtype)
+        spread[:, ::2] = x
+        for axis_last in (True, False):
+            strided = spread[:, ::2] if axis_last else np.ascontiguousarray(x.T).T
+            for method in ("inverted_cdf", "linear"):
+                a = skucast.quantiles(x, LEVELS, axis=1, method=method)
+                b = skucast.quantiles(strided, LEVELS, axis=1, method=method)
+                assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), (name, method)
+
+
+def test_nan_rows_report_the_first_nan():
+    for env_off in ("", "1"):
+        code = (
+            "import numpy as np, skucast\n"
+            "x = np.random.default_rng(1).standard_normal((4, 37)).astype(np.float32)\n"
+            "x[2, 20] = np.nan; x[3, 5] = np.nan\n"
+            "try:\n    skucast.quantiles(x, [0.5])\nexcept ValueError as e:\n    print(e)\n"
+        )
+        env = dict(os.environ, SKUCAST_NO_AVX512=env_off)
+        out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True)
+        assert "index (2, 20)" in out.stdout, out.stdout
