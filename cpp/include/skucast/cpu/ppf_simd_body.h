@@ -10,22 +10,35 @@
 namespace skucast {
 namespace SKUCAST_SIMD_NS {
 
-// exp(x) for x in [-745, 0]: fdlibm's e_exp.c (reduction by k ln2 in two parts, then its
-// rational form on |r| <= ln2/2; < 1 ulp).
+// a * b + c rounded once. The walk's pmf ratio shrink (1 + alpha (k - 1)) / k becomes
+// (shrink + growth (k - 1)) / k with growth = shrink alpha: one fused step, and fewer roundings,
+// instead of a multiply, an add and a multiply (all parts are positive, so nothing cancels).
+SKUCAST_SIMD_FN D fused_multiply_add(D a, D b, D c) {
+#if SKUCAST_SIMD_LANES == 8
+  return (D)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif defined(__FMA__)
+  return (D)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#else
+  return a * b + c;
+#endif
+}
+
+// exp(x) for x in [-745, 0]: fdlibm's e_exp.c reduction by k ln2 in two parts, then exp(r) on
+// |r| <= ln2/2 by its Taylor series to r^12 (the rest is < 2e-16 relative) in fused steps:
+// < 2 ulps, well inside the walk's tie margin, and no division (slow on 8 lanes; the start
+// has two more).
 SKUCAST_SIMD_FN D exp_nonpositive(D x) {
   constexpr double kInvLn2 = 1.44269504088896338700e+00;
   constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-  constexpr double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
-                   P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
-                   P5 = 4.13813679705723846039e-08;
   const D magic = splat(6755399441055744.0);  // 1.5 * 2^52: adding it rounds to an integer
   const D kd = (x * kInvLn2 + magic) - magic;
   const D hi = x - kd * kLn2Hi;  // exact: kLn2Hi has trailing zero bits
-  const D lo = kd * kLn2Lo;
-  const D r = hi - lo;
-  const D t = r * r;
-  const D c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-  const D y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+  const D r = hi - kd * kLn2Lo;
+  D y = splat(1.0 / 479001600.0);  // 1/12!
+  constexpr double kInvFactorial[12] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
+                                        1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
+                                        1.0 / 39916800};
+  for (int n = 11; n >= 0; --n) y = fused_multiply_add(y, r, splat(kInvFactorial[n]));
   // 2^k in two halves so that k down to -1074 stays representable.
   const U k_bits = (U)(kd + magic) - (U)magic;  // k as a two's-complement integer
   const U half = (U)((I64)k_bits >> 1);
@@ -41,13 +54,13 @@ SKUCAST_SIMD_FN D exp_nonpositive(D x) {
 struct WalkQueue {
   static constexpr int kCapacity = 256;  // elements per block
   static constexpr int kSlots = kCapacity + 1;  // one spare: lanes are written before they count
-  double term[kSlots], sum[kSlots], shrink[kSlots], alpha[kSlots], q[kSlots], log_p0[kSlots];
+  double term[kSlots], sum[kSlots], shrink[kSlots], growth[kSlots], q[kSlots], log_p0[kSlots];
   int64_t index[kSlots];
   int size = 0;
 };
 
 struct WalkLanes {
-  D term, sum, shrink, alpha, q, log_p0;
+  D term, sum, shrink, growth, q, log_p0;  // growth = shrink alpha
   I64 index;
 };
 
@@ -58,34 +71,42 @@ struct WalkResult {
 };
 
 // Walks k in [k_begin, k_end) (k_begin odd, the width even), two terms per step like nb::ppf:
-// the product and the sum then carry one multiply and one add per two terms.
+// the product and the sum then carry one multiply and one add per two terms. All terms are
+// positive, so the sums rise: a lane's crossing k is k_begin plus the number of its sums below
+// q, the sum before it is the last sum below q, and the sum there is the one after that. So
+// each sum is compared with q once, and the comparison steers an integer count and two blends:
+// no "still walking" mask and no chain longer than the sum's own add carried from step to step.
+// Lanes that crossed walk on harmlessly until the pass ends. active: the lanes below q.
 SKUCAST_SIMD_FN WalkResult walk(WalkLanes& w, Mask active, int k_begin, int k_end) {
   // Locals, not w's fields: w's address escapes, and its fields would round-trip memory per step.
-  D term = w.term, sum = w.sum, k_at = D{}, at = w.sum, below = D{};
-  const D shrink = w.shrink, alpha = w.alpha, q = w.q;
+  D term = w.term, sum = w.sum, below = select(active, sum, D{}), at = sum;
+  const D shrink = w.shrink, growth = w.growth, q = w.q;
+  I64 k_at = active ? I64{} + k_begin : I64{};  // lanes at or above q already: 0
+  Mask low = active;  // the sum before this step is below q
   for (int k = k_begin; k + 1 < k_end; k += 2) {
     // Lanes left are tested every fourth step only: a few extra steps cost less than the
     // misprediction of a finer exit.
-    if ((k - k_begin) % 8 == 0 && !lane_bits(active)) break;
+    if ((k - k_begin) % 8 == 0 && !lane_bits(low)) break;
     const double k_prev = k - 1;
-    const D f1 = (shrink * (1.0 + alpha * k_prev)) * reciprocal(k);
-    const D f2 = (shrink * (1.0 + alpha * (k_prev + 1.0))) * reciprocal(k + 1);
+    const D f1 = fused_multiply_add(growth, splat(k_prev), shrink) * reciprocal(k);
+    const D f2 = fused_multiply_add(growth, splat(k_prev + 1.0), shrink) * reciprocal(k + 1);
     const D t1 = term * f1;
     const D t2 = term * (f1 * f2);
-    const D prev = sum;
     const D sum1 = sum + t1;
     sum = sum + (t1 + t2);
     term = t2;
-    const Mask first = active & (sum1 >= q);
-    const Mask second = active & ~first & (sum >= q);
-    k_at = select(first, splat(k), select(second, splat(k + 1), k_at));
-    at = select(first, sum1, select(second, sum, at));
-    below = select(first, prev, select(second, sum1, below));
-    active = active & ~(first | second);
+    const Mask low1 = sum1 < q;
+    at = select(low, sum1, at);
+    k_at = low1 ? k_at + 1 : k_at;
+    below = select(low1, sum1, below);
+    at = select(low1, sum, at);
+    low = sum < q;
+    k_at = low ? k_at + 1 : k_at;
+    below = select(low, sum, below);
   }
   w.term = term;
   w.sum = sum;
-  return {k_at, at, below, ~active};
+  return {__builtin_convertvector(k_at, D), at, below, ~low};
 }
 
 // Every lane writes its crossing k to out (lanes still walking are overwritten when they cross,
@@ -114,13 +135,13 @@ SKUCAST_SIMD_FN void settle_lanes(const WalkLanes& w, const WalkResult& r, int c
   _mm512_mask_compressstoreu_pd(next.term + at, queue, (__m512d)w.term);
   _mm512_mask_compressstoreu_pd(next.sum + at, queue, (__m512d)w.sum);
   _mm512_mask_compressstoreu_pd(next.shrink + at, queue, (__m512d)w.shrink);
-  _mm512_mask_compressstoreu_pd(next.alpha + at, queue, (__m512d)w.alpha);
+  _mm512_mask_compressstoreu_pd(next.growth + at, queue, (__m512d)w.growth);
   _mm512_mask_compressstoreu_pd(next.q + at, queue, (__m512d)w.q);
   _mm512_mask_compressstoreu_pd(next.log_p0 + at, queue, (__m512d)w.log_p0);
   _mm512_mask_compressstoreu_epi64(next.index + at, queue, index);
   next.size += __builtin_popcount(to_queue);
 #else
-  alignas(64) double k_at[kLanes], term[kLanes], sum[kLanes], shrink[kLanes], alpha[kLanes], q[kLanes],
+  alignas(64) double k_at[kLanes], term[kLanes], sum[kLanes], shrink[kLanes], growth[kLanes], q[kLanes],
       log_p0[kLanes];
   alignas(64) int64_t index[kLanes];
   std::memcpy(k_at, &r.k_at, sizeof k_at);
@@ -128,7 +149,7 @@ SKUCAST_SIMD_FN void settle_lanes(const WalkLanes& w, const WalkResult& r, int c
   std::memcpy(term, &w.term, sizeof term);
   std::memcpy(sum, &w.sum, sizeof sum);
   std::memcpy(shrink, &w.shrink, sizeof shrink);
-  std::memcpy(alpha, &w.alpha, sizeof alpha);
+  std::memcpy(growth, &w.growth, sizeof growth);
   std::memcpy(q, &w.q, sizeof q);
   std::memcpy(log_p0, &w.log_p0, sizeof log_p0);
   for (int j = 0; j < kLanes; ++j) {
@@ -137,7 +158,7 @@ SKUCAST_SIMD_FN void settle_lanes(const WalkLanes& w, const WalkResult& r, int c
     num_scalar += to_scalar >> j & 1;
     const int at = next.size;
     next.term[at] = term[j], next.sum[at] = sum[j], next.shrink[at] = shrink[j];
-    next.alpha[at] = alpha[j], next.q[at] = q[j], next.log_p0[at] = log_p0[j];
+    next.growth[at] = growth[j], next.q[at] = q[j], next.log_p0[at] = log_p0[j];
     next.index[at] = index[j];
     next.size += to_queue >> j & 1;
   }
@@ -147,15 +168,15 @@ SKUCAST_SIMD_FN void settle_lanes(const WalkLanes& w, const WalkResult& r, int c
 // Queue slots [at, size) and, in the lanes past size, slot `at` again: a duplicate that walks
 // exactly like it (so its writes agree) and is neither queued nor counted.
 SKUCAST_SIMD_FN WalkLanes padded_lanes(const WalkQueue& from, int at) {
-  alignas(64) double term[kLanes], sum[kLanes], shrink[kLanes], alpha[kLanes], q[kLanes], log_p0[kLanes];
+  alignas(64) double term[kLanes], sum[kLanes], shrink[kLanes], growth[kLanes], q[kLanes], log_p0[kLanes];
   alignas(64) int64_t index[kLanes];
   for (int j = 0; j < kLanes; ++j) {
     const int src = at + j < from.size ? at + j : at;
     term[j] = from.term[src], sum[j] = from.sum[src], shrink[j] = from.shrink[src];
-    alpha[j] = from.alpha[src], q[j] = from.q[src], log_p0[j] = from.log_p0[src];
+    growth[j] = from.growth[src], q[j] = from.q[src], log_p0[j] = from.log_p0[src];
     index[j] = from.index[src];
   }
-  WalkLanes w = {load(term), load(sum), load(shrink), load(alpha), load(q), load(log_p0), I64{}};
+  WalkLanes w = {load(term), load(sum), load(shrink), load(growth), load(q), load(log_p0), I64{}};
   std::memcpy(&w.index, index, sizeof index);
   return w;
 }
@@ -190,7 +211,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
     const D log1p_am = log_normal(u) + (am - (u - 1.0)) * inv_u;
     w.log_p0 = -m * select(series, 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)), log1p_am * (u * t));
     w.shrink = m * inv_u;
-    w.alpha = a;
+    w.growth = w.shrink * a;
     walks[g] = ok & (m <= 128.0) & (w.log_p0 >= -600.0);  // nb::ppf's small-mean path
     w.term = exp_nonpositive(select(walks[g], w.log_p0, D{}));
     w.sum = w.term;
@@ -215,7 +236,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
     for (int at = 0; at < from.size; at += kLanes) {
       WalkLanes w;
       if (at + kLanes <= from.size) {
-        w = {load(from.term + at), load(from.sum + at), load(from.shrink + at), load(from.alpha + at),
+        w = {load(from.term + at), load(from.sum + at), load(from.shrink + at), load(from.growth + at),
              load(from.q + at), load(from.log_p0 + at), I64{}};
         std::memcpy(&w.index, from.index + at, sizeof w.index);
       } else {
