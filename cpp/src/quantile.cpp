@@ -94,10 +94,9 @@ template <class T>
 bool lerp_levels(const T* values, const RankPlan& plan, int64_t num_levels, double* dst) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
   if constexpr (std::is_same_v<T, float>) {
-    if (use_avx512()) {
-      lerp_levels_avx512(values, plan.lo_pos.data(), plan.hi_pos.data(), plan.gamma.data(), num_levels, dst);
-      return true;
-    }
+    if (use_avx512())
+      return lerp_levels_avx512(values, static_cast<int64_t>(plan.ranks.size()), plan.lo_pos.data(),
+                                plan.hi_pos.data(), plan.gamma.data(), num_levels, dst);
   }
 #endif
   return false;
