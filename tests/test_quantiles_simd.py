@@ -130,3 +130,17 @@ def test_nan_rows_report_the_first_nan():
         env = dict(os.environ, SKUCAST_NO_AVX512=env_off)
         out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True)
         assert "index (2, 20)" in out.stdout, out.stdout
+
+
+def test_many_levels_match_numpy():
+    # More than 32 ranks: several passes of the 16- and 32-rank steps and of the 8-level lerp.
+    levels = np.linspace(0.0, 1.0, 41)
+    rng = np.random.default_rng(11)
+    for kind in ("normal", "counts", "counts_wide", "inf", "outlier"):
+        for n in (5, 37, 100, 200, 256, 300):
+            x = _rows(kind, n, rng).astype(np.float32)
+            for method in ("inverted_cdf", "linear"):
+                with np.errstate(invalid="ignore", over="ignore"):
+                    ref = np.moveaxis(np.quantile(x, levels, axis=1, method=method), 0, -1)
+                np.testing.assert_array_equal(skucast.quantiles(x, levels, axis=1, method=method), ref,
+                                              err_msg=f"{kind} {n} {method}")

@@ -9,6 +9,7 @@
 #include "skucast/cpu/bucket_select.h"
 #include "skucast/cpu/bucket_select_avx512.h"
 #include "skucast/cpu/count_select_avx512.h"
+#include "skucast/cpu/lerp_avx512.h"
 #include "skucast/cpu/row_scan_avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/quantile/row_scan.h"
@@ -20,7 +21,7 @@ namespace {
 
 struct RankPlan {
   std::vector<int64_t> ranks;       // sorted unique ranks to find
-  std::vector<int64_t> lo_pos, hi_pos;  // per level: index into ranks of prev/next (same for inverted)
+  std::vector<int32_t> lo_pos, hi_pos;  // per level: index into ranks of prev/next (same for inverted)
   std::vector<double> gamma;        // per level, linear only
 };
 
@@ -43,7 +44,7 @@ RankPlan plan_ranks(int64_t n, const double* levels, int64_t num_levels, bool li
   std::sort(plan.ranks.begin(), plan.ranks.end());
   plan.ranks.erase(std::unique(plan.ranks.begin(), plan.ranks.end()), plan.ranks.end());
   auto pos = [&](int64_t r) {
-    return static_cast<int64_t>(std::lower_bound(plan.ranks.begin(), plan.ranks.end(), r) - plan.ranks.begin());
+    return static_cast<int32_t>(std::lower_bound(plan.ranks.begin(), plan.ranks.end(), r) - plan.ranks.begin());
   };
   for (int64_t l = 0; l < num_levels; ++l) {
     plan.lo_pos.push_back(pos(lo[l]));
@@ -86,6 +87,19 @@ bool select_by_buckets(const T* row, int64_t n, T lo, T hi, const int64_t* ranks
   }
 #endif
   return bucket_select(row, n, lo, hi, ranks, num_ranks, values, scratch);
+}
+
+// Linear's interpolation for float rows with AVX-512; false: the caller interpolates.
+template <class T>
+bool lerp_levels(const T* values, const RankPlan& plan, int64_t num_levels, double* dst) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_avx512())
+      return lerp_levels_avx512(values, static_cast<int64_t>(plan.ranks.size()), plan.lo_pos.data(),
+                                plan.hi_pos.data(), plan.gamma.data(), num_levels, dst);
+  }
+#endif
+  return false;
 }
 
 template <class T>
@@ -140,8 +154,9 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       }
       if (linear) {
         double* dst = static_cast<double*>(out) + r * num_levels;
-        for (int64_t l = 0; l < num_levels; ++l)
-          dst[l] = quantile::lerp_like_numpy(values[plan.lo_pos[l]], values[plan.hi_pos[l]], plan.gamma[l]);
+        if (!lerp_levels(values.data(), plan, num_levels, dst))
+          for (int64_t l = 0; l < num_levels; ++l)
+            dst[l] = quantile::lerp_like_numpy(values[plan.lo_pos[l]], values[plan.hi_pos[l]], plan.gamma[l]);
       } else {
         T* dst = static_cast<T*>(out) + r * num_levels;
         for (int64_t l = 0; l < num_levels; ++l) dst[l] = values[plan.lo_pos[l]];

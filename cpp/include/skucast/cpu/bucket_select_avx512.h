@@ -40,6 +40,37 @@ SKUCAST_AVX512_FN void ids16(const float* row, int64_t n, float lo, float scale,
   }
 }
 
+// The first `count` lanes (all 16 past that).
+SKUCAST_AVX512_FN __mmask16 first_lanes(int64_t count) {
+  return count >= 16 ? __mmask16(0xffff) : count <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+// Up to 16 ranks as int32 lanes (rows of n < 2^31).
+SKUCAST_AVX512_FN __m512i load_ranks(const int64_t* ranks, __mmask16 live) {
+  const __m256i low = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(live), ranks));
+  const __m256i high = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(live >> 8), ranks + 8));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+}
+
+// Entry i (0..63, lane-wise) of a 64-entry table held in four registers.
+SKUCAST_AVX512_FN __m512i lookup64(const __m512i* table, __m512i i) {
+  const __m512i low = _mm512_permutex2var_epi32(table[0], i, table[1]);  // index bits 0..4
+  const __m512i high = _mm512_permutex2var_epi32(table[2], i, table[3]);
+  return _mm512_mask_blend_epi32(_mm512_test_epi32_mask(i, _mm512_set1_epi32(32)), low, high);
+}
+
+// Lane-wise, how many of 64 ascending ends are at or below r, if fewer than 64: a branchless
+// binary search of six table lookups, for 16 ranks at once instead of a scalar count per rank
+// (linear has 18 ranks at M5's 9 levels, inverted_cdf 9).
+SKUCAST_AVX512_FN __m512i count_at_or_below(const __m512i* ends, __m512i r) {
+  __m512i b = _mm512_setzero_si512();
+  for (int32_t step = 32; step > 0; step /= 2) {
+    const __m512i probe = _mm512_add_epi32(b, _mm512_set1_epi32(step - 1));
+    b = _mm512_mask_add_epi32(b, _mm512_cmple_epi32_mask(lookup64(ends, probe), r), b, _mm512_set1_epi32(step));
+  }
+  return b;
+}
+
 // Copies the `count` values with id b into out (room for count + 16) by compress stores.
 SKUCAST_AVX512_FN void members16(const float* row, const int32_t* ids, int64_t n, int32_t b, int64_t count,
                                  float* out) {
@@ -58,16 +89,13 @@ SKUCAST_AVX512_FN void members16(const float* row, const int32_t* ids, int64_t n
 // few candidates instead of the whole row. Returns the number of candidates.
 SKUCAST_AVX512_FN int64_t wanted_candidates(const float* row, const int32_t* ids, int64_t n, const int32_t* wanted64,
                                             int32_t* cand_keys, int32_t* cand_ids) {
-  const __m512i w0 = _mm512_load_si512(wanted64), w1 = _mm512_load_si512(wanted64 + 16);
-  const __m512i w2 = _mm512_load_si512(wanted64 + 32), w3 = _mm512_load_si512(wanted64 + 48);
-  const __m512i upper = _mm512_set1_epi32(32);
+  const __m512i wanted[4] = {_mm512_load_si512(wanted64), _mm512_load_si512(wanted64 + 16),
+                             _mm512_load_si512(wanted64 + 32), _mm512_load_si512(wanted64 + 48)};
   int64_t c = 0;
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
     const __m512i id = _mm512_maskz_loadu_epi32(live, ids + j);
-    const __m512i low_half = _mm512_permutex2var_epi32(w0, id, w1);  // index bits 0..4
-    const __m512i high_half = _mm512_permutex2var_epi32(w2, id, w3);
-    const __m512i flag = _mm512_mask_blend_epi32(_mm512_test_epi32_mask(id, upper), low_half, high_half);
+    const __m512i flag = lookup64(wanted, id);
     const __mmask16 m = _mm512_mask_test_epi32_mask(live, flag, flag);
     const __m512i keys = order_keys(_mm512_maskz_loadu_epi32(live, row + j));
     _mm512_storeu_si512(cand_keys + c, _mm512_maskz_compress_epi32(m, keys));
@@ -98,16 +126,15 @@ SKUCAST_AVX512_FN __m512i gather_bucket(const int32_t* cand_keys, const int32_t*
 
 }  // namespace bucket512
 
-// Rows of up to 64 buckets (n <= 256): bucket of each rank by vector compares against the
-// running counts, one candidate pass, then all candidates sorted at once in registers (up to
+// Rows of up to 64 buckets (n <= 256): bucket of each rank by a vector binary search of the
+// running counts, 16 ranks at a time, one candidate pass, then all candidates sorted at once in registers (up to
 // 64, the usual case) or else one register sort per wanted bucket of at most 16. No branch on
 // the data inside a path. Returns false (nothing written) when neither fits.
 SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, int64_t n, const int32_t* counts,
                                          int32_t buckets, const int64_t* ranks, int64_t num_ranks, float* values,
                                          BucketScratch<float>& s) {
-  // below[b]: values in buckets < b (below[0] = 0 spares a branch); wanted64[b]: wanted or not
-  alignas(64) int32_t below[80], wanted64[64] = {};
-  below[0] = 0;
+  // e: the running counts (bucket ends), INT32_MAX past the last bucket; wanted64[b]: wanted or not
+  alignas(64) int32_t wanted64[64] = {};
   __m512i e[4];
   __m512i carry = _mm512_setzero_si512();
   for (int v = 0; v < 4; ++v) {
@@ -116,46 +143,57 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + 16 * v)), carry);
     carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
     e[v] = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), valid, sums);  // past the last bucket: never below
-    _mm512_storeu_si512(below + 1 + 16 * v, e[v]);
   }
-  const __m512i e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3];
-  // Bucket of each rank; ranks index the sorted candidates (the wanted buckets' values, in
-  // bucket order) at the values of the wanted buckets below plus the rank within its bucket.
+  // Bucket of each rank, 16 ranks at a time; ranks index the sorted candidates (the wanted
+  // buckets' values, in bucket order) at the values of the wanted buckets below plus the rank
+  // within its bucket. rank_slot: per rank its bucket, then per rank its place in the bucket.
   s.rank_slot.resize(static_cast<size_t>(2 * num_ranks));
-  int32_t* slot = s.rank_slot.data();  // per rank: bucket, values below it
+  int32_t* rank_bucket = s.rank_slot.data();
+  int32_t* rank_within = rank_bucket + num_ranks;
   s.cand_pos.resize(static_cast<size_t>(num_ranks));
   int32_t* cand_pos = s.cand_pos.data();
-  int32_t previous = -1, offset = 0, total = 0;  // candidates below this bucket, in all
+  uint64_t wanted_bits = 0;
+  for (int64_t k = 0; k < num_ranks; k += 16) {
+    const __mmask16 live = bucket512::first_lanes(num_ranks - k);
+    const __m512i r = bucket512::load_ranks(ranks + k, live);
+    const __m512i b = bucket512::count_at_or_below(e, r);
+    const __m512i before = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(b, b),
+                                                  bucket512::lookup64(e, _mm512_sub_epi32(b, _mm512_set1_epi32(1))));
+    _mm512_mask_storeu_epi32(rank_bucket + k, live, b);
+    _mm512_mask_storeu_epi32(rank_within + k, live, _mm512_sub_epi32(r, before));
+  }
   for (int64_t k = 0; k < num_ranks; ++k) {
-    const __m512i r = _mm512_set1_epi32(static_cast<int32_t>(ranks[k]));
-    const int32_t b = static_cast<int32_t>(
-        _mm_popcnt_u32(_mm512_cmple_epi32_mask(e0, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e1, r)) +
-        _mm_popcnt_u32(_mm512_cmple_epi32_mask(e2, r)) + _mm_popcnt_u32(_mm512_cmple_epi32_mask(e3, r)));
-    const int32_t before = below[b];
-    // Bit masks rather than conditions: whether a rank opens a new bucket is data (a branch on
-    // it mispredicts often, for linear's neighbouring ranks).
-    const int32_t fresh = -static_cast<int32_t>(b != previous);
-    offset = (total & fresh) | (offset & ~fresh);
-    total += counts[b] & fresh;
-    cand_pos[k] = offset + static_cast<int32_t>(ranks[k]) - before;
-    slot[2 * k] = b;
-    slot[2 * k + 1] = before;
-    previous = b;
-    wanted64[b] = 1;
+    wanted64[rank_bucket[k]] = 1;
+    wanted_bits |= uint64_t{1} << rank_bucket[k];
+  }
+  // Candidates below each bucket: running sums of the wanted buckets' counts.
+  __m512i wanted_below[4];
+  carry = _mm512_setzero_si512();
+  for (int v = 0; v < 4; ++v) {
+    const __m512i c = _mm512_maskz_loadu_epi32(static_cast<__mmask16>(wanted_bits >> (16 * v)), counts + 16 * v);
+    const __m512i sums = _mm512_add_epi32(bucket512::prefix16(c), carry);
+    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
+    wanted_below[v] = _mm512_sub_epi32(sums, c);
+  }
+  const int32_t total = _mm_cvtsi128_si32(_mm512_castsi512_si128(carry));
+  for (int64_t k = 0; k < num_ranks; k += 16) {
+    const __mmask16 live = bucket512::first_lanes(num_ranks - k);
+    const __m512i b = _mm512_maskz_loadu_epi32(live, rank_bucket + k);
+    const __m512i within = _mm512_maskz_loadu_epi32(live, rank_within + k);
+    _mm512_mask_storeu_epi32(cand_pos + k, live, _mm512_add_epi32(bucket512::lookup64(wanted_below, b), within));
   }
   // More than 64 candidates: one register sort per wanted bucket, if none holds more than 16.
   int64_t distinct = 0, largest = 0;
   if (total > 64) {
     s.wanted.resize(static_cast<size_t>(num_ranks));
-    previous = -1;
-    for (int64_t k = 0; k < num_ranks; ++k) {
-      const int32_t b = slot[2 * k], before = slot[2 * k + 1];
+    int32_t previous = -1;
+    for (int64_t k = 0; k < num_ranks; ++k) {  // rank_bucket: to the index among the wanted ones
+      const int32_t b = rank_bucket[k], before = static_cast<int32_t>(ranks[k]) - rank_within[k];
       s.wanted[distinct] = WantedBucket{b, before, counts[b]};
       distinct += b != previous;
       previous = b;
       largest = std::max<int64_t>(largest, counts[b]);
-      slot[2 * k] = static_cast<int32_t>(distinct - 1);
-      slot[2 * k + 1] = static_cast<int32_t>(ranks[k] - before);
+      rank_bucket[k] = static_cast<int32_t>(distinct - 1);
     }
     if (largest > 16) return false;
   }
@@ -166,20 +204,14 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   const __m512i pad = _mm512_set1_epi32(INT32_MAX);
   if (num <= 64) {  // the usual case: sort every candidate at once, in registers
     const int regs = static_cast<int>((num + 15) / 16) + (num == 0);
-    const int stored = regs == 3 ? 4 : regs;
-    __m512i v[4];
-    for (int i = 0; i < regs; ++i) {
-      const int64_t left = num - 16 * i;
-      const __mmask16 m = left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
-      v[i] = _mm512_mask_loadu_epi32(pad, m, keys + 16 * i);
-    }
+    __m512i v[4] = {pad, pad, pad, pad};
+    for (int i = 0; i < regs; ++i) v[i] = _mm512_mask_loadu_epi32(pad, bucket512::first_lanes(num - 16 * i), keys + 16 * i);
     bucket512::sort_registers(v, regs);
-    alignas(64) int32_t sorted[64];
-    for (int i = 0; i < stored; ++i) _mm512_store_si512(sorted + 16 * i, v[i]);
-    for (int64_t k = 0; k < num_ranks; ++k) {
-      const int32_t key = sorted[cand_pos[k]];
-      const int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
-      std::memcpy(values + k, &bits, sizeof bits);
+    // The values straight from the sorted registers, 16 ranks at a time (no store and reload).
+    for (int64_t k = 0; k < num_ranks; k += 16) {
+      const __mmask16 live = bucket512::first_lanes(num_ranks - k);
+      const __m512i key = bucket512::lookup64(v, _mm512_maskz_loadu_epi32(live, cand_pos + k));
+      _mm512_mask_storeu_epi32(values + k, live, bucket512::order_keys(key));
     }
     return true;
   }
@@ -201,7 +233,7 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
     }
   }
   for (int64_t k = 0; k < num_ranks; ++k) {
-    const int32_t key = s.sorted_keys[16 * static_cast<size_t>(slot[2 * k]) + slot[2 * k + 1]];
+    const int32_t key = s.sorted_keys[16 * static_cast<size_t>(rank_bucket[k]) + rank_within[k]];
     const int32_t bits = key ^ ((key >> 31) & 0x7fffffff);
     std::memcpy(values + k, &bits, sizeof bits);
   }

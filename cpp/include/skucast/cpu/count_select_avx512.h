@@ -32,21 +32,28 @@ SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, i
     carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
     _mm512_store_si512(ends + b, sums);
   }
-  // 16 ranks at a time: each rank's bucket is the number of ends at or below it (the last end,
-  // n, never is), counted over the row's few buckets; lo + bucket is exact before its one
+  // 32 ranks at a time (linear's 18 in one pass over the ends, inverted_cdf's 9 in the first
+  // half only): each rank's bucket is the number of ends at or below it (the last end, n,
+  // never is), counted over the row's few buckets; lo + bucket is exact before its one
   // rounding to float, as in double.
   const __m512 base = _mm512_set1_ps(lo);
   const __m512i one = _mm512_set1_epi32(1);
-  for (int64_t k = 0; k < num_ranks; k += 16) {
-    const int64_t left = num_ranks - k;
-    const __mmask16 live = left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-    const __m256i low = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(live), ranks + k));
-    const __m256i high = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(live >> 8), ranks + k + 8));
-    const __m512i r = _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
-    __m512i b = _mm512_setzero_si512();
-    for (int32_t v = 0; v + 1 < width; ++v)
-      b = _mm512_mask_add_epi32(b, _mm512_cmple_epi32_mask(_mm512_set1_epi32(ends[v]), r), b, one);
+  for (int64_t k = 0; k < num_ranks; k += 32) {
+    const __mmask16 live = bucket512::first_lanes(num_ranks - k), live2 = bucket512::first_lanes(num_ranks - k - 16);
+    const __m512i r = bucket512::load_ranks(ranks + k, live), r2 = bucket512::load_ranks(ranks + k + 16, live2);
+    __m512i b = _mm512_setzero_si512(), b2 = b;
+    if (live2 == 0) {
+      for (int32_t v = 0; v + 1 < width; ++v)
+        b = _mm512_mask_add_epi32(b, _mm512_cmple_epi32_mask(_mm512_set1_epi32(ends[v]), r), b, one);
+    } else {
+      for (int32_t v = 0; v + 1 < width; ++v) {
+        const __m512i end = _mm512_set1_epi32(ends[v]);
+        b = _mm512_mask_add_epi32(b, _mm512_cmple_epi32_mask(end, r), b, one);
+        b2 = _mm512_mask_add_epi32(b2, _mm512_cmple_epi32_mask(end, r2), b2, one);
+      }
+    }
     _mm512_mask_storeu_ps(values + k, live, _mm512_add_ps(base, _mm512_cvtepi32_ps(b)));
+    _mm512_mask_storeu_ps(values + k + 16, live2, _mm512_add_ps(base, _mm512_cvtepi32_ps(b2)));
   }
 }
 
