@@ -161,6 +161,8 @@ def test_models_trained_at_or_after_the_first_origin_are_refused(rng):
     (dict(weeks=0), "weeks: must be an integer >= 1"),
     (dict(num_samples=2.5), "num_samples"),
     (dict(forecaster="arima"), "forecaster: must be"),
+    (dict(targets=[0.9, 0.8, 0.9]), "targets: level 0.9 appears more than once"),
+    (dict(seed=-1), "seed: must be an integer >= 0"),
 ])
 def test_bad_arguments_name_the_argument(rng, kw, match):
     with pytest.raises(ValueError, match=match):

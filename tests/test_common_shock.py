@@ -77,3 +77,9 @@ def test_group_shock_shares_factors_within_a_group():
     assert nested_variance(0.1, 0.05) == 0.0
     with pytest.raises(ValueError, match="keys"):
         group_shock({"dept_id": (0.05, np.array([-1]))}, 4, 2)
+
+
+def test_calibration_refuses_non_finite_input():
+    from skucast.common_shock import calibrate_shock_variance
+    with pytest.raises(ValueError, match="sums, y: must be finite"):
+        calibrate_shock_variance(np.ones((2, 5, 3)), np.full((2, 3), np.nan))

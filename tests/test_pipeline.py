@@ -279,3 +279,18 @@ def test_duplicate_check_tells_hash_collisions_apart(monkeypatch, tmp_path, batc
     for src in (pd.DataFrame({"unique_id": ids}), str(path)):
         assert duplicate_first_rows(io.column_batches(src, "unique_id", batch_size)) == want
     assert duplicate_first_rows(np.array(["x", "y"], object)) == {}
+
+
+def test_integer_ids_with_nulls_read_alike_in_every_batch(tmp_path):
+    # an int64 id column whose batches differ in having a null must give "1", never "1.0"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from skucast.pipeline import io
+    from skucast.pipeline.validate import duplicate_first_rows
+    path = tmp_path / "stock.parquet"
+    pq.write_table(pa.table({"unique_id": pa.array([1, 2, None, 1], pa.int64()), "on_hand": [1.0] * 4}), path)
+    for batch_size in (1, 2, 3, 4):
+        assert duplicate_first_rows(io.column_batches(str(path), "unique_id", batch_size)) == {"1": 0}
+        ids = [u for c in io.iter_frame(str(path), batch_size) for u in io.as_text_ids(c["unique_id"].to_numpy())]
+        assert ids == ["1", "2", None, "1"]
+    assert list(io.as_text_ids(io.read_frame(str(path), "stock")["unique_id"].to_numpy())) == ["1", "2", None, "1"]

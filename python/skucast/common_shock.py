@@ -78,6 +78,8 @@ def calibrate_shock_variance(sums, y) -> float:
     y = np.asarray(y, np.float64)
     if s.ndim != 3 or y.shape != (s.shape[0], s.shape[2]):
         raise ValueError(f"sums, y: expected shapes (G, S, h) and (G, h), got {s.shape} and {y.shape}")
+    if not (np.isfinite(s).all() and np.isfinite(y).all()):
+        raise ValueError("sums, y: must be finite (a NaN would silently turn the shock off)")
     m, v0 = s.mean(1), s.var(1)
     ok = m > 0
     if not ok.any():

@@ -121,6 +121,9 @@ def _check_levels(values, name, lo_open=0.0, hi_open=1.0):
         k = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name}: each level must be in ({lo_open:g}, {hi_open:g}); first bad value at "
                          f"index {k}: {float(arr[k])!r}")
+    seen, dup = np.unique(arr, return_counts=True)
+    if (dup > 1).any():
+        raise ValueError(f"{name}: level {float(seen[dup > 1][0])!r} appears more than once")
     return [float(x) for x in arr]
 
 
@@ -144,9 +147,18 @@ class BacktestResult:
         return pd.DataFrame([{"comparison": c, **r} for c, rows in self.comparisons.items() for r in rows])
 
     def to_json(self) -> str:
-        return json.dumps({"config": self.config, "curves": self.curves, "comparisons": self.comparisons,
-                           "claim": self.claim, "timings": self.timings}, indent=1,
-                          default=lambda x: None if x is None else float(x))
+        """Strict JSON: a ratio with a zero baseline (NaN/inf) is written as null."""
+        def clean(x):
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            if isinstance(x, (list, tuple)):
+                return [clean(v) for v in x]
+            if isinstance(x, (float, np.floating)):
+                return float(x) if np.isfinite(x) else None
+            return x
+        return json.dumps(clean({"config": self.config, "curves": self.curves, "comparisons": self.comparisons,
+                                 "claim": self.claim, "timings": self.timings}), indent=1, allow_nan=False,
+                          default=lambda x: None if x is None else clean(float(x)))
 
     def write(self, out_dir) -> list:
         """backtest.json, curves.csv, comparisons.csv and backtest.png (when matplotlib is
@@ -300,7 +312,7 @@ def backtest(data: BacktestData, forecaster="weekday-nb", *, targets=DEFAULT_TAR
     targets = _check_levels(targets, "targets")
     fill_rates = _check_levels(fill_rates, "fill_rates") if optimise else []
     for name, v, low in (("weeks", weeks, 1), ("lead_time", lead_time, 0), ("review_period", review_period, 1),
-                         ("num_samples", num_samples, 1)):
+                         ("num_samples", num_samples, 1), ("seed", seed, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
             raise ValueError(f"{name}: must be an integer >= {low}, got {v!r}")
     n, T = data.sales.shape

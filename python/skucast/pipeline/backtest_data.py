@@ -92,8 +92,10 @@ def load_m5_store(path: str | None = None, last_day: int = M5_LAST_DAY) -> Backt
     y = sales[days].to_numpy(dtype=np.int64)
     week = cal.loc[days, "wm_yr_wk"].to_numpy()
     weeks = np.unique(week)
+    # each (store, item) at its own store's price, never an average over stores
     wide = prices[prices["store_id"].isin(sales["store_id"].unique())].pivot_table(
-        index="item_id", columns="wm_yr_wk", values="sell_price").reindex(sales["item_id"])
+        index=["store_id", "item_id"], columns="wm_yr_wk", values="sell_price")
+    wide = wide.reindex(pd.MultiIndex.from_arrays([sales["store_id"], sales["item_id"]]))
     price = wide.reindex(columns=weeks).to_numpy(np.float64)[:, np.searchsorted(weeks, week)]
     uid = sales["id"].str.replace("_validation", "", regex=False).to_numpy()
     stores = sales["store_id"].astype(str).unique()

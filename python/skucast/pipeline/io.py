@@ -30,8 +30,21 @@ def read_frame(src, name: str = "frame"):
     if not os.path.exists(src):
         raise FileNotFoundError(f"{name}: no such file {src}")
     if _kind(src) == "parquet":
-        return pd.read_parquet(src)
+        import pyarrow.parquet as pq
+        return ids_as_text(pq.read_table(src)).to_pandas()
     return pd.read_csv(src, dtype={"unique_id": str})
+
+
+def ids_as_text(table, column: str = "unique_id"):
+    """The id column of an Arrow table or record batch cast to strings (a Table back), so an
+    integer id reads "17" whether or not its batch has a null (to_pandas would make it 17.0)."""
+    import pyarrow as pa
+    if isinstance(table, pa.RecordBatch):
+        table = pa.Table.from_batches([table])
+    i = table.schema.get_field_index(column)
+    if i < 0 or pa.types.is_string(table.schema.field(i).type):
+        return table
+    return table.set_column(i, column, table.column(i).cast(pa.string()))
 
 
 def count_rows(src) -> int | None:
@@ -58,7 +71,7 @@ def column_batches(src, column: str, batch_size: int = 200_000):
         import pyarrow.parquet as pq
         if column not in pq.ParquetFile(src).schema_arrow.names:
             return None
-        return lambda: (b.column(0).to_numpy(zero_copy_only=False)
+        return lambda: (ids_as_text(b, column).column(0).to_numpy(zero_copy_only=False)
                         for b in pq.ParquetFile(src).iter_batches(batch_size=batch_size, columns=[column]))
     if column not in pd.read_csv(src, nrows=0).columns:
         return None
@@ -81,9 +94,9 @@ def iter_frame(src, chunk_size: int):
         empty = True
         for batch in f.iter_batches(batch_size=chunk_size):
             empty = False
-            yield batch.to_pandas()
+            yield ids_as_text(batch).to_pandas()
         if empty:
-            yield f.schema_arrow.empty_table().to_pandas()
+            yield ids_as_text(f.schema_arrow.empty_table()).to_pandas()
         return
     yield from pd.read_csv(src, chunksize=chunk_size, dtype={"unique_id": str})
 
