@@ -178,6 +178,17 @@ def test_bad_data_is_refused(rng):
     sales[1, 7] = -1
     with pytest.raises(ValueError, match="sales: must be >= 0; first bad value at row 1, day 7"):
         BacktestData(sales, np.ones((2, 90)), ["a", "b"], np.arange(90) + np.datetime64("2016-01-01"))
+    days = np.arange(90) + np.datetime64("2016-01-01")
+    price = np.ones((2, 90))
+    price[1, 3] = -2.0
+    with pytest.raises(ValueError, match="price: must be > 0 and finite, or NaN .* row 1, day 3"):
+        BacktestData(np.ones((2, 90), int), price, ["a", "b"], days)
+    gap = days.copy()
+    gap[40:] += 1
+    with pytest.raises(ValueError, match="dates: must be consecutive days; first bad value at index 40"):
+        BacktestData(np.ones((2, 90), int), np.ones((2, 90)), ["a", "b"], gap)
+    with pytest.raises(ValueError, match="trained_through: expected a date"):
+        check_model_cut({}, "2016-01-04", trained_through="last tuesday")
     with pytest.raises(ValueError, match="price: expected shape"):
         BacktestData(np.ones((2, 90)), np.ones((2, 89)), ["a", "b"], np.arange(90) + np.datetime64("2016-01-01"))
     with pytest.raises(ValueError, match="no long frame"):

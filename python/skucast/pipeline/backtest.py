@@ -92,6 +92,14 @@ def retail_default_levels(history, targets, lead_time: int = 3, review_period: i
     return {q: np.ceil(mean * days + z(q) * sd * np.sqrt(days)).astype(np.int64) for q in targets}
 
 
+def _day(value, name: str) -> np.datetime64:
+    """A date argument as a day, or a ValueError that names the argument."""
+    try:
+        return np.datetime64(value, "D")
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name}: expected a date like 2016-01-03, got {value!r}") from e
+
+
 def check_model_cut(spec: dict, first_origin, trained_through=None) -> str:
     """The last day the model was trained on (ISO date), which must be before the first origin.
     Taken from the model spec (``train_last_ds``, written by skucast.train) or, for older model
@@ -102,8 +110,8 @@ def check_model_cut(spec: dict, first_origin, trained_through=None) -> str:
         raise ValueError("trained_through: the model file does not record its last training day; state it "
                          "(the last day of data the model saw) so the backtest can check it is before "
                          f"the first origin {first}")
-    last = np.datetime64(stated if stated is not None else trained_through, "D")
-    if trained_through is not None and stated is not None and np.datetime64(trained_through, "D") != last:
+    last = _day(stated if stated is not None else trained_through, "trained_through")
+    if trained_through is not None and stated is not None and _day(trained_through, "trained_through") != last:
         raise ValueError(f"trained_through: {trained_through} disagrees with the model file's last training "
                          f"day {last}")
     if last >= first:
@@ -331,7 +339,7 @@ def backtest(data: BacktestData, forecaster="weekday-nb", *, targets=DEFAULT_TAR
         from ..models import Forecaster, fit
         kw = dict(train or {})
         first_ds = kw.pop("first_ds", None)
-        first_train = int(np.searchsorted(data.dates, np.datetime64(first_ds, "D"))) if first_ds else 0
+        first_train = int(np.searchsorted(data.dates, _day(first_ds, "train['first_ds']"))) if first_ds else 0
         t0 = time.perf_counter()
         frame = data.frame(first_train)
         ds = frame["ds"].to_numpy()

@@ -49,9 +49,20 @@ class BacktestData:
         self.unique_id = np.asarray(self.unique_id).astype(str)
         if self.unique_id.shape != (n,):
             raise ValueError(f"unique_id: expected {n} ids, got shape {self.unique_id.shape}")
+        bad = ~(np.isnan(self.price) | (np.isfinite(self.price) & (self.price > 0)))
+        if bad.any():
+            i, t = np.argwhere(bad)[0]
+            raise ValueError(f"price: must be > 0 and finite, or NaN when off sale; first bad value at row {i}, "
+                             f"day {t}: {self.price[i, t]!r}")
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
         if self.dates.shape != (T,):
             raise ValueError(f"dates: expected {T} days, got shape {self.dates.shape}")
+        # reviews fall on fixed weekdays and windows are cut by date: one row per consecutive day
+        step = np.diff(self.dates).astype(np.int64)
+        if (step != 1).any():
+            k = int(np.flatnonzero(step != 1)[0]) + 1
+            raise ValueError(f"dates: must be consecutive days; first bad value at index {k}: "
+                             f"{self.dates[k]} after {self.dates[k - 1]}")
 
     def frame(self, first: int = 0):
         if self.frame_loader is None:
