@@ -266,34 +266,17 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
       dem[b] += dem_t[k][l];
       sold_s[b] += sold_t[k][l];
       ohs[b] += ohs_t[k][l];
-      uint64_t bits = static_cast<uint32_t>(so_lo[k][l]) | (static_cast<uint64_t>(static_cast<uint32_t>(so_hi[k][l])) << 32);
-      while (bits) {
-        sod[b] += 1;
-        const int64_t day = t0 + lowest_bit(bits);
-        bits &= bits - 1;
-        const int64_t x = day - c0[b];
-        if (x < 0) continue;
-        const int64_t c = x / review_period;
-        if (c != last_bad[b]) {
-          last_bad[b] = c;
-          bad_cycles[b] += 1;
-        }
-      }
+      const uint64_t bits =
+          static_cast<uint32_t>(so_lo[k][l]) | (static_cast<uint64_t>(static_cast<uint32_t>(so_hi[k][l])) << 32);
+      count_stockout_days(bits, t0, c0[b], review_period, sod[b], last_bad[b], bad_cycles[b]);
       if (bl[k][l] >= kNarrowBacklogLimit) return kNarrowTooWide;
     }
     if (vec_sums) flush_sums();
     for (int k = 0; k < V; ++k) dem_t[k] = sold_t[k] = ohs_t[k] = so_lo[k] = so_hi[k] = zero;
   }
   for (int b = 0; b < B; ++b) {
-    SimTotals& o = out[b];
-    o.demand = dem[b];
-    o.sold = sold_s[b];
-    o.unmet = dem[b] - sold_s[b];
-    o.stockout_days = sod[b];
-    o.on_hand_sum = static_cast<double>(ohs[b]);
-    o.cycles = c0[b] < T ? (T - 1 - c0[b]) / review_period + 1 : 0;
-    o.cycles_ok = o.cycles - bad_cycles[b];
-    if (vec_sums) o.periods = r > 1 ? r - 1 : 0;  // (add_period's count: reviews after the first)
+    finish_block_totals(out[b], dem[b], sold_s[b], sod[b], ohs[b], c0[b], T, review_period, bad_cycles[b]);
+    if (vec_sums) out[b].periods = r > 1 ? r - 1 : 0;  // (add_period's count: reviews after the first)
   }
   return kNarrowDone;
 }

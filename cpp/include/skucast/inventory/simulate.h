@@ -252,6 +252,37 @@ SKUCAST_HD bool load_tile_generic(const D* demand, int64_t T, int64_t t0, int64_
   return neg;
 }
 
+// Stockout days of one tile of a block row (bit j: a stockout on day t0 + j): counted, and each
+// review cycle [c0 + k R, c0 + (k + 1) R) that holds one marked bad once.
+SKUCAST_HD void count_stockout_days(uint64_t bits, int64_t t0, int64_t c0, int64_t review_period,
+                                    int64_t& stockout_days, int64_t& last_bad, int64_t& bad_cycles) {
+  while (bits) {
+    stockout_days += 1;
+    const int64_t day = t0 + lowest_bit(bits);
+    bits &= bits - 1;
+    const int64_t x = day - c0;
+    if (x < 0) continue;
+    const int64_t k = x / review_period;
+    if (k != last_bad) {
+      last_bad = k;
+      bad_cycles += 1;
+    }
+  }
+}
+
+// A block row's totals at the end of the horizon (order counts and period sums are already in o).
+SKUCAST_HD void finish_block_totals(SimTotals& o, int64_t demand, int64_t sold, int64_t stockout_days,
+                                   int64_t on_hand_sum, int64_t c0, int64_t T, int64_t review_period,
+                                   int64_t bad_cycles) {
+  o.demand = demand;
+  o.sold = sold;
+  o.unmet = demand - sold;
+  o.stockout_days = stockout_days;
+  o.on_hand_sum = static_cast<double>(on_hand_sum);
+  o.cycles = c0 < T ? (T - 1 - c0) / review_period + 1 : 0;
+  o.cycles_ok = o.cycles - bad_cycles;
+}
+
 // load_tile(demand, T, t0, nt, tile) copies days [t0, t0 + nt) of the B rows into tile[day][row]
 // and returns true if any value is negative (the CPU loop passes a SIMD transpose).
 template <class D, int B, class LoadTile>
@@ -332,33 +363,13 @@ SKUCAST_HD bool simulate_block(const D* demand, int64_t T, const SimRowParams* r
       }
       if (++slot == P) slot = 0;
     }
-    // Stockout days of this tile: count them, and mark each cycle that holds one as bad.
     for (int b = 0; b < B; ++b) {
-      uint64_t bits = so_bits[b];
+      count_stockout_days(so_bits[b], t0, c0[b], review_period, sod[b], last_bad[b], bad_cycles[b]);
       so_bits[b] = 0;
-      while (bits) {
-        sod[b] += 1;
-        const int64_t day = t0 + lowest_bit(bits);
-        bits &= bits - 1;
-        const int64_t x = day - c0[b];
-        if (x < 0) continue;
-        const int64_t k = x / review_period;
-        if (k != last_bad[b]) {
-          last_bad[b] = k;
-          bad_cycles[b] += 1;
-        }
-      }
     }
   }
   for (int b = 0; b < B; ++b) {
-    SimTotals& o = out[b];
-    o.demand = dem[b];
-    o.sold = sold_s[b];
-    o.unmet = dem[b] - sold_s[b];
-    o.stockout_days = sod[b];
-    o.on_hand_sum = static_cast<double>(ohs[b]);
-    o.cycles = c0[b] < T ? (T - 1 - c0[b]) / review_period + 1 : 0;
-    o.cycles_ok = o.cycles - bad_cycles[b];
+    finish_block_totals(out[b], dem[b], sold_s[b], sod[b], ohs[b], c0[b], T, review_period, bad_cycles[b]);
   }
   return true;
 }
