@@ -10,14 +10,13 @@
 
 #include "skucast/core/sum_types.h"
 #include "skucast/core/threads.h"
+#include "skucast/cpu/avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/cpu/window_rows_avx2.h"
 #include "skucast/cpu/window_rows_avx512.h"
 
 namespace skucast {
 namespace cpu {
-
-bool use_avx512();  // nbinom.cpp: CPU support, unless SKUCAST_NO_AVX512=1
 
 namespace {
 

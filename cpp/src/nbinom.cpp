@@ -5,6 +5,7 @@
 
 #include "skucast/core/nb_rules.h"
 #include "skucast/core/threads.h"
+#include "skucast/cpu/avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/cpu/nb_dense.h"
 #include "skucast/dist/negbin.h"
@@ -46,20 +47,6 @@ auto dispatch_count(DType y, F&& f) {
 }
 
 }  // namespace
-
-bool use_avx512() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool yes = [] {
-    const char* off = std::getenv("SKUCAST_NO_AVX512");
-    if (off && off[0] && off[0] != '0') return false;
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
 
 int logpmf_lanes() {
 #if defined(SKUCAST_HAVE_SIMD)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "skucast/core/threads.h"
+#include "skucast/cpu/avx512.h"
 #include "skucast/cpu/bucket_select.h"
 #include "skucast/cpu/bucket_select_avx512.h"
 #include "skucast/cpu/count_select_avx512.h"

@@ -21,8 +21,6 @@
 namespace skucast {
 namespace cpu {
 
-bool use_avx512();  // nbinom.cpp: CPU check and the SKUCAST_NO_AVX512 switch, read once
-
 namespace bucket512 {
 
 // float bits <-> float_order_key, lane-wise (the map is its own inverse).

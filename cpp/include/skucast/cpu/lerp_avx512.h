@@ -9,6 +9,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <cstdint>
 
+#include "skucast/cpu/avx512.h"
+
 #if defined(__AVX2__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -19,7 +21,7 @@ namespace cpu {
 // then a + d t below gamma 0.5 and b - d (1 - t) from it, in double. The neighbours are picked
 // by permutes from the (at most 32) values held in two registers: measured faster here than
 // gathers. Returns false (nothing written) past 32 values.
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline bool lerp_levels_avx512(
+SKUCAST_AVX512_TARGET inline bool lerp_levels_avx512(
     const float* values, int64_t num_values, const int32_t* prev, const int32_t* next, const double* gamma,
     int64_t num_levels, double* dst) {
   if (num_values > 32) return false;

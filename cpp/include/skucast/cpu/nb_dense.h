@@ -8,15 +8,12 @@
 
 #include "skucast/core/nb_rules.h"
 #include "skucast/core/strided.h"
+#include "skucast/cpu/avx512.h"
 #include "skucast/cpu/nb_simd.h"
 #include "skucast/dist/negbin.h"
 
 namespace skucast {
 namespace cpu {
-
-// 8 lanes where the CPU has AVX-512 (F, DQ, VL, BW), else 4. SKUCAST_NO_AVX512=1 (read once)
-// forces the 4-lane path; tests compare the two.
-bool use_avx512();
 
 // Elements [begin, end); returns the first invalid one.
 template <class Y, class P>

@@ -10,6 +10,7 @@
 #include "skucast/core/nb_rules.h"
 #include "skucast/core/portable_log.h"
 #include "skucast/core/strided.h"
+#include "skucast/cpu/avx512.h"
 #include "skucast/dist/negbin.h"
 #include "skucast/dist/negbin_ppf.h"
 #include "skucast/dist/tables.h"
@@ -64,7 +65,7 @@ inline void ppf_one(const P* q, int64_t q_step, const P* mu, const P* alpha, int
 
 #define SKUCAST_SIMD_NS simd8
 #define SKUCAST_SIMD_LANES 8
-#define SKUCAST_SIMD_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+#define SKUCAST_SIMD_TARGET SKUCAST_AVX512_TARGET
 #include "skucast/cpu/logpmf_simd_body.h"
 #include "skucast/cpu/ppf_simd_body.h"
 #undef SKUCAST_SIMD_NS

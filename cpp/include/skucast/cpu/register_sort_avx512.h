@@ -8,10 +8,12 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <cstdint>
 
+#include "skucast/cpu/avx512.h"
+
 #if defined(__AVX2__) && defined(__GNUC__)
 #include <immintrin.h>
 
-#define SKUCAST_AVX512_FN __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline
+#define SKUCAST_AVX512_FN SKUCAST_AVX512_TARGET inline
 
 namespace skucast {
 namespace cpu {

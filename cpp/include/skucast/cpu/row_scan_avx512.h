@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <cstdint>
 
+#include "skucast/cpu/avx512.h"
 #include "skucast/quantile/row_scan.h"
 
 #if defined(__AVX2__) && defined(__GNUC__)
@@ -18,7 +19,7 @@
 namespace skucast {
 namespace cpu {
 
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) inline quantile::RowScan<float> scan_row_avx512(
+SKUCAST_AVX512_TARGET inline quantile::RowScan<float> scan_row_avx512(
     const float* src, int64_t n) {
   const __m512 first = _mm512_set1_ps(src[0]);
   __m512 lo = first, hi = first;

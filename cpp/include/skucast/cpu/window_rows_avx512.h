@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#define SKUCAST_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
+#include "skucast/cpu/avx512.h"
 
 namespace skucast {
 namespace cpu {
