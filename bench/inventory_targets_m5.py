@@ -32,7 +32,7 @@ import numpy as np
 import skucast
 from m5_arrays import load_sales_and_value
 from skucast.baselines import weekday_profile_nb
-from skucast.pipeline.backtest import compare, retail_default_levels
+from skucast.pipeline.backtest import compare, plot_curves, retail_default_levels
 from skucast.pipeline.backtest import replay as replay_window
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,29 +113,9 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "targets_m5.json").write_text(json.dumps(result, indent=1, default=float))
-    plot(curves, out / "targets_m5_frontier.png")
+    plot_curves(curves, out / "targets_m5_frontier.png",
+                "M5 CA_1, 16 weeks replayed (R=7, L=3, lost sales): optimised vs uniform targets")
     print(f"\n({result['seconds']:.0f} s; bench/out/targets_m5.json, bench/out/targets_m5_frontier.png)")
-
-
-def plot(curves, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for name, rows in curves.items():
-        v = [r["avg_inventory_value"] / 1e3 for r in rows]
-        axes[0].plot(v, [r["fill_rate"] for r in rows], "o-", ms=3, label=name)
-        axes[1].plot(v, [r["stockout_item_days"] / 1e3 for r in rows], "o-", ms=3, label=name)
-    axes[0].set_ylabel("fill rate (replayed)")
-    axes[1].set_ylabel("stockout item-days (thousands)")
-    for ax in axes:
-        ax.set_xlabel("average inventory value ($ thousands)")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.suptitle("M5 CA_1, 16 weeks replayed (R=7, L=3, lost sales): optimised vs uniform targets")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 if __name__ == "__main__":

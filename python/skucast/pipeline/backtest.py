@@ -29,7 +29,7 @@ from .backtest_data import BacktestData, nearest_prices
 from .io import atomic_write
 
 __all__ = ["backtest", "BacktestResult", "replay", "compare", "retail_default_levels", "check_model_cut",
-           "RETAIL", "WEEKDAY_NB", "DEFAULT_TARGETS", "DEFAULT_FILL_RATES"]
+           "plot_curves", "RETAIL", "WEEKDAY_NB", "DEFAULT_TARGETS", "DEFAULT_FILL_RATES"]
 
 DEFAULT_TARGETS = (0.50, 0.60, 0.70, 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
 DEFAULT_FILL_RATES = (0.70, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998,
@@ -135,6 +135,36 @@ def _check_levels(values, name, lo_open=0.0, hi_open=1.0):
     return [float(x) for x in arr]
 
 
+def plot_curves(curves: dict, path, title: str) -> bool:
+    """PNG of replayed policy curves {name: [{fill_rate, stockout_item_days, avg_inventory_value}]}:
+    fill rate and stockout item-days against average inventory value, written atomically;
+    False when matplotlib is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    try:
+        for name, rows in curves.items():
+            v = [r["avg_inventory_value"] / 1e3 for r in rows]
+            axes[0].plot(v, [r["fill_rate"] for r in rows], "o-", ms=3, label=name)
+            axes[1].plot(v, [r["stockout_item_days"] / 1e3 for r in rows], "o-", ms=3, label=name)
+        axes[0].set_ylabel("fill rate (replayed)")
+        axes[1].set_ylabel("stockout item-days (thousands)")
+        for ax in axes:
+            ax.set_xlabel("average inventory value ($ thousands)")
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=8)
+        fig.suptitle(title, fontsize=10)
+        fig.tight_layout()
+        atomic_write(Path(path), lambda p: fig.savefig(p, dpi=120, format="png"))
+    finally:
+        plt.close(fig)
+    return True
+
+
 @dataclass
 class BacktestResult:
     """curves: {policy: [{target, fill_rate, stockout_item_days, lost_units, avg_on_hand_units,
@@ -186,30 +216,10 @@ class BacktestResult:
     def plot(self, path) -> bool:
         """Both trade-off curves (fill rate, stockout item-days against average inventory value);
         False when matplotlib is not installed."""
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            return False
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-        for name, rows in self.curves.items():
-            v = [r["avg_inventory_value"] / 1e3 for r in rows]
-            axes[0].plot(v, [r["fill_rate"] for r in rows], "o-", ms=3, label=name)
-            axes[1].plot(v, [r["stockout_item_days"] / 1e3 for r in rows], "o-", ms=3, label=name)
-        axes[0].set_ylabel("fill rate (replayed)")
-        axes[1].set_ylabel("stockout item-days (thousands)")
-        for ax in axes:
-            ax.set_xlabel("average inventory value ($ thousands)")
-            ax.grid(alpha=0.3)
-        axes[0].legend(fontsize=8)
         c = self.config
-        fig.suptitle(f"{c['data']}: {c['weeks']} weekly reviews replayed (R={c['review_period']}, "
-                     f"L={c['lead_time']}, lost sales), {c['window'][0]}..{c['window'][1]}", fontsize=10)
-        fig.tight_layout()
-        atomic_write(Path(path), lambda p: fig.savefig(p, dpi=120, format="png"))
-        plt.close(fig)
-        return True
+        return plot_curves(self.curves, path, f"{c['data']}: {c['weeks']} weekly reviews replayed "
+                           f"(R={c['review_period']}, L={c['lead_time']}, lost sales), "
+                           f"{c['window'][0]}..{c['window'][1]}")
 
     def summary_lines(self) -> list:
         lines = []
