@@ -1,14 +1,12 @@
 """window_sum's float32 eight-row path (m2 == 1, rows in groups of eight): each row's window
 summed in float64 in day order, bitwise, on data where the order matters; AVX-512 and the
 AVX2 fallback (SKUCAST_NO_AVX512=1, fresh process) agree bit for bit."""
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import skucast
+from avx512_off import without_avx512
 
 
 def _day_order_ref(x, start, length):
@@ -64,15 +62,5 @@ def test_eight_row_groups_special_values(rng):
 
 def test_avx2_fallback_same_bits(tmp_path, rng):
     x, start, length = _case(rng, 301, 100, 28)
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "w.npy", np.stack([start, length]))
-    code = (
-        "import numpy as np, skucast, sys\n"
-        "x = np.load(sys.argv[1]); start, length = np.load(sys.argv[2])\n"
-        "np.save(sys.argv[3], skucast.window_sum(x, start, length))\n"
-    )
-    env = {**os.environ, "SKUCAST_NO_AVX512": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "w.npy"),
-                    str(tmp_path / "out.npy")], env=env, check=True)
-    fallback = np.load(tmp_path / "out.npy")
+    fallback = without_avx512(tmp_path, "skucast.window_sum(*a)", x, start, length)
     assert fallback.view(np.int32).tobytes() == skucast.window_sum(x, start, length).view(np.int32).tobytes()
