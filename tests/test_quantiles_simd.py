@@ -2,7 +2,8 @@
 (SKUCAST_NO_AVX512=1, run in a subprocess), and both equal numpy, on random and edge rows:
 every length 1..300 (tails of any width), ties, all-equal rows, +-inf, -0.0 next to 0.0,
 outliers (buckets too full for the register sort), whole-number rows (the counting variant and
-its limits), NaN rows, strided copies."""
+its limits, the byte-compare variant of narrow ranges at its width limit), NaN rows, strided
+copies."""
 import os
 import subprocess
 import sys
@@ -14,7 +15,8 @@ import skucast
 
 LEVELS = np.array([0.0, 0.005, 0.025, 0.1, 0.165, 0.25, 0.5, 0.5000001, 0.75, 0.835, 0.9, 0.975, 0.995, 1.0])
 KINDS = ["normal", "ties", "equal", "inf", "zeros", "outlier", "wide", "tiny",
-         "counts", "counts_wide", "whole_negative", "whole_near_2_24", "whole_above_2_24"]
+         "counts", "counts_wide", "whole_negative", "whole_near_2_24", "whole_above_2_24", "whole_tiny_limit",
+         "sparse_counts"]
 
 
 def _rows(kind, n, rng):
@@ -46,6 +48,13 @@ def _rows(kind, n, rng):
         return rng.integers(-40, 20, (3, n)) * 1.0
     if kind == "whole_near_2_24":  # largest values the register variant takes
         return 2.0**24 - 64 + rng.integers(0, 63, (3, n))
+    if kind == "whole_tiny_limit":  # widths 48 (last of the byte-compare variant), 49 and 47
+        x = -7.0 + rng.integers(0, 47, (3, n))
+        x[:, 0] = -7.0
+        x[:, -1] = [40.0, 41.0, 39.0] if n > 1 else x[:, -1]
+        return x
+    if kind == "sparse_counts":  # slow movers: mostly zeros, a few ones and twos
+        return rng.choice([0.0, 1.0, 2.0], (3, n), p=[0.9, 0.08, 0.02])
     if kind == "whole_above_2_24":  # whole floats past 2^24 (even): the scalar counting path
         return 2.0**24 + 2 * rng.integers(0, 30, (3, n))
     return rng.standard_normal((3, n)) * 1e-42  # subnormal spread

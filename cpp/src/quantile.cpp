@@ -71,7 +71,11 @@ bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double rang
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
   if constexpr (std::is_same_v<T, float>) {
     if (stride == 1 && range < 256 && std::fabs(lo) < 16777216.0f && use_avx512()) {  // 2^24: x - lo exact
-      count_small_rows(row, n, lo, static_cast<int32_t>(range) + 1, ranks, num_ranks, values, scratch);
+      const int32_t width = static_cast<int32_t>(range) + 1;
+      if (width <= kTinyCountWidth)
+        count_tiny_rows(row, n, lo, width, ranks, num_ranks, values, scratch);
+      else
+        count_small_rows(row, n, lo, width, ranks, num_ranks, values, scratch);
       return true;
     }
   }
@@ -103,13 +107,19 @@ bool lerp_levels(const T* values, const RankPlan& plan, int64_t num_levels, doub
   return false;
 }
 
+// How far ahead contiguous rows are prefetched: ~6 KB (8 rows of 200 floats) was fastest here.
+constexpr int64_t kPrefetchBytes = 6400;
+
 template <class T>
 BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
                          int64_t num_levels, bool linear, void* out) {
   const RankPlan plan = plan_ranks(n, levels, num_levels, linear);
   const int64_t num_ranks = static_cast<int64_t>(plan.ranks.size());
   const int64_t rows = outer * inner;
+  bool direct_out = !linear && num_ranks == num_levels;
+  for (int64_t l = 0; l < num_levels; ++l) direct_out = direct_out && plan.lo_pos[l] == l;
   const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
+  const int64_t prefetch_rows = std::max<int64_t>(2, kPrefetchBytes / std::max<int64_t>(n * sizeof(T), 1));
   // A counting pass costs n + range; choose it while the range is within a few times n.
   const double max_count_range = 4.0 * static_cast<double>(n) + 256.0;
   std::vector<BadValue> bad(static_cast<size_t>((rows + grain - 1) / grain + 1));
@@ -122,6 +132,10 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t o = inner == 1 ? r : r / inner, i = inner == 1 ? 0 : r % inner;  // no division per row
       const T* src = data + o * n * inner + i;
+      if (inner == 1 && r + prefetch_rows < rows) {  // contiguous rows: fetch a later row while this one is worked on
+        const char* ahead = reinterpret_cast<const char*>(src + prefetch_rows * n);
+        for (int64_t b = 0; b < n * static_cast<int64_t>(sizeof(T)); b += 64) __builtin_prefetch(ahead + b);
+      }
       // One pass for range, wholeness and NaN, straight from the source (strided when inner > 1).
       const quantile::RowScan<T> scan = scan_any_row(src, n, inner);
       const T lo = scan.lo, hi = scan.hi;
@@ -132,14 +146,16 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
         if (!first.found()) first = BadValue{o * n * inner + j * inner + i, 0};
         continue;
       }
+      // inverted_cdf with one rank per level (the usual case): the values are the output row.
+      T* found = direct_out ? static_cast<T*>(out) + r * num_levels : values.data();
       const double range = static_cast<double>(hi) - static_cast<double>(lo);
       // Buckets are indexed through doubles: only for values they hold exactly.
       const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
       if (whole && exact && range < max_count_range) {
-        if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, values.data(), buckets)) {
+        if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, found, buckets)) {
           hist.resize(4 * (static_cast<size_t>(range) + 1));
           quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
-                                values.data());
+                                found);
         }
       } else {
         const T* contiguous = src;
@@ -147,10 +163,10 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
           for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
           contiguous = row.data();
         }
-        if (!select_by_buckets(contiguous, n, lo, hi, plan.ranks.data(), num_ranks, values.data(), buckets)) {
+        if (!select_by_buckets(contiguous, n, lo, hi, plan.ranks.data(), num_ranks, found, buckets)) {
           if (contiguous == src) std::copy(src, src + n, row.data());
           quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
-          for (int64_t k = 0; k < num_ranks; ++k) values[k] = row[plan.ranks[k]];
+          for (int64_t k = 0; k < num_ranks; ++k) found[k] = row[plan.ranks[k]];
         }
       }
       if (linear) {
@@ -158,7 +174,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
         if (!lerp_levels(values.data(), plan, num_levels, dst))
           for (int64_t l = 0; l < num_levels; ++l)
             dst[l] = quantile::lerp_like_numpy(values[plan.lo_pos[l]], values[plan.hi_pos[l]], plan.gamma[l]);
-      } else {
+      } else if (!direct_out) {
         T* dst = static_cast<T*>(out) + r * num_levels;
         for (int64_t l = 0; l < num_levels; ++l) dst[l] = values[plan.lo_pos[l]];
       }

@@ -30,6 +30,7 @@ struct BucketScratch {
   // AVX-512 path only: the wanted buckets, and the values (and ids) of all of them
   std::vector<WantedBucket> wanted;
   std::vector<int32_t> cand_ids, cand_keys, cand_pos, rank_slot, sorted_keys;
+  std::vector<uint8_t> bytes;  // AVX-512 count path: values - lo as bytes
 };
 
 // The arithmetic type of the bucket map: float rows stay in float (the vector lanes use it too).

@@ -38,6 +38,27 @@ SKUCAST_AVX512_FN void ids16(const float* row, int64_t n, float lo, float scale,
   }
 }
 
+// Counts of ids in [0, buckets), buckets <= 256, into out (64-byte aligned, room for buckets
+// rounded up to 16; the lanes past buckets get 0): `copies` interleaved histograms on the stack
+// so that runs of one id do not chain every increment through one cell, zeroed and summed 16
+// lanes at a time (a heap vector's fill cost more than the counting for short rows).
+template <int copies>
+SKUCAST_AVX512_FN void histogram_small(const int32_t* ids, int64_t n, int32_t buckets, int32_t* out) {
+  alignas(64) int32_t c[copies][256];
+  const int32_t regs = (buckets + 15) / 16;
+  for (int k = 0; k < copies; ++k)
+    for (int32_t v = 0; v < regs; ++v) _mm512_store_si512(c[k] + 16 * v, _mm512_setzero_si512());
+  int64_t j = 0;
+  for (; j + copies <= n; j += copies)
+    for (int k = 0; k < copies; ++k) ++c[k][ids[j + k]];
+  for (; j < n; ++j) ++c[0][ids[j]];
+  for (int32_t v = 0; v < regs; ++v) {
+    __m512i sum = _mm512_load_si512(c[0] + 16 * v);
+    for (int k = 1; k < copies; ++k) sum = _mm512_add_epi32(sum, _mm512_load_si512(c[k] + 16 * v));
+    _mm512_store_si512(out + 16 * v, sum);
+  }
+}
+
 // The first `count` lanes (all 16 past that).
 SKUCAST_AVX512_FN __mmask16 first_lanes(int64_t count) {
   return count >= 16 ? __mmask16(0xffff) : count <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << count) - 1);
@@ -85,6 +106,7 @@ SKUCAST_AVX512_FN void members16(const float* row, const int32_t* ids, int64_t n
 // Rows of up to 64 buckets: one pass copies the order keys (and ids) of every wanted bucket,
 // found by a 64-entry table lookup in registers, so each wanted bucket is then picked out of a
 // few candidates instead of the whole row. Returns the number of candidates.
+template <bool with_ids>
 SKUCAST_AVX512_FN int64_t wanted_candidates(const float* row, const int32_t* ids, int64_t n, const int32_t* wanted64,
                                             int32_t* cand_keys, int32_t* cand_ids) {
   const __m512i wanted[4] = {_mm512_load_si512(wanted64), _mm512_load_si512(wanted64 + 16),
@@ -97,7 +119,7 @@ SKUCAST_AVX512_FN int64_t wanted_candidates(const float* row, const int32_t* ids
     const __mmask16 m = _mm512_mask_test_epi32_mask(live, flag, flag);
     const __m512i keys = order_keys(_mm512_maskz_loadu_epi32(live, row + j));
     _mm512_storeu_si512(cand_keys + c, _mm512_maskz_compress_epi32(m, keys));
-    _mm512_storeu_si512(cand_ids + c, _mm512_maskz_compress_epi32(m, id));
+    if constexpr (with_ids) _mm512_storeu_si512(cand_ids + c, _mm512_maskz_compress_epi32(m, id));
     c += _mm_popcnt_u32(static_cast<uint32_t>(m));
   }
   return c;
@@ -197,7 +219,10 @@ SKUCAST_AVX512_FN bool select_small_rows(const float* row, const int32_t* ids, i
   }
   s.cand_ids.resize(static_cast<size_t>(n + 16));
   s.cand_keys.resize(static_cast<size_t>(n + 16));
-  const int64_t num = bucket512::wanted_candidates(row, ids, n, wanted64, s.cand_keys.data(), s.cand_ids.data());
+  // Bucket ids of the candidates only for the per-bucket sorts (more than 64 candidates).
+  const int64_t num = total <= 64 ? bucket512::wanted_candidates<false>(row, ids, n, wanted64, s.cand_keys.data(), nullptr)
+                                  : bucket512::wanted_candidates<true>(row, ids, n, wanted64, s.cand_keys.data(),
+                                                                       s.cand_ids.data());
   const int32_t* keys = s.cand_keys.data();
   const __m512i pad = _mm512_set1_epi32(INT32_MAX);
   if (num <= 64) {  // the usual case: sort every candidate at once, in registers
@@ -249,7 +274,10 @@ SKUCAST_AVX512_FN bool bucket_select_avx512(
   if (s.members.size() < static_cast<size_t>(n + 16)) s.members.resize(static_cast<size_t>(n + 16));
   bucket512::ids16(row, n, lo, scale, buckets - 1, s.ids.data());
   const int32_t* ids = s.ids.data();
-  const int32_t* counts = bucket_histogram(ids, n, buckets, s.counts);
+  alignas(64) int32_t small_counts[64];
+  // Continuous rows rarely put neighbours in one of 64 buckets: two copies break what runs there are.
+  if (buckets <= 64) bucket512::histogram_small<2>(ids, n, buckets, small_counts);
+  const int32_t* counts = buckets <= 64 ? small_counts : bucket_histogram(ids, n, buckets, s.counts);
   if (buckets <= 64 && select_small_rows(row, ids, n, counts, buckets, ranks, num_ranks, values, s)) return true;
   // The distinct buckets holding a wanted rank, with the values below each and its count.
   s.wanted.clear();

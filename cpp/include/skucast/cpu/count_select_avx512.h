@@ -14,28 +14,13 @@
 namespace skucast {
 namespace cpu {
 
-// Whole-number float rows spanning at most 256 integers, |values| < 2^24 (so x - lo is exact):
-// one bucket per integer, running counts by registers, and each rank's bucket by vector
-// compares, with no walk over the histogram and no data-dependent branch. Same values as
-// quantile::count_ranks (lo + bucket, formed in double).
-SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
-                                        int64_t num_ranks, float* values, BucketScratch<float>& s) {
-  s.ids.resize(static_cast<size_t>(n));
-  bucket512::ids16(row, n, lo, 1.0f, width - 1, s.ids.data());
-  const int32_t* counts = bucket_histogram(s.ids.data(), n, width, s.counts);
-  alignas(64) int32_t ends[256];  // ends[b]: values <= lo + b
-  __m512i carry = _mm512_setzero_si512();
-  for (int32_t b = 0; b < width; b += 16) {
-    const int32_t left = width - b;
-    const __mmask16 valid = left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + b)), carry);
-    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
-    _mm512_store_si512(ends + b, sums);
-  }
-  // 32 ranks at a time (linear's 18 in one pass over the ends, inverted_cdf's 9 in the first
-  // half only): each rank's bucket is the number of ends at or below it (the last end, n,
-  // never is), counted over the row's few buckets; lo + bucket is exact before its one
-  // rounding to float, as in double.
+// Each rank's value from the counts at or below each integer: ends[v] = values <= lo + v for
+// v < width - 1 (the last end, n, never is at or below a rank). The bucket of a rank is the
+// number of ends at or below it, counted 32 ranks at a time (linear's 18 in one pass over the
+// ends, inverted_cdf's 9 in the first half only) with no data-dependent branch; lo + bucket is
+// exact before its one rounding to float, as in double.
+SKUCAST_AVX512_FN void values_from_ends(const int32_t* ends, int32_t width, float lo, const int64_t* ranks,
+                                        int64_t num_ranks, float* values) {
   const __m512 base = _mm512_set1_ps(lo);
   const __m512i one = _mm512_set1_epi32(1);
   for (int64_t k = 0; k < num_ranks; k += 32) {
@@ -55,6 +40,76 @@ SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, i
     _mm512_mask_storeu_ps(values + k, live, _mm512_add_ps(base, _mm512_cvtepi32_ps(b)));
     _mm512_mask_storeu_ps(values + k + 16, live2, _mm512_add_ps(base, _mm512_cvtepi32_ps(b2)));
   }
+}
+
+// Whole-number float rows spanning at most 256 integers, |values| < 2^24 (so x - lo is exact):
+// one bucket per integer, running counts by registers. Same values as quantile::count_ranks
+// (lo + bucket, formed in double).
+SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
+                                        int64_t num_ranks, float* values, BucketScratch<float>& s) {
+  s.ids.resize(static_cast<size_t>(n));
+  bucket512::ids16(row, n, lo, 1.0f, width - 1, s.ids.data());
+  alignas(64) int32_t counts[256];
+  bucket512::histogram_small<4>(s.ids.data(), n, width, counts);  // counts: runs of zeros are common
+  alignas(64) int32_t ends[256];  // ends[b]: values <= lo + b
+  __m512i carry = _mm512_setzero_si512();
+  for (int32_t b = 0; b < width; b += 16) {
+    const int32_t left = width - b;
+    const __mmask16 valid = left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+    const __m512i sums = _mm512_add_epi32(bucket512::prefix16(_mm512_maskz_loadu_epi32(valid, counts + b)), carry);
+    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), sums);
+    _mm512_store_si512(ends + b, sums);
+  }
+  values_from_ends(ends, width, lo, ranks, num_ranks, values);
+}
+
+// Rows spanning at most kTinyCountWidth integers (sample paths of slow movers: mostly zeros):
+// the count at or below each integer by byte compares, 64 values per compare, instead of a
+// histogram whose increments chain through one memory cell when most values are equal. Same
+// values as count_small_rows.
+inline constexpr int32_t kTinyCountWidth = 48;
+
+// ends[v] (v < width - 1) of `chunks` 64-byte chunks of values - lo, held in registers.
+template <int chunks>
+SKUCAST_AVX512_FN void tiny_ends(const uint8_t* bytes, int32_t width, int32_t* ends) {
+  __m512i b[chunks];
+  for (int c = 0; c < chunks; ++c) b[c] = _mm512_loadu_si512(bytes + 64 * c);
+  for (int32_t v = 0; v + 1 < width; ++v) {
+    const __m512i level = _mm512_set1_epi8(static_cast<char>(v));
+    uint64_t at_or_below = 0;
+    for (int c = 0; c < chunks; ++c) at_or_below += _mm_popcnt_u64(_mm512_cmple_epu8_mask(b[c], level));
+    ends[v] = static_cast<int32_t>(at_or_below);
+  }
+}
+
+SKUCAST_AVX512_FN void count_tiny_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
+                                       int64_t num_ranks, float* values, BucketScratch<float>& s) {
+  const int64_t chunks = (n + 63) / 64;
+  s.bytes.resize(static_cast<size_t>(64 * chunks));
+  uint8_t* bytes = s.bytes.data();
+  const __m512 vlo = _mm512_set1_ps(lo);
+  const __m512i pad = _mm512_set1_epi32(255);  // above every compared value (width <= 48)
+  for (int64_t j = 0; j < 64 * chunks; j += 16) {
+    const __mmask16 live = bucket512::first_lanes(n - j);
+    const __m512i t = _mm512_cvttps_epi32(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, row + j), vlo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + j), _mm512_cvtepi32_epi8(_mm512_mask_mov_epi32(pad, live, t)));
+  }
+  alignas(64) int32_t ends[kTinyCountWidth];
+  switch (chunks) {  // rows of up to 256 values (the usual sample counts): bytes held in registers
+    case 1: tiny_ends<1>(bytes, width, ends); break;
+    case 2: tiny_ends<2>(bytes, width, ends); break;
+    case 3: tiny_ends<3>(bytes, width, ends); break;
+    case 4: tiny_ends<4>(bytes, width, ends); break;
+    default:
+      for (int32_t v = 0; v + 1 < width; ++v) {
+        const __m512i level = _mm512_set1_epi8(static_cast<char>(v));
+        int64_t at_or_below = 0;
+        for (int64_t c = 0; c < chunks; ++c)
+          at_or_below += _mm_popcnt_u64(_mm512_cmple_epu8_mask(_mm512_loadu_si512(bytes + 64 * c), level));
+        ends[v] = static_cast<int32_t>(at_or_below);
+      }
+  }
+  values_from_ends(ends, width, lo, ranks, num_ranks, values);
 }
 
 }  // namespace cpu
