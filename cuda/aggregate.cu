@@ -14,16 +14,6 @@ using Acc = SumAcc<T>;
 template <class T>
 using Out = SumOut<T>;
 
-template <class F>
-void dispatch(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: f(float{}); break;
-    case DType::f64: f(double{}); break;
-    case DType::i32: f(int32_t{}); break;
-    default: f(int64_t{}); break;
-  }
-}
-
 // Output (series, m1, m2): thread (r, j) sums data[r, start[s] + t, j] for t < length[s].
 template <class T>
 __global__ void window_sum_kernel(const T* data, int64_t m1, int64_t horizon, int64_t m2, const int64_t* start,
@@ -96,7 +86,7 @@ void window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64
   if (total == 0) return;
   DeviceGuard guard(out);
   const cudaStream_t s = as_stream(stream);
-  dispatch(dtype, [&](auto tag) {
+  cpu::visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     window_sum_kernel<T><<<grid_for(total), kThreads, 0, s>>>(static_cast<const T*>(data), m1, horizon, m2, start,
                                                               length, static_cast<Out<T>*>(out), total);
@@ -109,7 +99,7 @@ void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int
   if (cols == 0 || num_groups == 0) return;
   DeviceGuard guard(out);
   const cudaStream_t s = as_stream(stream);
-  dispatch(dtype, [&](auto tag) {
+  cpu::visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
                                                             num_groups, static_cast<Out<T>*>(out));

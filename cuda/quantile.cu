@@ -84,16 +84,10 @@ BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int6
   if (outer * n * inner == 0 || num_levels == 0) return BadValue{};
   DeviceGuard guard(data);
   const cudaStream_t s = as_stream(stream);
-  switch (dtype) {
-    case DType::f32:
-      return quantiles_typed(static_cast<const float*>(data), outer, n, inner, levels, num_levels, linear, out, s);
-    case DType::f64:
-      return quantiles_typed(static_cast<const double*>(data), outer, n, inner, levels, num_levels, linear, out, s);
-    case DType::i32:
-      return quantiles_typed(static_cast<const int32_t*>(data), outer, n, inner, levels, num_levels, linear, out, s);
-    default:
-      return quantiles_typed(static_cast<const int64_t*>(data), outer, n, inner, levels, num_levels, linear, out, s);
-  }
+  return cpu::visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return quantiles_typed(static_cast<const T*>(data), outer, n, inner, levels, num_levels, linear, out, s);
+  });
 }
 
 }  // namespace gpu

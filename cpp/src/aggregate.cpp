@@ -25,16 +25,6 @@ using Acc = SumAcc<T>;
 template <class T>
 using Out = SumOut<T>;
 
-template <class F>
-void dispatch(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: f(float{}); break;
-    case DType::f64: f(double{}); break;
-    case DType::i32: f(int32_t{}); break;
-    default: f(int64_t{}); break;
-  }
-}
-
 // Sum of row[a, b). Floats accumulate in double. With AVX2, float rows are read in 8-lane
 // masked loads (lanes outside the window read as 0 and never fault), so a short window costs a
 // few vector steps instead of a scalar loop with a mispredicted exit.
@@ -123,10 +113,10 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
 }
 
 template <class T>
-void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
-                     Out<T>* out) {
-  // Threads own disjoint column blocks, so every output element is summed by one thread in
-  // series order: the result is the same for any thread count.
+void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, Out<T>* out) {
+  // out: num_groups x cols, zeroed by the caller. Threads own disjoint column blocks, so every
+  // output element is summed by one thread in series order: the result is the same for any
+  // thread count.
   constexpr int64_t kBlock = 1024;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
   parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
@@ -145,17 +135,17 @@ void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
 
 void window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                 const int64_t* start, const int64_t* length, void* out) {
-  dispatch(dtype, [&](auto tag) {
+  visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     window_sum_typed(static_cast<const T*>(data), series, m1, horizon, m2, start, length, static_cast<Out<T>*>(out));
   });
 }
 
-void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
-               void* out) {
-  dispatch(dtype, [&](auto tag) {
+void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
+               int64_t /*num_groups: ids are checked by the caller*/, void* out) {
+  visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    group_sum_typed(static_cast<const T*>(data), n, cols, group_ids, num_groups, static_cast<Out<T>*>(out));
+    group_sum_typed(static_cast<const T*>(data), n, cols, group_ids, static_cast<Out<T>*>(out));
   });
 }
 

@@ -30,22 +30,6 @@ inline double nb_value(NbFunc func, double y, double mu, double alpha) {
   return rules::nb_value(static_cast<int>(func), y, mu, alpha);
 }
 
-// Dispatch on the (y, parameter) dtypes: f(Y{}, P{}).
-template <class F>
-auto dispatch_param(DType p, F&& f) {
-  if (p == DType::f32) return f(float{});
-  return f(double{});
-}
-template <class F>
-auto dispatch_count(DType y, F&& f) {
-  switch (y) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    case DType::i32: return f(int32_t{});
-    default: return f(int64_t{});
-  }
-}
-
 }  // namespace
 
 int logpmf_lanes() {
@@ -58,8 +42,8 @@ int logpmf_lanes() {
 
 BadValue nb_elementwise(NbFunc func, const BroadcastShape& shape, const Strided& y, DType y_dtype,
                         const Strided& mu, const Strided& alpha, DType param_dtype, void* out) {
-  return dispatch_count(y_dtype, [&](auto y_tag) {
-    return dispatch_param(param_dtype, [&](auto p_tag) {
+  return visit_dtype(y_dtype, [&](auto y_tag) {
+    return visit_param_dtype(param_dtype, [&](auto p_tag) {
       using Y = decltype(y_tag);
       using P = decltype(p_tag);
       const Y* yp = static_cast<const Y*>(y.data);
@@ -99,7 +83,7 @@ BadValue nb_elementwise(NbFunc func, const BroadcastShape& shape, const Strided&
 
 BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu, const Strided& alpha,
                 DType param_dtype, int64_t* out) {
-  return dispatch_param(param_dtype, [&](auto p_tag) {
+  return visit_param_dtype(param_dtype, [&](auto p_tag) {
     using P = decltype(p_tag);
     const P* qp = static_cast<const P*>(q.data);
     const P* mp = static_cast<const P*>(mu.data);
@@ -139,8 +123,8 @@ BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu
 
 BadValue nb_nll_rows(const BroadcastShape& shape, const Strided& y, DType y_dtype, const Strided& mu,
                      const Strided& alpha, DType param_dtype, int64_t row_len, double* out) {
-  return dispatch_count(y_dtype, [&](auto y_tag) {
-    return dispatch_param(param_dtype, [&](auto p_tag) {
+  return visit_dtype(y_dtype, [&](auto y_tag) {
+    return visit_param_dtype(param_dtype, [&](auto p_tag) {
       using Y = decltype(y_tag);
       using P = decltype(p_tag);
       const Y* yp = static_cast<const Y*>(y.data);
@@ -180,7 +164,7 @@ BadValue nb_nll_rows(const BroadcastShape& shape, const Strided& y, DType y_dtyp
 
 BadValue nb_sample(const BroadcastShape& shape, const Strided& mu, const Strided& alpha, DType param_dtype,
                    const Strided* keys, const Strided& step, int64_t num_samples, uint64_t seed, int64_t* out) {
-  return dispatch_param(param_dtype, [&](auto p_tag) {
+  return visit_param_dtype(param_dtype, [&](auto p_tag) {
     using P = decltype(p_tag);
     const P* mp = static_cast<const P*>(mu.data);
     const P* ap = static_cast<const P*>(alpha.data);

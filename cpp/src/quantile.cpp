@@ -190,16 +190,10 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
 
 BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int64_t inner, const double* levels,
                    int64_t num_levels, bool linear, void* out) {
-  switch (dtype) {
-    case DType::f32:
-      return quantiles_typed(static_cast<const float*>(data), outer, n, inner, levels, num_levels, linear, out);
-    case DType::f64:
-      return quantiles_typed(static_cast<const double*>(data), outer, n, inner, levels, num_levels, linear, out);
-    case DType::i32:
-      return quantiles_typed(static_cast<const int32_t*>(data), outer, n, inner, levels, num_levels, linear, out);
-    default:
-      return quantiles_typed(static_cast<const int64_t*>(data), outer, n, inner, levels, num_levels, linear, out);
-  }
+  return visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return quantiles_typed(static_cast<const T*>(data), outer, n, inner, levels, num_levels, linear, out);
+  });
 }
 
 }  // namespace cpu

@@ -4,11 +4,8 @@
 // sorted by bitonic networks in registers on the float order keys. Same keys, same order as
 // sort_small, so both paths give the same bits.
 #pragma once
-// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
-// uninitialized; the instructions overwrite them in full.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "skucast/cpu/avx512.h"
+SKUCAST_AVX512_WARNINGS_OFF
 #include <cstdint>
 
 #include "skucast/cpu/bucket_select.h"
@@ -321,4 +318,4 @@ SKUCAST_AVX512_FN bool bucket_select_avx512(
 }  // namespace cpu
 }  // namespace skucast
 #endif
-#pragma GCC diagnostic pop
+SKUCAST_AVX512_WARNINGS_ON

@@ -1,11 +1,8 @@
 // Whole-number float rows (sample paths of counts) with AVX-512, chosen at run time like the
 // bucket selection: the same values as quantile::count_ranks without its walk over the counts.
 #pragma once
-// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
-// uninitialized; the instructions overwrite them in full.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "skucast/cpu/avx512.h"
+SKUCAST_AVX512_WARNINGS_OFF
 #include <cstdint>
 
 #include "skucast/cpu/bucket_select_avx512.h"
@@ -115,4 +112,4 @@ SKUCAST_AVX512_FN void count_tiny_rows(const float* row, int64_t n, float lo, in
 }  // namespace cpu
 }  // namespace skucast
 #endif
-#pragma GCC diagnostic pop
+SKUCAST_AVX512_WARNINGS_ON

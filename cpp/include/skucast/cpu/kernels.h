@@ -3,12 +3,11 @@
 #pragma once
 #include <cstdint>
 
+#include "skucast/core/dtype.h"
 #include "skucast/core/strided.h"
 
 namespace skucast {
 namespace cpu {
-
-enum class DType : int { f32 = 0, f64 = 1, i32 = 2, i64 = 3 };
 
 // Argument positions used in BadValue::arg.
 enum NbArg : int { kArgY = 0, kArgMu = 1, kArgAlpha = 2, kArgQ = 3 };

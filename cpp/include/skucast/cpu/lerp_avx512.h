@@ -2,14 +2,9 @@
 // levels at a time (AVX-512, chosen at run time like the bucket selection). Same operations as quantile::lerp_like_numpy, each
 // rounded alike (the build does not contract a * b + c), so the same bits.
 #pragma once
-// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
-// uninitialized; the instructions overwrite them in full.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <cstdint>
-
 #include "skucast/cpu/avx512.h"
+SKUCAST_AVX512_WARNINGS_OFF
+#include <cstdint>
 
 #if defined(__AVX2__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -46,4 +41,4 @@ SKUCAST_AVX512_TARGET inline bool lerp_levels_avx512(
 }  // namespace cpu
 }  // namespace skucast
 #endif
-#pragma GCC diagnostic pop
+SKUCAST_AVX512_WARNINGS_ON

@@ -1,14 +1,9 @@
 // Sorting networks on 16-lane registers of int32 keys (AVX-512, for code chosen at run time):
 // a bitonic sort of one register, merges into sorted runs of up to 64 keys, and running sums.
 #pragma once
-// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
-// uninitialized; the instructions overwrite them in full.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <cstdint>
-
 #include "skucast/cpu/avx512.h"
+SKUCAST_AVX512_WARNINGS_OFF
+#include <cstdint>
 
 #if defined(__AVX2__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -104,4 +99,4 @@ SKUCAST_AVX512_FN void sort_registers(__m512i* v, int regs) {
 }  // namespace cpu
 }  // namespace skucast
 #endif
-#pragma GCC diagnostic pop
+SKUCAST_AVX512_WARNINGS_ON

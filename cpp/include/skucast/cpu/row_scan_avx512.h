@@ -3,14 +3,10 @@
 // nor the flags. Only the sign of a zero minimum or maximum may differ from the AVX2 scan, and
 // no path's output depends on it (lo is a bucket base and a spread end, never a result).
 #pragma once
-// GCC 12 warns that the _mm512_undefined_* placeholders inside its own intrinsics are
-// uninitialized; the instructions overwrite them in full.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "skucast/cpu/avx512.h"
+SKUCAST_AVX512_WARNINGS_OFF
 #include <cstdint>
 
-#include "skucast/cpu/avx512.h"
 #include "skucast/quantile/row_scan.h"
 
 #if defined(__AVX2__) && defined(__GNUC__)
@@ -41,4 +37,4 @@ SKUCAST_AVX512_TARGET inline quantile::RowScan<float> scan_row_avx512(
 }  // namespace cpu
 }  // namespace skucast
 #endif
-#pragma GCC diagnostic pop
+SKUCAST_AVX512_WARNINGS_ON

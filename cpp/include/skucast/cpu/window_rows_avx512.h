@@ -4,12 +4,12 @@
 // reads memory directly (no shuffle-port uop) and one 8x8 transpose of doubles replaces the
 // float transpose plus the per-day half extraction and two conversions.
 #pragma once
+#include "skucast/cpu/avx512.h"
+SKUCAST_AVX512_WARNINGS_OFF
 #if defined(__AVX2__) && defined(__GNUC__)
 #include <immintrin.h>
 
 #include <cstdint>
-
-#include "skucast/cpu/avx512.h"
 
 namespace skucast {
 namespace cpu {
@@ -69,3 +69,4 @@ SKUCAST_AVX512_TARGET inline void window_rows8_avx512(const float* rows, int64_t
 }  // namespace cpu
 }  // namespace skucast
 #endif
+SKUCAST_AVX512_WARNINGS_ON
