@@ -60,6 +60,22 @@ def timeit_median(fn, repeats: int = 5, warmup: int = 1, max_seconds: float | No
     return statistics.median(times)
 
 
+def timeit_interleaved(fns: dict, repeats: int = 5, warmup: int = 1) -> dict:
+    """Median wall time (seconds) of each of ``fns`` (name -> callable), timed in rounds that
+    call every function once in turn, so that a slow spell of a shared machine (another tenant,
+    background page compaction) falls on all of them rather than on whichever ran then."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 # --------------------------------------------------------------------------- threads
 def _blas_limit(n):
     if threadpool_limits is None:
