@@ -60,19 +60,32 @@ def timeit_median(fn, repeats: int = 5, warmup: int = 1, max_seconds: float | No
     return statistics.median(times)
 
 
-def timeit_interleaved(fns: dict, repeats: int = 5, warmup: int = 1) -> dict:
+def timeit_interleaved(fns: dict, repeats: int = 5, warmup: int = 1, max_seconds: float | None = None) -> dict:
     """Median wall time (seconds) of each of ``fns`` (name -> callable), timed in rounds that
-    call every function once in turn, so that a slow spell of a shared machine (another tenant,
-    background page compaction) falls on all of them rather than on whichever ran then."""
+    call every function once, so that a slow spell of a shared machine (another tenant,
+    background page compaction) falls on all of them rather than on whichever ran then. The
+    order rotates from round to round, so no function always runs right after the same other
+    one (whose freed pages or cache state it would inherit).
+
+    If ``max_seconds`` is given, stop after the round in which the timed runs exceed it (always
+    at least 3 rounds, or ``repeats`` if smaller).
+    """
+    names = list(fns)
     for _ in range(warmup):
         for fn in fns.values():
             fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    times = {name: [] for name in names}
+    spent = 0.0
+    for i in range(repeats):
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
             t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            fns[name]()
+            dt = time.perf_counter() - t0
+            times[name].append(dt)
+            spent += dt
+        if max_seconds is not None and spent > max_seconds and i + 1 >= min(3, repeats):
+            break
     return {name: statistics.median(t) for name, t in times.items()}
 
 

@@ -86,7 +86,7 @@ void window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64
   if (total == 0) return;
   DeviceGuard guard(out);
   const cudaStream_t s = as_stream(stream);
-  cpu::visit_dtype(dtype, [&](auto tag) {
+  visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     window_sum_kernel<T><<<grid_for(total), kThreads, 0, s>>>(static_cast<const T*>(data), m1, horizon, m2, start,
                                                               length, static_cast<Out<T>*>(out), total);
@@ -99,7 +99,7 @@ void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int
   if (cols == 0 || num_groups == 0) return;
   DeviceGuard guard(out);
   const cudaStream_t s = as_stream(stream);
-  cpu::visit_dtype(dtype, [&](auto tag) {
+  visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
                                                             num_groups, static_cast<Out<T>*>(out));

@@ -146,8 +146,8 @@ BadValue nb_elementwise(NbFunc func, const BroadcastShape& shape, const Strided&
   BadSlots bad(s);
   const Strided* ops[3] = {&y, &mu, &alpha};
   const Operands<3> a = operands(shape, ops);
-  cpu::visit_dtype(y_dtype, [&](auto y_tag) {
-    cpu::visit_param_dtype(param_dtype, [&](auto p_tag) {
+  visit_dtype(y_dtype, [&](auto y_tag) {
+    visit_param_dtype(param_dtype, [&](auto p_tag) {
       using Y = decltype(y_tag);
       using P = decltype(p_tag);
       nb_elementwise_kernel<Y, P><<<grid_for(n), kThreads, 0, s>>>(
@@ -168,7 +168,7 @@ BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu
   BadSlots bad(s);
   const Strided* ops[3] = {&q, &mu, &alpha};
   const Operands<3> a = operands(shape, ops);
-  cpu::visit_param_dtype(param_dtype, [&](auto p_tag) {
+  visit_param_dtype(param_dtype, [&](auto p_tag) {
     using P = decltype(p_tag);
     nb_ppf_kernel<P><<<grid_for(n), kThreads, 0, s>>>(a, static_cast<const P*>(q.data), static_cast<const P*>(mu.data),
                                                      static_cast<const P*>(alpha.data), out, n, bad.get());
@@ -191,8 +191,8 @@ BadValue nb_nll_rows(const BroadcastShape& shape, const Strided& y, DType y_dtyp
   int threads = 32;
   while (threads < kThreads && threads < row_len) threads *= 2;
   const unsigned blocks = static_cast<unsigned>(rows < 65535 * 8 ? rows : 65535 * 8);
-  cpu::visit_dtype(y_dtype, [&](auto y_tag) {
-    cpu::visit_param_dtype(param_dtype, [&](auto p_tag) {
+  visit_dtype(y_dtype, [&](auto y_tag) {
+    visit_param_dtype(param_dtype, [&](auto p_tag) {
       using Y = decltype(y_tag);
       using P = decltype(p_tag);
       nb_nll_rows_kernel<Y, P><<<blocks, threads, 0, s>>>(a, static_cast<const Y*>(y.data),
@@ -216,7 +216,7 @@ BadValue nb_sample(const BroadcastShape& shape, const Strided& mu, const Strided
   const Strided* ops[4] = {&mu, &alpha, &step, keys ? keys : &step};
   const Operands<4> a = operands(shape, ops);
   const int64_t total = n * num_samples;
-  cpu::visit_param_dtype(param_dtype, [&](auto p_tag) {
+  visit_param_dtype(param_dtype, [&](auto p_tag) {
     using P = decltype(p_tag);
     nb_sample_kernel<P><<<grid_for(total), kThreads, 0, s>>>(
         a, static_cast<const P*>(mu.data), static_cast<const P*>(alpha.data), static_cast<const int64_t*>(step.data),

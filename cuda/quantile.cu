@@ -84,7 +84,7 @@ BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int6
   if (outer * n * inner == 0 || num_levels == 0) return BadValue{};
   DeviceGuard guard(data);
   const cudaStream_t s = as_stream(stream);
-  return cpu::visit_dtype(dtype, [&](auto tag) {
+  return visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     return quantiles_typed(static_cast<const T*>(data), outer, n, inner, levels, num_levels, linear, out, s);
   });

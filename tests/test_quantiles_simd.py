@@ -65,11 +65,21 @@ def _inputs():
     return {f"{kind}_{n}": _rows(kind, n, rng).astype(np.float32) for kind in KINDS for n in range(1, 301)}
 
 
+# One rank per level (inverted_cdf then writes straight into the output row), and one level.
+DISTINCT_LEVELS = [np.array([0.1, 0.5, 0.9]), np.array([0.5])]
+WHOLE_KINDS = ("counts", "sparse_counts", "whole_tiny_limit", "whole_negative")
+
+
 def _results(inputs):
     out = {}
     for name, x in inputs.items():
         for method in ("inverted_cdf", "linear"):
             out[f"{name}_{method}"] = np.asarray(skucast.quantiles(x, LEVELS, axis=1, method=method))
+        for i, levels in enumerate(DISTINCT_LEVELS):
+            out[f"{name}_distinct{i}"] = np.asarray(skucast.quantiles(x, levels, axis=1))
+            if name.rsplit("_", 1)[0] in WHOLE_KINDS:  # integer inputs of the same rows
+                for dt in ("int32", "int64"):
+                    out[f"{name}_distinct{i}_{dt}"] = np.asarray(skucast.quantiles(x.astype(dt), levels, axis=1))
     return out
 
 
@@ -104,6 +114,16 @@ def test_avx512_matches_portable_bits(portable):
 def test_both_paths_match_numpy(portable):
     here = _results(_inputs())
     for name, x in _inputs().items():
+        for i, levels in enumerate(DISTINCT_LEVELS):
+            keys = [k for k in here if k.startswith(f"{name}_distinct{i}")]
+            with np.errstate(invalid="ignore", over="ignore"):
+                ref = np.moveaxis(np.quantile(x, levels, axis=1, method="inverted_cdf"), 0, -1)
+            for k in keys:
+                for got in (here[k], portable[k]):
+                    if name.startswith("zeros"):
+                        np.testing.assert_array_equal(np.where(got == 0, 0, got), np.where(ref == 0, 0, ref))
+                    else:
+                        np.testing.assert_array_equal(got, ref.astype(got.dtype), err_msg=k)
         for method in ("inverted_cdf", "linear"):
             with np.errstate(invalid="ignore", over="ignore"):  # numpy's lerp of inf and wide rows
                 ref = np.moveaxis(np.quantile(x, LEVELS, axis=1, method=method), 0, -1)

@@ -64,7 +64,8 @@ quantile::RowScan<T> scan_any_row(const T* src, int64_t n, int64_t stride) {
   return quantile::scan_row(src, n, stride);
 }
 
-// Whole-number rows: the AVX-512 variant for contiguous float rows spanning <= 256 integers.
+// Whole-number rows: the AVX-512 variants for contiguous float rows spanning <= 256 integers
+// (byte compares up to kTinyCountWidth, a histogram past it).
 template <class T>
 bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double range, const int64_t* ranks,
                       int64_t num_ranks, T* values, BucketScratch<T>& scratch) {
@@ -119,7 +120,10 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   bool direct_out = !linear && num_ranks == num_levels;
   for (int64_t l = 0; l < num_levels; ++l) direct_out = direct_out && plan.lo_pos[l] == l;
   const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
-  const int64_t prefetch_rows = std::max<int64_t>(2, kPrefetchBytes / std::max<int64_t>(n * sizeof(T), 1));
+  // Rows over half the distance are streamed well enough by the hardware prefetcher alone.
+  const int64_t row_bytes = n * static_cast<int64_t>(sizeof(T));
+  const int64_t prefetch_rows = std::max<int64_t>(2, kPrefetchBytes / std::max<int64_t>(row_bytes, 1));
+  const bool prefetch_rows_ahead = inner == 1 && row_bytes <= kPrefetchBytes / 2;
   // A counting pass costs n + range; choose it while the range is within a few times n.
   const double max_count_range = 4.0 * static_cast<double>(n) + 256.0;
   std::vector<BadValue> bad(static_cast<size_t>((rows + grain - 1) / grain + 1));
@@ -132,9 +136,9 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t o = inner == 1 ? r : r / inner, i = inner == 1 ? 0 : r % inner;  // no division per row
       const T* src = data + o * n * inner + i;
-      if (inner == 1 && r + prefetch_rows < rows) {  // contiguous rows: fetch a later row while this one is worked on
+      if (prefetch_rows_ahead && r + prefetch_rows < rows) {  // contiguous rows: fetch a later row while this one is worked on
         const char* ahead = reinterpret_cast<const char*>(src + prefetch_rows * n);
-        for (int64_t b = 0; b < n * static_cast<int64_t>(sizeof(T)); b += 64) __builtin_prefetch(ahead + b);
+        for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b);
       }
       // One pass for range, wholeness and NaN, straight from the source (strided when inner > 1).
       const quantile::RowScan<T> scan = scan_any_row(src, n, inner);

@@ -4,7 +4,6 @@
 #include <cstdint>
 
 namespace skucast {
-namespace cpu {
 
 enum class DType : int { f32 = 0, f64 = 1, i32 = 2, i64 = 3 };
 
@@ -26,5 +25,11 @@ auto visit_param_dtype(DType dtype, F&& f) {
   return f(double{});
 }
 
+// The bindings and gpu/kernels.h name the type as cpu::DType.
+namespace cpu {
+using ::skucast::DType;
+using ::skucast::visit_dtype;
+using ::skucast::visit_param_dtype;
 }  // namespace cpu
+
 }  // namespace skucast

@@ -96,24 +96,23 @@ inline int32_t bucket_count(int64_t n) {
   return buckets;
 }
 
+// Adds the ids' counts into `copies` interleaved histograms (copy k at hist + k * stride):
+// runs of one id would otherwise chain every increment through one memory cell.
+template <int copies>
+inline void add_interleaved(const int32_t* ids, int64_t n, int32_t* hist, int64_t stride) {
+  int64_t j = 0;
+  for (; j + copies <= n; j += copies)
+    for (int k = 0; k < copies; ++k) ++hist[k * stride + ids[j + k]];
+  for (; j < n; ++j) ++hist[ids[j]];
+}
+
 // Returns the count of each bucket (in counts[0, buckets)).
 inline const int32_t* bucket_histogram(const int32_t* ids, int64_t n, int32_t buckets, std::vector<int32_t>& counts) {
-  // Four interleaved histograms: runs of one bucket would chain every increment through one cell.
   counts.assign(4 * static_cast<size_t>(buckets), 0);
-  int32_t* c0 = counts.data();
-  int32_t* c1 = c0 + buckets;
-  int32_t* c2 = c1 + buckets;
-  int32_t* c3 = c2 + buckets;
-  int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    ++c0[ids[j]];
-    ++c1[ids[j + 1]];
-    ++c2[ids[j + 2]];
-    ++c3[ids[j + 3]];
-  }
-  for (; j < n; ++j) ++c0[ids[j]];
-  for (int32_t b = 0; b < buckets; ++b) c0[b] += c1[b] + c2[b] + c3[b];
-  return c0;
+  int32_t* c = counts.data();
+  add_interleaved<4>(ids, n, c, buckets);
+  for (int32_t b = 0; b < buckets; ++b) c[b] += c[buckets + b] + c[2 * buckets + b] + c[3 * buckets + b];
+  return c;
 }
 
 // Values of the sorted ranks (ascending, unique) of a contiguous row without NaN with minimum

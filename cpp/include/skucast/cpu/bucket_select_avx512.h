@@ -36,19 +36,16 @@ SKUCAST_AVX512_FN void ids16(const float* row, int64_t n, float lo, float scale,
 }
 
 // Counts of ids in [0, buckets), buckets <= 256, into out (64-byte aligned, room for buckets
-// rounded up to 16; the lanes past buckets get 0): `copies` interleaved histograms on the stack
-// so that runs of one id do not chain every increment through one cell, zeroed and summed 16
-// lanes at a time (a heap vector's fill cost more than the counting for short rows).
+// rounded up to 16; the lanes past buckets get 0): bucket_histogram's interleaved copies on the
+// stack, zeroed and summed 16 lanes at a time (a heap vector's fill cost more than the counting
+// for short rows).
 template <int copies>
 SKUCAST_AVX512_FN void histogram_small(const int32_t* ids, int64_t n, int32_t buckets, int32_t* out) {
   alignas(64) int32_t c[copies][256];
   const int32_t regs = (buckets + 15) / 16;
   for (int k = 0; k < copies; ++k)
     for (int32_t v = 0; v < regs; ++v) _mm512_store_si512(c[k] + 16 * v, _mm512_setzero_si512());
-  int64_t j = 0;
-  for (; j + copies <= n; j += copies)
-    for (int k = 0; k < copies; ++k) ++c[k][ids[j + k]];
-  for (; j < n; ++j) ++c[0][ids[j]];
+  add_interleaved<copies>(ids, n, c[0], 256);
   for (int32_t v = 0; v < regs; ++v) {
     __m512i sum = _mm512_load_si512(c[0] + 16 * v);
     for (int k = 1; k < copies; ++k) sum = _mm512_add_epi32(sum, _mm512_load_si512(c[k] + 16 * v));

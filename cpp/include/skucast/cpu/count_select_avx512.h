@@ -4,6 +4,7 @@
 #include "skucast/cpu/avx512.h"
 SKUCAST_AVX512_WARNINGS_OFF
 #include <cstdint>
+#include <cstring>
 
 #include "skucast/cpu/bucket_select_avx512.h"
 
@@ -60,37 +61,46 @@ SKUCAST_AVX512_FN void count_small_rows(const float* row, int64_t n, float lo, i
   values_from_ends(ends, width, lo, ranks, num_ranks, values);
 }
 
-// Rows spanning at most kTinyCountWidth integers (sample paths of slow movers: mostly zeros):
-// the count at or below each integer by byte compares, 64 values per compare, instead of a
-// histogram whose increments chain through one memory cell when most values are equal. Same
-// values as count_small_rows.
+// Past this width the byte compares (one per integer) cost more than a histogram of the row
+// (measured on 100- and 200-value rows: equal near 48).
 inline constexpr int32_t kTinyCountWidth = 48;
 
-// ends[v] (v < width - 1) of `chunks` 64-byte chunks of values - lo, held in registers.
+// Values at or below v among `chunks` 64-byte chunks of values - lo (bytes; pads read 255).
+SKUCAST_AVX512_FN int32_t bytes_at_or_below(const __m512i* chunk, int64_t chunks, int32_t v) {
+  const __m512i level = _mm512_set1_epi8(static_cast<char>(v));
+  uint64_t count = 0;
+  for (int64_t c = 0; c < chunks; ++c)
+    count += _mm_popcnt_u64(_mm512_cmple_epu8_mask(_mm512_loadu_si512(chunk + c), level));
+  return static_cast<int32_t>(count);
+}
+
+// ends[v] (v < width - 1) with the row's `chunks` chunks copied to registers first (the byte
+// buffer may alias the int32 stores to ends, so loads from it would be repeated for every v).
 template <int chunks>
 SKUCAST_AVX512_FN void tiny_ends(const uint8_t* bytes, int32_t width, int32_t* ends) {
   __m512i b[chunks];
   for (int c = 0; c < chunks; ++c) b[c] = _mm512_loadu_si512(bytes + 64 * c);
-  for (int32_t v = 0; v + 1 < width; ++v) {
-    const __m512i level = _mm512_set1_epi8(static_cast<char>(v));
-    uint64_t at_or_below = 0;
-    for (int c = 0; c < chunks; ++c) at_or_below += _mm_popcnt_u64(_mm512_cmple_epu8_mask(b[c], level));
-    ends[v] = static_cast<int32_t>(at_or_below);
-  }
+  for (int32_t v = 0; v + 1 < width; ++v) ends[v] = bytes_at_or_below(b, chunks, v);
 }
 
+// Rows spanning at most kTinyCountWidth integers (sample paths of slow movers: mostly zeros):
+// the count at or below each integer by byte compares, 64 values per compare, instead of a
+// histogram whose increments chain through one memory cell when most values are equal. Same
+// values as count_small_rows.
 SKUCAST_AVX512_FN void count_tiny_rows(const float* row, int64_t n, float lo, int32_t width, const int64_t* ranks,
                                        int64_t num_ranks, float* values, BucketScratch<float>& s) {
   const int64_t chunks = (n + 63) / 64;
   s.bytes.resize(static_cast<size_t>(64 * chunks));
   uint8_t* bytes = s.bytes.data();
   const __m512 vlo = _mm512_set1_ps(lo);
-  const __m512i pad = _mm512_set1_epi32(255);  // above every compared value (width <= 48)
-  for (int64_t j = 0; j < 64 * chunks; j += 16) {
+  int64_t j = 0;
+  for (; j < n; j += 16) {  // a partial last vector stores its 16 bytes, the lanes past n as pads
     const __mmask16 live = bucket512::first_lanes(n - j);
     const __m512i t = _mm512_cvttps_epi32(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, row + j), vlo));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + j), _mm512_cvtepi32_epi8(_mm512_mask_mov_epi32(pad, live, t)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + j),
+                     _mm512_cvtepi32_epi8(_mm512_mask_mov_epi32(_mm512_set1_epi32(255), live, t)));
   }
+  std::memset(bytes + j, 255, static_cast<size_t>(64 * chunks - j));  // pads: above any width (<= 255)
   alignas(64) int32_t ends[kTinyCountWidth];
   switch (chunks) {  // rows of up to 256 values (the usual sample counts): bytes held in registers
     case 1: tiny_ends<1>(bytes, width, ends); break;
@@ -98,13 +108,8 @@ SKUCAST_AVX512_FN void count_tiny_rows(const float* row, int64_t n, float lo, in
     case 3: tiny_ends<3>(bytes, width, ends); break;
     case 4: tiny_ends<4>(bytes, width, ends); break;
     default:
-      for (int32_t v = 0; v + 1 < width; ++v) {
-        const __m512i level = _mm512_set1_epi8(static_cast<char>(v));
-        int64_t at_or_below = 0;
-        for (int64_t c = 0; c < chunks; ++c)
-          at_or_below += _mm_popcnt_u64(_mm512_cmple_epu8_mask(_mm512_loadu_si512(bytes + 64 * c), level));
-        ends[v] = static_cast<int32_t>(at_or_below);
-      }
+      for (int32_t v = 0; v + 1 < width; ++v)
+        ends[v] = bytes_at_or_below(reinterpret_cast<const __m512i*>(bytes), chunks, v);
   }
   values_from_ends(ends, width, lo, ranks, num_ranks, values);
 }
