@@ -5,6 +5,8 @@ files, each case in a fresh subprocess so its peak RSS (resource.getrusage) is i
     python bench/bench_pipeline.py params --rows 10000000           # the streamed 10M-row run
     python bench/bench_pipeline.py baseline --series 100000         # NB baseline from 56 days of history
     python bench/bench_pipeline.py deepar --series 10000            # DeepAR (the demo model) inference
+    python bench/bench_pipeline.py history --series 20000           # sales-file check, batched (2 years)
+    python bench/bench_pipeline.py history_whole --series 20000     # the same, whole frame in memory
     python bench/bench_pipeline.py all                              # the RESULTS.md set
 
 Inputs are generated into bench/out/pipeline/ first (not timed); rows/s counts stock rows.
@@ -68,8 +70,33 @@ def gen_sales(path: Path, series: int, days: int, seed: int = 1):
                   "y": y.ravel().astype(np.float64)}).to_parquet(path)
 
 
+HISTORY_DAYS = 730
+
+
+def run_history(case: str, series: int) -> dict:
+    """Runs in the child: the NB baseline's check of a sales file (56-day window), batched or
+    from the whole frame; returns the figures."""
+    from skucast.pipeline import io
+    from skucast.pipeline.stream_history import prepare_history_streamed
+    from skucast.pipeline.validate import prepare_history
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sales = str(OUT / f"sales_history_{series}.parquet")
+    t0 = time.perf_counter()
+    if case == "history":
+        h = prepare_history_streamed(sales, 56, keep_frame=False, min_days=56)
+    else:
+        h = prepare_history(io.read_frame(sales, "sales"), 56, keep_frame=False, min_days=56)
+    sec = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = series * HISTORY_DAYS
+    return {"case": case, "rows": rows, "series": len(h.uids), "seconds": sec, "rows_per_s": rows / sec,
+            "peak_rss_mib": peak, "rss_after_imports_mib": base_rss}
+
+
 def run_case(case: str, size: int, chunk: int | None, samples: int) -> dict:
     """Runs in the child: one plan() from files to files; returns the figures."""
+    if case.startswith("history"):
+        return run_history(case, size)
     import skucast
     skucast.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     try:
@@ -93,17 +120,28 @@ def run_case(case: str, size: int, chunk: int | None, samples: int) -> dict:
             "threads": int(os.environ.get("BENCH_THREADS", "2"))}
 
 
-def bench(case: str, size: int, chunk: int | None = None, samples: int = 200) -> dict:
-    OUT.mkdir(parents=True, exist_ok=True)
+def gen_inputs(case: str, size: int) -> None:
+    """The case's input files, unless they exist (run in a subprocess of its own: Linux passes a
+    process's peak RSS on to the children it starts, which would inflate the timed child's)."""
     stock = OUT / f"stock_{case}_{size}.parquet"
+    if case.startswith("history"):
+        sales = OUT / f"sales_history_{size}.parquet"
+        if not sales.exists():
+            gen_sales(sales, size, HISTORY_DAYS)
+        return
     if not stock.exists():
         gen_stock(stock, size, params=case == "params")
     if case != "params":
         sales = OUT / f"sales_{case}_{size}.parquet"
         if not sales.exists():
             gen_sales(sales, size, 56 if case == "baseline" else 84)
-    cmd = [sys.executable, __file__, "_child", case, str(size), str(chunk or 0), str(samples)]
+
+
+def bench(case: str, size: int, chunk: int | None = None, samples: int = 200) -> dict:
+    OUT.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    subprocess.run([sys.executable, __file__, "_gen", case, str(size)], env=env, check=True)
+    cmd = [sys.executable, __file__, "_child", case, str(size), str(chunk or 0), str(samples)]
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
     print(json.dumps(row), flush=True)
@@ -111,12 +149,15 @@ def bench(case: str, size: int, chunk: int | None = None, samples: int = 200) ->
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "_gen":
+        gen_inputs(sys.argv[2], int(sys.argv[3]))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "_child":
         case, size, chunk, samples = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) or None, int(sys.argv[5])
         print(json.dumps(run_case(case, size, chunk, samples)))
         return
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["params", "baseline", "deepar", "all"])
+    ap.add_argument("case", choices=["params", "baseline", "deepar", "history", "history_whole", "all"])
     ap.add_argument("--rows", "--series", type=int, dest="size")
     ap.add_argument("--chunk", type=int)
     ap.add_argument("--samples", type=int, default=200)
@@ -125,7 +166,7 @@ def main():
         rows = [bench(a.case, a.size or 1_000_000, a.chunk, a.samples)]
     else:
         rows = [bench("params", 1_000_000), bench("params", 10_000_000), bench("baseline", 100_000),
-                bench("deepar", 5_000, samples=100)]
+                bench("deepar", 5_000, samples=100), bench("history", 20_000), bench("history_whole", 20_000)]
     path = OUT / "results.jsonl"
     with open(path, "a") as fh:
         for r in rows:

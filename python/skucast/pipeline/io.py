@@ -35,6 +35,22 @@ def read_frame(src, name: str = "frame"):
     return pd.read_csv(src, dtype={"unique_id": str})
 
 
+def is_frame(src) -> bool:
+    import pandas as pd
+    return isinstance(src, pd.DataFrame)
+
+
+def column_names(src) -> list:
+    """Columns of a frame, or of a .parquet / .csv file read from its schema or header only."""
+    import pandas as pd
+    if is_frame(src):
+        return list(src.columns)
+    if _kind(src) == "parquet":
+        import pyarrow.parquet as pq
+        return list(pq.ParquetFile(src).schema_arrow.names)
+    return list(pd.read_csv(src, nrows=0).columns)
+
+
 def ids_as_text(table, column: str = "unique_id"):
     """The id column of an Arrow table or record batch cast to strings (a Table back), so an
     integer id reads "17" whether or not its batch has a null (to_pandas would make it 17.0)."""

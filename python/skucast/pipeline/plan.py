@@ -5,6 +5,7 @@ chunk by chunk so memory stays bounded; a row's result does not depend on the ch
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 
@@ -15,6 +16,7 @@ from ..aggregate import window_sum
 from ..baselines import weekday_profile_nb
 from ..quantiles import quantiles
 from . import io
+from .stream_history import prepare_history_streamed
 from .validate import duplicate_first_rows, prepare_history, reject_frame, validate_stock
 
 __all__ = ["plan", "Planner", "PlanResult", "BASELINE"]
@@ -77,6 +79,14 @@ class _Progress:
 _FORECASTERS: dict = {}   # model path -> Forecaster, one load per process (Dask workers too)
 
 
+def _history(sales, days_needed, **kw):
+    """The validated history: a DataFrame in memory as it is, a file in batches (memory follows
+    the series and the window, not the file)."""
+    if io.is_frame(sales):
+        return prepare_history(sales, days_needed, **kw)
+    return prepare_history_streamed(sales, days_needed, **kw)
+
+
 def _load_forecaster(path):
     f = _FORECASTERS.get(str(path))
     if f is None:
@@ -108,7 +118,8 @@ class Planner:
         self.weeks, self.futr = int(weeks), futr
         self.model_path = None
         self._forecaster = None
-        sales = io.read_frame(sales, "sales")
+        if sales is not None and not io.is_frame(sales) and not os.path.exists(sales):
+            raise FileNotFoundError(f"sales: no such file {sales}")
         self.params = sales is None
         if self.params:
             if model not in (None, BASELINE):
@@ -120,7 +131,7 @@ class Planner:
         if model is None or model == BASELINE:
             self.forecaster_name = BASELINE
             days = 7 * self.weeks
-            self.history = prepare_history(sales, days, keep_frame=False, gaps=gaps, min_days=days)
+            self.history = _history(sales, days, keep_frame=False, gaps=gaps, min_days=days)
             self.horizon = None
             return
         if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
@@ -135,7 +146,7 @@ class Planner:
         spec = f.spec
         from ..data.frames import CALENDAR_COVARIATES
         need = list(spec["numeric"]) + [c for c in spec["categorical"] if c not in CALENDAR_COVARIATES]
-        lacking = [c for c in need if c not in sales.columns]
+        lacking = [c for c in need if c not in io.column_names(sales)]
         if lacking:
             raise ValueError(f"model: {self.forecaster_name} was trained with covariates {need}; "
                              f"sales lacks {lacking}")
@@ -145,8 +156,8 @@ class Planner:
         self.futr = io.read_frame(futr, "futr")
         self.horizon = int(spec["horizon"])
         lags = spec["lags"]
-        self.history = prepare_history(sales, (max(lags) if lags else 0) + spec["context_length"],
-                                       keep_frame=True, gaps=gaps, min_days=1)
+        self.history = _history(sales, (max(lags) if lags else 0) + spec["context_length"],
+                                keep_frame=True, gaps=gaps, min_days=1)
 
     def __getstate__(self):
         st = dict(self.__dict__)

@@ -7,7 +7,8 @@ import numpy as np
 
 from .io import as_text_ids
 
-__all__ = ["REJECT_REASONS", "STOCK_COLUMNS", "History", "prepare_history", "validate_stock", "reject_frame"]
+__all__ = ["REJECT_REASONS", "STOCK_COLUMNS", "History", "prepare_history", "validate_stock", "reject_frame",
+           "parse_sales_batch", "ds_text_format", "flag_series"]
 
 # reason -> what it means (written in the rejects file's `reason` column; `detail` adds the value)
 REJECT_REASONS = {
@@ -109,6 +110,76 @@ class History:
                             [f"{int(k)} sales rows" for k in self.n_rows[idx]])
 
 
+class SalesBatch:
+    """The checked key columns of sales rows: text ids, days, values and the row-level faults."""
+
+    def __init__(self, uid, ds, y):
+        self.uid, self.ds, self.y = uid, ds, y
+        self.no_id = np.array([u is None or u == "" for u in uid], bool)
+        self.bad_ds = np.isnat(ds) & ~self.no_id
+        self.valid = ~(self.no_id | self.bad_ds)
+
+
+def ds_text_format(ds) -> str | None:
+    """The date format of a column of date strings, guessed from its first non-empty value (what
+    pandas does for a whole column), so that batches of one file all parse with the format of
+    the file's first date; None for parsed dates, or when no format is recognised."""
+    import pandas as pd
+    from pandas.tseries.api import guess_datetime_format
+    if ds.dtype.kind == "M":
+        return None
+    text = [v for v in ds.to_numpy()[:1000] if isinstance(v, str) and v.strip()]
+    return guess_datetime_format(text[0]) if text else None
+
+
+def parse_sales_batch(sales, ds_format: str | None = None) -> SalesBatch:
+    """unique_id as text, ds as days (NaT where not a date, parsed with ``ds_format`` when
+    given), y as float64 (NaN where not a number) of a sales frame or batch; a missing column or
+    a column of the wrong kind raises."""
+    import pandas as pd
+    missing = [c for c in ("unique_id", "ds", "y") if c not in sales.columns]
+    if missing:
+        raise ValueError(f"sales: missing column(s) {missing}; has {list(sales.columns)}")
+    if sales["ds"].dtype.kind in "iufb":
+        raise TypeError(f"sales: column 'ds' must hold dates, got dtype {sales['ds'].dtype}")
+    uid = as_text_ids(sales["unique_id"].to_numpy())
+    ds = pd.to_datetime(sales["ds"], errors="coerce", format=ds_format)
+    ds = ds.to_numpy("datetime64[ns]").astype("datetime64[D]")
+    if sales["y"].dtype.kind in "bMm":
+        raise TypeError(f"sales: column 'y' must hold numbers, got dtype {sales['y'].dtype}")
+    y = pd.to_numeric(sales["y"], errors="coerce").to_numpy(np.float64)
+    return SalesBatch(uid, ds, y)
+
+
+def flag_series(n, bad_text: dict, dup_text: dict, first_d, last_d, counts, last_all, gaps, min_days):
+    """Per-series reject reason and detail, the first that applies in this order: a bad value
+    (bad_text: series -> detail), a repeated day (dup_text), a gap or an early end (gaps =
+    "reject"), too short a history."""
+    reason = np.full(n, None, object)
+    detail = np.full(n, "", object)
+
+    def flag(mask, name, text):
+        new = mask & (reason == None)  # noqa: E711  (object array)
+        reason[new] = name
+        detail[new] = [text(i) for i in np.flatnonzero(new)]
+
+    def has(texts):
+        m = np.zeros(n, bool)
+        m[list(texts)] = True
+        return m
+
+    flag(has(bad_text), "sales_bad_y", bad_text.__getitem__)
+    flag(has(dup_text), "sales_duplicate_ds", dup_text.__getitem__)
+    span = (last_d - first_d).astype(np.int64) + 1
+    if gaps == "reject":
+        flag(span != counts, "sales_gap", lambda i: f"{int(span[i] - counts[i])} missing days between "
+                                                    f"{first_d[i]} and {last_d[i]}")
+        flag(last_d < last_all, "history_ends_early", lambda i: f"last ds {last_d[i]}, file ends {last_all}")
+    n_days = (last_all - first_d).astype(np.int64) + 1
+    flag(n_days < min_days, "short_history", lambda i: f"{int(n_days[i])} days, need {min_days}")
+    return reason, detail
+
+
 def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reject",
                     min_days: int = 1) -> History:
     """Validate a long sales frame (unique_id, ds, y [+ covariates]).
@@ -117,32 +188,23 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
     keep_frame: keep a trimmed long frame (model path) instead of the dense array (NB baseline).
     gaps: "reject" (series with missing days or ending early are rejected) or "zero" (missing
     days are zero sales; NB baseline only). min_days: fewer days of history -> short_history.
+    (Files are validated in batches by stream_history.prepare_history_streamed, same result.)
     """
     import pandas as pd
     if gaps not in ("reject", "zero"):
         raise ValueError(f"gaps: must be 'reject' or 'zero', got {gaps!r}")
-    missing = [c for c in ("unique_id", "ds", "y") if c not in sales.columns]
-    if missing:
-        raise ValueError(f"sales: missing column(s) {missing}; has {list(sales.columns)}")
-    if sales["ds"].dtype.kind in "iufb":
-        raise TypeError(f"sales: column 'ds' must hold dates, got dtype {sales['ds'].dtype}")
+    b = parse_sales_batch(sales, ds_text_format(sales["ds"]))
+    uid, ds, y = b.uid, b.ds, b.y
     h = History()
-    uid = as_text_ids(sales["unique_id"].to_numpy())
-    ds = pd.to_datetime(sales["ds"], errors="coerce").to_numpy("datetime64[ns]").astype("datetime64[D]")
-    if sales["y"].dtype.kind in "bMm":
-        raise TypeError(f"sales: column 'y' must hold numbers, got dtype {sales['y'].dtype}")
-    y = pd.to_numeric(sales["y"], errors="coerce").to_numpy(np.float64)
-    no_id = np.array([u is None or u == "" for u in uid], bool)
-    bad_ds = np.isnat(ds) & ~no_id
     rej = []
-    if no_id.any():
-        r = np.flatnonzero(no_id)
+    if b.no_id.any():
+        r = np.flatnonzero(b.no_id)
         rej.append(reject_frame("sales", r, uid[r], "missing_unique_id", ""))
-    if bad_ds.any():
-        r = np.flatnonzero(bad_ds)
+    if b.bad_ds.any():
+        r = np.flatnonzero(b.bad_ds)
         rej.append(reject_frame("sales", r, uid[r], "bad_ds", [f"ds={v!r}" for v in sales["ds"].to_numpy()[r]]))
     h.row_rejects = pd.concat(rej, ignore_index=True) if rej else reject_frame("sales", [], [], [], [])
-    keep = np.flatnonzero(~(no_id | bad_ds))
+    keep = np.flatnonzero(b.valid)
     if keep.size == 0:
         return h
     uid_k = uid[keep].astype(str)
@@ -158,38 +220,22 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
     h.used = np.zeros(n, bool)
     last_all = d.max()
     h.last_ds = last_all
-    reason = np.full(n, None, object)
-    detail = np.full(n, "", object)
     series_of = np.repeat(np.arange(n), counts)
-
-    def flag(mask, name, text):
-        new = mask & (reason == None)  # noqa: E711  (object array)
-        reason[new] = name
-        detail[new] = [text(i) for i in np.flatnonzero(new)]
-
+    bad_text, dup_text = {}, {}
     bad_y = ~np.isfinite(yy) | (yy < 0) | (yy != np.round(yy))
     if bad_y.any():
         first_bad = np.full(n, -1, np.int64)
         bi = np.flatnonzero(bad_y)
         first_bad[series_of[bi[::-1]]] = bi[::-1]
-        flag(first_bad >= 0, "sales_bad_y", lambda i: f"y={yy[first_bad[i]]!r} at ds={d[first_bad[i]]}")
+        bad_text = {i: f"y={yy[first_bad[i]]!r} at ds={d[first_bad[i]]}" for i in np.flatnonzero(first_bad >= 0)}
     dup = np.zeros(len(d), bool)
     dup[1:] = (d[1:] == d[:-1]) & (series_of[1:] == series_of[:-1])
     if dup.any():
         first_dup = np.full(n, -1, np.int64)
         di = np.flatnonzero(dup)
         first_dup[series_of[di[::-1]]] = di[::-1]
-        flag(first_dup >= 0, "sales_duplicate_ds", lambda i: f"ds={d[first_dup[i]]} repeated")
-    first_d, last_d = d[starts], d[ends - 1]
-    span = (last_d - first_d).astype(np.int64) + 1
-    if gaps == "reject":
-        flag(span != counts, "sales_gap", lambda i: f"{int(span[i] - counts[i])} missing days between "
-                                                    f"{first_d[i]} and {last_d[i]}")
-        flag(last_d < last_all, "history_ends_early", lambda i: f"last ds {last_d[i]}, file ends {last_all}")
-    n_days = (last_all - first_d).astype(np.int64) + 1
-    flag(n_days < min_days, "short_history", lambda i: f"{int(n_days[i])} days, need {min_days}")
-    h.reason, h.detail = reason, detail
-
+        dup_text = {i: f"ds={d[first_dup[i]]} repeated" for i in np.flatnonzero(first_dup >= 0)}
+    h.reason, h.detail = flag_series(n, bad_text, dup_text, d[starts], d[ends - 1], counts, last_all, gaps, min_days)
     if keep_frame:
         cut = d > last_all - np.timedelta64(days_needed, "D")
         sel = rows[cut]
