@@ -114,3 +114,43 @@ def test_every_batch_parses_dates_with_the_files_first_format(tmp_path):
     got = prepare_history_streamed(str(tmp_path / "s.csv"), 5, keep_frame=False, batch_size=6)
     assert_same_history(ref, got)
     assert list(got.row_rejects["reason"]) == ["bad_ds"] and list(got.row_rejects["row"]) == [6]
+
+
+def _compare_file(path, batches=(1, 2, 3, 7), configs=((False, 5, "reject", 1), (True, 4, "zero", 1))):
+    """Both checks under each config and batch size; returns the first config's history."""
+    refs = []
+    for keep_frame, days, gaps, min_days in configs:
+        refs.append(prepare_history(io.read_frame(str(path), "sales"), days, keep_frame=keep_frame, gaps=gaps,
+                                    min_days=min_days))
+        for batch in batches:
+            assert_same_history(refs[-1], prepare_history_streamed(str(path), days, keep_frame=keep_frame,
+                                                                   gaps=gaps, min_days=min_days, batch_size=batch))
+    return refs[0]
+
+
+def test_awkward_files_read_alike(tmp_path):
+    days = pd.date_range("2024-01-01", periods=8)
+    base = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 8), "ds": np.tile(days, 3), "y": 1.0})
+    # blank rows at the end of a CSV: a batch of them reads as float columns
+    base.to_csv(tmp_path / "trail.csv", index=False)
+    with open(tmp_path / "trail.csv", "a") as f:
+        f.write(",,\n,,\n")
+    assert set(_compare_file(tmp_path / "trail.csv").row_rejects["reason"]) == {"missing_unique_id"}
+    # a batch of True/False in y, a batch of bare numbers in ds: the whole file's reading decides
+    odd = base.astype({"y": object, "ds": str})
+    odd.loc[[3, 4, 5], "y"] = True
+    odd.loc[[12, 13, 14], "ds"] = "20240102"
+    odd.to_csv(tmp_path / "odd.csv", index=False)
+    _compare_file(tmp_path / "odd.csv")
+    # the first date fits no format: every batch parses value by value, as the whole column does
+    mixed = base.astype({"ds": str})
+    mixed.loc[0, "ds"] = "not a date"
+    mixed.loc[6, "ds"] = "01/07/2024"
+    mixed.to_csv(tmp_path / "mixed.csv", index=False)
+    _compare_file(tmp_path / "mixed.csv")
+    # nullable integer ids written by pandas (Int64), one far-off date
+    ints = base.assign(unique_id=pd.array(np.repeat([7, None, 11], 8), dtype="Int64"))
+    ints.loc[0, "ds"] = pd.Timestamp("1700-01-01")
+    ints.to_parquet(tmp_path / "ints.parquet")
+    ref = _compare_file(tmp_path / "ints.parquet")
+    assert list(ref.uids) == ["11", "7"] and list(ref.reason) == [None, "sales_gap"]

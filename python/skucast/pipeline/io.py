@@ -35,6 +35,11 @@ def read_frame(src, name: str = "frame"):
     return pd.read_csv(src, dtype={"unique_id": str})
 
 
+def file_kind(path) -> str:
+    """"parquet" or "csv" from the file name (ValueError for anything else)."""
+    return _kind(path)
+
+
 def is_frame(src) -> bool:
     import pandas as pd
     return isinstance(src, pd.DataFrame)
@@ -60,7 +65,16 @@ def ids_as_text(table, column: str = "unique_id"):
     i = table.schema.get_field_index(column)
     if i < 0 or pa.types.is_string(table.schema.field(i).type):
         return table
-    return table.set_column(i, column, table.column(i).cast(pa.string()))
+    table = table.set_column(i, column, table.column(i).cast(pa.string()))
+    meta = table.schema.metadata or {}
+    if b"pandas" in meta:   # the column's pandas type (e.g. nullable Int64) would be restored on to_pandas
+        import json
+        pandas_meta = json.loads(meta[b"pandas"])
+        for c in pandas_meta.get("columns", []):
+            if c.get("name") == column:
+                c.update(pandas_type="unicode", numpy_type="object", metadata=None)
+        table = table.replace_schema_metadata({**meta, b"pandas": json.dumps(pandas_meta).encode()})
+    return table
 
 
 def count_rows(src) -> int | None:

@@ -8,7 +8,7 @@ import numpy as np
 from .io import as_text_ids
 
 __all__ = ["REJECT_REASONS", "STOCK_COLUMNS", "History", "prepare_history", "validate_stock", "reject_frame",
-           "parse_sales_batch", "ds_text_format", "flag_series"]
+           "parse_sales_batch", "first_date_text", "ds_text_format", "bad_ds_detail", "flag_series"]
 
 # reason -> what it means (written in the rejects file's `reason` column; `detail` adds the value)
 REJECT_REASONS = {
@@ -120,32 +120,56 @@ class SalesBatch:
         self.valid = ~(self.no_id | self.bad_ds)
 
 
-def ds_text_format(ds) -> str | None:
-    """The date format of a column of date strings, guessed from its first non-empty value (what
-    pandas does for a whole column), so that batches of one file all parse with the format of
-    the file's first date; None for parsed dates, or when no format is recognised."""
-    import pandas as pd
-    from pandas.tseries.api import guess_datetime_format
+_BLANK_DATES = {"", "nat", "nan", "none", "null"}
+
+
+def first_date_text(ds):
+    """The first non-blank date string of a column; "" when its first value is already a date
+    (or the column holds no string at all), None when the column has only blanks so far."""
     if ds.dtype.kind == "M":
+        return ""
+    for v in ds.to_numpy():
+        if isinstance(v, str):
+            if v.strip().lower() not in _BLANK_DATES:
+                return v
+        elif v is not None and v == v:        # a parsed date (datetime.date, Timestamp), not a blank
+            return ""
+    return None
+
+
+def ds_text_format(first_text) -> str | None:
+    """The date format for every batch of one file, from its first non-blank date string (what
+    pandas guesses for a whole column): None when the dates are parsed already, "mixed"
+    (value by value) when that string fits no format."""
+    from pandas.tseries.api import guess_datetime_format
+    if not first_text:
         return None
-    text = [v for v in ds.to_numpy()[:1000] if isinstance(v, str) and v.strip()]
-    return guess_datetime_format(text[0]) if text else None
+    return guess_datetime_format(first_text) or "mixed"
+
+
+def bad_ds_detail(ds, rows) -> list:
+    """The rejects' detail of unreadable dates: the value as read (Python objects, so a blank
+    reads nan whatever the dtype its batch got)."""
+    return [f"ds={v!r}" for v in ds.astype(object).to_numpy()[rows]]
 
 
 def parse_sales_batch(sales, ds_format: str | None = None) -> SalesBatch:
     """unique_id as text, ds as days (NaT where not a date, parsed with ``ds_format`` when
     given), y as float64 (NaN where not a number) of a sales frame or batch; a missing column or
-    a column of the wrong kind raises."""
+    a column of the wrong kind raises (a column with no value at all, as a batch of blank CSV
+    rows reads, is not checked)."""
     import pandas as pd
     missing = [c for c in ("unique_id", "ds", "y") if c not in sales.columns]
     if missing:
         raise ValueError(f"sales: missing column(s) {missing}; has {list(sales.columns)}")
-    if sales["ds"].dtype.kind in "iufb":
+    valued = lambda c: sales[c].notna().any()   # noqa: E731
+    if sales["ds"].dtype.kind in "iufb" and valued("ds"):
         raise TypeError(f"sales: column 'ds' must hold dates, got dtype {sales['ds'].dtype}")
     uid = as_text_ids(sales["unique_id"].to_numpy())
-    ds = pd.to_datetime(sales["ds"], errors="coerce", format=ds_format)
+    ds = sales["ds"] if sales["ds"].dtype.kind not in "iufb" else sales["ds"].astype(object)
+    ds = pd.to_datetime(ds, errors="coerce", format=ds_format)
     ds = ds.to_numpy("datetime64[ns]").astype("datetime64[D]")
-    if sales["y"].dtype.kind in "bMm":
+    if sales["y"].dtype.kind in "bMm" and valued("y"):
         raise TypeError(f"sales: column 'y' must hold numbers, got dtype {sales['y'].dtype}")
     y = pd.to_numeric(sales["y"], errors="coerce").to_numpy(np.float64)
     return SalesBatch(uid, ds, y)
@@ -193,7 +217,7 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
     import pandas as pd
     if gaps not in ("reject", "zero"):
         raise ValueError(f"gaps: must be 'reject' or 'zero', got {gaps!r}")
-    b = parse_sales_batch(sales, ds_text_format(sales["ds"]))
+    b = parse_sales_batch(sales, ds_text_format(first_date_text(sales["ds"])) if "ds" in sales.columns else None)
     uid, ds, y = b.uid, b.ds, b.y
     h = History()
     rej = []
@@ -202,7 +226,7 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
         rej.append(reject_frame("sales", r, uid[r], "missing_unique_id", ""))
     if b.bad_ds.any():
         r = np.flatnonzero(b.bad_ds)
-        rej.append(reject_frame("sales", r, uid[r], "bad_ds", [f"ds={v!r}" for v in sales["ds"].to_numpy()[r]]))
+        rej.append(reject_frame("sales", r, uid[r], "bad_ds", bad_ds_detail(sales["ds"], r)))
     h.row_rejects = pd.concat(rej, ignore_index=True) if rej else reject_frame("sales", [], [], [], [])
     keep = np.flatnonzero(b.valid)
     if keep.size == 0:
