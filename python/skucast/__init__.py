@@ -31,10 +31,14 @@ def __getattr__(name):
     raise AttributeError(f"module 'skucast' has no attribute {name!r}")
 
 
+MAX_THREADS = 1024   # a pool beyond this only waits on locks (and can exhaust the system's thread limit)
+
+
 def set_num_threads(n: int) -> None:
-    """Threads used by every CPU kernel (default: all cores). Results do not depend on it."""
+    """Threads used by every CPU kernel (default: all cores; at most MAX_THREADS). Results do
+    not depend on it."""
     from ._checks import check_int
-    _core.set_num_threads(check_int(n, "n", 1))
+    _core.set_num_threads(check_int(n, "n", 1, MAX_THREADS))
 
 
 def get_num_threads() -> int:

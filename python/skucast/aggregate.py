@@ -38,7 +38,9 @@ def window_sum(samples, start, length, axis=-1):
     _checks.raise_first_bad(values, [
         ("start", s < 0, "must be >= 0"),
         ("length", ln < 0, "must be >= 0"),
-        ("length", s + ln > horizon, f"start + length must be <= the horizon ({horizon})"),
+        ("start", s > horizon, f"must be <= the horizon ({horizon})"),
+        # compared as horizon - start (both in range here): start + length could overflow int64
+        ("length", ln > horizon - np.minimum(s, horizon), f"start + length must be <= the horizon ({horizon})"),
     ])
     m1 = int(np.prod(arr.shape[1:axis], dtype=np.int64))
     m2 = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))

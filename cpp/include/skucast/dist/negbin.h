@@ -165,6 +165,19 @@ SKUCAST_HD double poisson_log_tail(double y, double mu, bool* is_cdf) {
 // by Numerical Recipes' continued fraction (modified Lentz) with coefficients written in alpha
 // so that none is a difference of near-equal numbers.
 
+// log of sum_{k <= y} pmf(k) / pmf(y), summed downward from y: below the mean every ratio is <= 1,
+// all terms are positive, and they fall off at least like a Gaussian of width sd.
+SKUCAST_HD double log_sum_down_to_zero(double y, double mu, double alpha) {
+  const double one_am = 1.0 + alpha * mu;
+  double term = 1.0, sum = 1.0;
+  for (double k = y; k >= 1.0; k -= 1.0) {
+    term *= k * one_am / (mu * (1.0 + alpha * (k - 1.0)));
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return log(sum);
+}
+
 // log cdf(y), for y below the mean (where the fraction converges fast).
 SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, double log_pmf, int max_iter,
                                         bool* converged) {
@@ -179,21 +192,16 @@ SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, doubl
       sum += term;
     }
     *converged = true;
-    return logpmf_zero(mu, alpha) + log1p(sum);
+    if (sum < 1e300) return logpmf_zero(mu, alpha) + log1p(sum);
+    // A huge mean: the ratios to P(0) pass the double range (cdf(56) at mu = 1e7 read inf).
+    return log_pmf + log_sum_down_to_zero(y, mu, alpha);
   }
   const double sd = sqrt(mu * one_am);
   if (alpha < 1e-3 && 12.0 * sd + 64.0 < 4e6) {
     // Nearly Poisson (n = 1/alpha > 1e3): the fraction's coefficients approach -1 and lose
-    // digits, so sum pmf(k) downward from y instead; below the mean the terms fall off at
-    // least like a Gaussian of width sd, and all are positive.
-    double term = 1.0, sum = 1.0;
-    for (double k = y; k >= 1.0; k -= 1.0) {
-      term *= k * one_am / (mu * (1.0 + alpha * (k - 1.0)));
-      sum += term;
-      if (term < sum * 1e-17) break;
-    }
+    // digits, so sum pmf(k) downward from y instead.
     *converged = true;
-    return log_pmf + log(sum);
+    return log_pmf + log_sum_down_to_zero(y, mu, alpha);
   }
   // I_x(A, B), A = n, B = y + 1, x = p. Prefactor x^A (1-x)^B / (A B(A,B)) = pmf(y) q (1 + alpha y).
   const double q = alpha * mu / one_am;
