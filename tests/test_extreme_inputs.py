@@ -65,3 +65,41 @@ def test_thread_count_is_bounded():
         skucast.set_num_threads(100_000)
     with pytest.raises(ValueError, match=r"n: must be <= 1024"):
         skucast.set_num_threads(2**31)
+
+
+def test_fill_rate_reorder_point_never_above_S():
+    inv = skucast.inventory
+    r = inv.order_up_to(mu=[1.0], alpha=1.0, lead_time=10, review_period=1, service_level=0.9, target="fill_rate")
+    assert r.s[0] <= r.S[0]
+    rng = np.random.default_rng(3)
+    n = 2000
+    kw = dict(lead_time=rng.integers(0, 7, n), review_period=rng.integers(0, 7, n), service_level=0.9,
+              target="fill_rate")
+    for method in ("exact", "normal"):
+        r = inv.order_up_to(mu=rng.gamma(1.0, 2.0, n), alpha=rng.uniform(0, 1, n), method=method, **kw)
+        assert (r.s <= r.S).all()
+    paths = rng.poisson(1.0, (50, 100, 13)).astype(float)
+    r = inv.order_up_to(samples=paths, lead_time=10, review_period=1, service_level=0.9, target="fill_rate")
+    assert (r.s <= r.S).all()
+    # the levels feed an (s, S) replenishment as they are
+    inv.replenish(on_hand=np.zeros(50, np.int64), S=r.S, s=r.s, policy="sS")
+
+
+def test_negative_sample_paths_are_refused():
+    with pytest.raises(ValueError, match=r"samples: demand must be >= 0; first bad value at index \(0, 0, 1\)"):
+        skucast.inventory.order_up_to(samples=np.array([[[0.0, -5, -5]]]), lead_time=2, review_period=1)
+
+
+def test_empty_lists_give_empty_results():
+    inv = skucast.inventory
+    assert inv.replenish(on_hand=[], S=[]).order.shape == (0,)
+    assert inv.allocate([], mu=np.zeros((0, 3))).shape == (0, 3)
+
+
+def test_a_lead_time_past_the_horizon_costs_no_memory():
+    rng = np.random.default_rng(0)
+    d = rng.poisson(3, (16, 30))
+    kw = dict(S=40, review_period=7, initial_on_hand=20, on_order=np.full(16, 7))
+    a = skucast.inventory.simulate(d, lead_time=31, **kw).to_frame()
+    b = skucast.inventory.simulate(d, lead_time=10**9, **kw).to_frame()   # ring of 1e9 days before
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())

@@ -58,7 +58,8 @@ def ref_levels(mu_row, al_row, st_, L, R, q, target):
     if target == "csl":
         return ref_csl(plr, q), ref_csl(pl, q), mLR
     budget = (1 - q) * ((mLR - mL) if R > 0 else (mL / L if L > 0 else 0.0))
-    return ref_fill(pl, plr, R > 0, budget, mLR), ref_fill(pl, pl, False, budget, mLR), mLR
+    S = ref_fill(pl, plr, R > 0, budget, mLR)
+    return S, min(ref_fill(pl, pl, False, budget, mLR), S), mLR   # s kept at most S (module docstring)
 
 
 def random_case(rng, n, H, constant=False):
@@ -161,7 +162,8 @@ def test_stochastic_lead_time_vs_mixture(method, target):
             S, s = ref_csl(plr, q), ref_csl(pl, q)
         else:
             budget = (1 - q) * ((mLR - mL) if R[i] > 0 else mL / EL)
-            S, s = ref_fill(pl, plr, R[i] > 0, budget, mLR), ref_fill(pl, pl, False, budget, mLR)
+            S = ref_fill(pl, plr, R[i] > 0, budget, mLR)
+            s = min(ref_fill(pl, pl, False, budget, mLR), S)   # s kept at most S
         assert (r.S[i], r.s[i]) == (S, s), i
         assert r.mean_demand[i] == pytest.approx(mLR, rel=1e-12)
 

@@ -242,7 +242,7 @@ class RowSolver {
         out.s = inv::normal_level(mean_l, var_l, z_);
       } else {
         out.S = inv::normal_fill(mean_l, var_l, mean_lr, var_lr, R > 0, fr_target);
-        out.s = inv::normal_fill(0.0, 0.0, mean_l, var_l, false, fr_target);
+        out.s = inv::capped_reorder_point(inv::normal_fill(0.0, 0.0, mean_l, var_l, false, fr_target), out.S);
       }
       return true;
     }
@@ -280,7 +280,8 @@ class RowSolver {
     } else {
       out.S = smallest_ok(plr.end(), fr_target, [&](int64_t S) { return lf_lr_.at(S); });
     }
-    out.s = smallest_ok(pl.end(), fr_target, [&](int64_t S) { return lf_l_.at(S); });
+    out.s = inv::capped_reorder_point(smallest_ok(pl.end(), fr_target, [&](int64_t S) { return lf_l_.at(S); }),
+                                      out.S);
   }
 
   const DemandArgs& d_;

@@ -46,6 +46,8 @@ def as_params(values: dict) -> tuple[dict, np.dtype]:
 
 def as_int64(value, name: str) -> np.ndarray:
     arr = as_numeric(value, name)
+    if arr.dtype.kind == "f" and arr.size == 0:   # an empty list reads as float64
+        return arr.astype(np.int64)
     if arr.dtype.kind == "f":
         raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
     if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:

@@ -21,7 +21,9 @@ Service targets
   The loss function E[(D - S)^+] is computed exactly from the pmf (backward sums of the tail),
   never by simulation.
 * The reorder point ``s`` is the same target applied to lead-time demand D_L alone (csl:
-  the service_level quantile of D_L; fill rate: E[(D_L - s)^+] <= the same shortage budget).
+  the service_level quantile of D_L; fill rate: E[(D_L - s)^+] <= the same shortage budget,
+  kept at most S: with a short review period that budget can ask for more than S, and a reorder
+  point above S would only ever order up to S).
 
 Methods (NB parameters)
 -----------------------
@@ -195,6 +197,8 @@ class _Demand:
                 raise ValueError(f"samples: expected shape (n, num_samples, horizon), got {self.samples.shape}")
             if self.samples.shape[1] == 0:
                 raise ValueError("samples: num_samples must be >= 1")
+            _checks.raise_first_bad({"samples": self.samples}, [
+                ("samples", self.samples < 0, "demand must be >= 0")])
             self.n, self.horizon = self.samples.shape[0], self.samples.shape[2]
         else:
             if alpha is None:
@@ -308,7 +312,7 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
     dem = _Demand(mu, alpha, samples, lead_time, review_period, lead_time_pmf, start)
     if dem.samples is not None:
         S, s, mean = _samples_levels(dem, q, tgt, meth)
-        return OrderUpToResult(S, s, S - mean, mean)
+        return OrderUpToResult(S, np.minimum(s, S), S - mean, mean)   # s at most S (module docstring)
     mu_v, al_v, horizon = dem.kernel_params()
     S, s, mean, safety, bad = _core.inv_order_up_to_nb(
         mu_v, al_v, horizon, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN)

@@ -221,15 +221,18 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         values["s"] = s_arr
         rules.append(("s", s_arr > np.broadcast_to(S_arr, s_arr.shape), "must be <= S"))
     _checks.raise_first_bad(values, rules)
+    # Units due after the last day never arrive within the run, whatever the lead time: the
+    # kernel's pipeline holds min(L, T + 1) days, so a lead time of 1e9 costs no more than T + 1.
+    L_run = np.minimum(L, T + 1)
     oo = None
     if on_order is not None:
         oo = _checks.as_int64(on_order, "on_order")
         if oo.ndim == 1:
             if oo.shape[0] != n:
                 raise ValueError(f"on_order: expected (n,) = ({n},) or (n, K), got {oo.shape}")
-            K = int(max(1, L.max(initial=1)))
+            K = int(max(1, L_run.max(initial=1)))
             full = np.zeros((n, K), np.int64)
-            full[np.arange(n), np.maximum(L - 1, 0)] = oo
+            full[np.arange(n), np.maximum(L_run - 1, 0)] = oo
             oo_checked = oo
             oo = full
         elif oo.ndim == 2 and oo.shape[0] == n:
@@ -240,6 +243,8 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         if oo.shape[1] > 0:
             late = (oo > 0) & (np.arange(oo.shape[1])[None, :] >= np.maximum(L, 1)[:, None])
             _checks.raise_first_bad({"on_order": oo}, [("on_order", late, "arrives after the lead time (day >= L)")])
+        if oo.shape[1] > T + 1:   # what arrives on day T or later never arrives within the run
+            oo = np.concatenate([oo[:, :T], oo[:, T:].sum(axis=1, keepdims=True)], axis=1)
         oo = np.ascontiguousarray(oo)
     unit_cost_a = _row_array(unit_cost, "unit_cost", n, integer=False, keep_scalar=True)
     rate = _row_array(holding_cost_rate, "holding_cost_rate", n, integer=False, keep_scalar=True)
@@ -255,7 +260,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
 
     policy_code = 0 if policy == "RS" else 1
     args = (n_reviews, review_period, first_review, policy_code, bool(lost_sales))
-    out_i, out_f, _, bad = _core.inv_simulate(dem, S_arr, s_arr, *args, L, oh, oo, moq_a, cp, mo, beta, False)
+    out_i, out_f, _, bad = _core.inv_simulate(dem, S_arr, s_arr, *args, L_run, oh, oo, moq_a, cp, mo, beta, False)
     out_i, out_f = out_i.T, out_f.T  # (n, cols) views of column-major totals: each column contiguous
     if bad >= 0:
         row, day = divmod(int(bad), T)
@@ -267,7 +272,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         rows = np.atleast_1d(_checks.as_int64(trace_rows, "trace_rows"))
         _checks.raise_first_bad({"trace_rows": rows}, [("trace_rows", (rows < 0) | (rows >= n), f"must be in [0, {n})")])
         sub = lambda a: None if a is None else np.ascontiguousarray(a[rows])  # noqa: E731
-        _, _, tr, _ = _core.inv_simulate(sub(dem), sub(S_arr), sub(s_arr), *args, sub(L), sub(oh), sub(oo),
+        _, _, tr, _ = _core.inv_simulate(sub(dem), sub(S_arr), sub(s_arr), *args, sub(L_run), sub(oh), sub(oo),
                                          sub(moq_a), sub(cp), sub(mo), sub(beta), True)
         trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}
 

@@ -53,6 +53,11 @@ SKUCAST_HD double fill_rate_budget(double service, const WindowMoments& mL, cons
   return (1.0 - service) * (R > 0 ? mR : (L > 0 ? mL.mean / L : 0.0));
 }
 
+// The fill-rate reorder point meets the cycle's shortage budget on lead-time demand alone, which
+// can ask for more than S when the review period is short; a reorder point above S only ever
+// orders up to S (the (s, S) row acts as (R, S)), so s is kept at most S.
+SKUCAST_HD int64_t capped_reorder_point(int64_t s, int64_t S) { return s < S ? s : S; }
+
 // Levels that need no pmf arrays: the normal method (csl, fill rate) and NB csl levels in
 // closed form / variance matched. Returns false when the row needs pmf arrays (NB fill rate, or
 // a window that is convolved); conv then says whether it is convolved. z = normal_ppf(service).
@@ -66,7 +71,7 @@ SKUCAST_HD bool direct_levels(const cpu::DemandArgs& d, double z, const WindowMo
       if (d.need_s) s = normal_level(mL.mean, mL.var, z);
     } else {
       S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
-      s = normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target);
+      s = capped_reorder_point(normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target), S);
     }
     return true;
   }
