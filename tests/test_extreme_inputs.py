@@ -103,3 +103,11 @@ def test_a_lead_time_past_the_horizon_costs_no_memory():
     a = skucast.inventory.simulate(d, lead_time=31, **kw).to_frame()
     b = skucast.inventory.simulate(d, lead_time=10**9, **kw).to_frame()   # ring of 1e9 days before
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+def test_windows_of_absurd_length_are_refused_not_wrapped():
+    inv = skucast.inventory
+    with pytest.raises(ValueError, match=r"must be <= 2\*\*40 days"):
+        inv.order_up_to(mu=[1.0], alpha=0.5, lead_time=2**62, review_period=2**62)   # S was 0, mean -9.2e18
+    with pytest.raises(ValueError, match=r"^lead_time: must be <= 2\*\*40 days"):
+        inv.plan_orders(mu=[1.0], alpha=0.5, on_hand=[0], lead_time=2**41, review_period=7)

@@ -128,6 +128,9 @@ def _service(service_level) -> float:
     return v
 
 
+MAX_DAYS = 2**40   # start, lead time, review period: their sums stay far inside int64 (and exact in double)
+
+
 def _row_ints(value, name, n=None, low=None, rule=None):
     """int64 scalar (0-d) or (n,) contiguous array; checks value >= low."""
     a = _checks.as_int64(value, name)
@@ -141,6 +144,12 @@ def _row_ints(value, name, n=None, low=None, rule=None):
             i = int(np.flatnonzero(mask)[0])
             idx = (i,) if a.ndim == 1 else ()
             raise _checks.bad_value(name, rule or f"must be >= {low}", idx, a[idx])
+    if name in ("start", "lead_time", "review_period"):
+        mask = np.atleast_1d(a) > MAX_DAYS
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            idx = (i,) if a.ndim == 1 else ()
+            raise _checks.bad_value(name, "must be <= 2**40 days", idx, a[idx])
     return a if a.flags.c_contiguous else a.copy()
 
 

@@ -13,7 +13,10 @@ SKUCAST_HD int check_window(const cpu::DemandArgs& d, int64_t i, int64_t& st, in
   st = d.start.at(i);
   R = d.review.at(i);
   L = d.lt_pmf == nullptr ? d.lead.at(i) : d.lt_cols - 1;
-  if (st < 0 || R < 0 || L < 0 || (d.horizon >= 0 && st + L + R > d.horizon)) return 2;
+  constexpr int64_t kMaxDays = INT64_C(1) << 40;  // as the Python layer's MAX_DAYS: st + L + R cannot overflow
+  if (st < 0 || R < 0 || L < 0 || st > kMaxDays || L > kMaxDays || R > kMaxDays ||
+      (d.horizon >= 0 && st + L + R > d.horizon))
+    return 2;
   return -1;
 }
 
