@@ -111,3 +111,12 @@ def test_windows_of_absurd_length_are_refused_not_wrapped():
         inv.order_up_to(mu=[1.0], alpha=0.5, lead_time=2**62, review_period=2**62)   # S was 0, mean -9.2e18
     with pytest.raises(ValueError, match=r"^lead_time: must be <= 2\*\*40 days"):
         inv.plan_orders(mu=[1.0], alpha=0.5, on_hand=[0], lead_time=2**41, review_period=7)
+
+
+@pytest.mark.parametrize("f", [nb.logpmf, nb.pmf, nb.cdf, nb.sf])
+def test_counts_past_2_53_are_refused_not_nan(f):
+    # cdf(1e200, 5, 0.5) was NaN and cdf(2e16, 1e16, 1) -1.35e283
+    for y in (1e200, 2e16, np.int64(2**62)):
+        with pytest.raises(ValueError, match=r"y: must be a whole number in \[0, 2\*\*53\]"):
+            f(y, 5.0, 0.5)
+    assert np.isfinite(f(2.0**53, 1e9, 0.5))

@@ -19,7 +19,7 @@ from . import _checks, _core, _gpu
 __all__ = ["logpmf", "pmf", "cdf", "sf", "ppf", "nll", "sample"]
 
 _RULES = {
-    "y": "must be a whole number >= 0",
+    "y": "must be a whole number in [0, 2**53]",
     "mu": "must be finite and > 0",
     "alpha": "must be finite and >= 0",
     "q": "must be in the open interval (0, 1)",
@@ -58,7 +58,7 @@ def logpmf(y, mu, alpha):
 
     Parameters
     ----------
-    y : array_like of whole numbers >= 0 (any integer dtype, or floats holding whole numbers)
+    y : array_like of whole numbers in [0, 2**53] (any integer dtype, or floats holding whole numbers)
     mu : array_like, mean, finite and > 0
     alpha : array_like, dispersion, finite and >= 0 (0 is Poisson)
 

@@ -9,14 +9,16 @@
 namespace skucast {
 namespace rules {
 
-// Counts: integers >= 0, or floats holding whole numbers (a float's floor is exact in double).
+// Counts: whole numbers in [0, 2^53], as integers or floats (a float's floor is exact in double).
+// Past 2^53 a double no longer holds every count, and the tails came out NaN or absurd there.
+constexpr double kMaxCount = 9007199254740992.0;  // 2^53
 template <class T>
 SKUCAST_HD bool valid_count(T v) {
   if constexpr (std::is_integral_v<T>) {
-    return v >= 0;
+    return v >= 0 && static_cast<double>(v) <= kMaxCount;
   } else {
     const double d = static_cast<double>(v);
-    return d >= 0 && d < INFINITY && d == floor(d);
+    return d >= 0 && d <= kMaxCount && d == floor(d);
   }
 }
 SKUCAST_HD bool valid_mu(double v) { return v > 0 && v < INFINITY; }
