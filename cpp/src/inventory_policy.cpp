@@ -451,7 +451,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
           int arg = check_replenish(r, i, ip);
           const int64_t st = d.start.at(i), L = lead.at(i), R = rev.at(i);
           const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
-          if (arg < 0 && (st < 0 || L < 0 || R < 0 || (d.horizon >= 0 && st + L + R > d.horizon))) arg = 102;
+          if (arg < 0 && inv::window_out_of_range(st, L, R, d.horizon)) arg = 102;
           if (arg < 0 && !(mu >= 0.0 && mu < INFINITY)) arg = 100;
           if (arg < 0 && !(a >= 0.0 && a < INFINITY)) arg = 101;
           if (arg >= 0) {

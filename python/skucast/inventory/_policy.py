@@ -144,7 +144,7 @@ def _row_ints(value, name, n=None, low=None, rule=None):
             i = int(np.flatnonzero(mask)[0])
             idx = (i,) if a.ndim == 1 else ()
             raise _checks.bad_value(name, rule or f"must be >= {low}", idx, a[idx])
-    if name in ("start", "lead_time", "review_period"):
+    if low is not None and name in ("start", "lead_time", "review_period"):   # (low: the error-path checks)
         mask = np.atleast_1d(a) > MAX_DAYS
         if mask.any():
             i = int(np.flatnonzero(mask)[0])

@@ -48,6 +48,7 @@ void rs_rows_avx2(const RsBlockArgs& a, int64_t n, int64_t* order, int8_t* reaso
   const __m256d magic = _mm256_set1_pd(4503599627370496.0);  // 2^52: exact double <-> int64 below 2^51
   const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000));
   const __m256i big = _mm256_set1_epi64x(INT64_C(1) << 50), neg1 = _mm256_set1_epi64x(-1);
+  const __m256i max_days = _mm256_set1_epi64x(INT64_C(1) << 40);  // longer lead times: the row code refuses them
   const __m256d bo = _mm256_set1_pd(a.backorders), cp = _mm256_set1_pd(a.case_pack), moq_c = _mm256_set1_pd(a.moq_cases);
   auto to_double = [&](__m256i v) {  // 0 <= v < 2^51
     return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(v, magic_bits)), magic);
@@ -59,11 +60,11 @@ void rs_rows_avx2(const RsBlockArgs& a, int64_t n, int64_t* order, int8_t* reaso
     const __m256i lt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.lead + i));
     const __m256d mu = _mm256_loadu_pd(a.mu + i), al = _mm256_loadu_pd(a.alpha + i);
     const __m256d S = _mm256_loadu_pd(a.S + i);
-    // regular: 0 <= oh, oo, lead < 2^50; mu, alpha finite >= 0; S < 2^50 (NaN fails every test)
+    // regular: 0 <= oh, oo < 2^50, 0 <= lead < 2^40; mu, alpha finite >= 0; S < 2^50 (NaN fails every test)
     const __m256i int_ok = _mm256_and_si256(
         _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi64(oh, neg1), _mm256_cmpgt_epi64(big, oh)),
                          _mm256_and_si256(_mm256_cmpgt_epi64(oo, neg1), _mm256_cmpgt_epi64(big, oo))),
-        _mm256_and_si256(_mm256_cmpgt_epi64(lt, neg1), _mm256_cmpgt_epi64(big, lt)));
+        _mm256_and_si256(_mm256_cmpgt_epi64(lt, neg1), _mm256_cmpgt_epi64(max_days, lt)));
     const __m256d fp_ok = _mm256_and_pd(
         _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(mu, zero, _CMP_GE_OQ), _mm256_cmp_pd(mu, inf, _CMP_LT_OQ)),
                       _mm256_and_pd(_mm256_cmp_pd(al, zero, _CMP_GE_OQ), _mm256_cmp_pd(al, inf, _CMP_LT_OQ))),

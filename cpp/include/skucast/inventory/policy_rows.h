@@ -7,17 +7,21 @@
 namespace skucast {
 namespace inv {
 
+// A protection window [st, st + L + R) that is negative, longer than 2^40 days (the Python
+// layer's MAX_DAYS: the sum cannot overflow) or past the horizon (horizon < 0: none).
+SKUCAST_HD bool window_out_of_range(int64_t st, int64_t L, int64_t R, int64_t horizon) {
+  constexpr int64_t kMaxDays = INT64_C(1) << 40;
+  if (st < 0 || R < 0 || L < 0 || st > kMaxDays || L > kMaxDays || R > kMaxDays) return true;
+  return horizon >= 0 && st + L + R > horizon;
+}
+
 // Window check. L: the deterministic lead time, or lt_cols - 1 with a lead-time pmf.
-// Returns -1, or 2 (start / lead / review < 0 or past the horizon).
+// Returns -1, or 2 (start / lead / review out of range or past the horizon).
 SKUCAST_HD int check_window(const cpu::DemandArgs& d, int64_t i, int64_t& st, int64_t& L, int64_t& R) {
   st = d.start.at(i);
   R = d.review.at(i);
   L = d.lt_pmf == nullptr ? d.lead.at(i) : d.lt_cols - 1;
-  constexpr int64_t kMaxDays = INT64_C(1) << 40;  // as the Python layer's MAX_DAYS: st + L + R cannot overflow
-  if (st < 0 || R < 0 || L < 0 || st > kMaxDays || L > kMaxDays || R > kMaxDays ||
-      (d.horizon >= 0 && st + L + R > d.horizon))
-    return 2;
-  return -1;
+  return window_out_of_range(st, L, R, d.horizon) ? 2 : -1;
 }
 
 // Moments of D_L and D_{L+R} for a deterministic lead time. Returns -1, or the bad argument
