@@ -120,3 +120,13 @@ def test_counts_past_2_53_are_refused_not_nan(f):
         with pytest.raises(ValueError, match=r"y: must be a whole number in \[0, 2\*\*53\]"):
             f(y, 5.0, 0.5)
     assert np.isfinite(f(2.0**53, 1e9, 0.5))
+
+
+def test_stock_past_2_60_is_refused_not_wrapped():
+    inv = skucast.inventory
+    # the inventory position S - IP overflowed: order 0 with reason "raised_to_moq" at moq 0
+    with pytest.raises(ValueError, match=r"^backorders: must be <= 2\*\*60"):
+        inv.replenish(on_hand=[0], backorders=[2**62], S=[2**62])
+    with pytest.raises(ValueError, match=r"^on_hand: must be <= 2\*\*60"):
+        inv.plan_orders(mu=[1.0], alpha=0.5, lead_time=3, review_period=7, on_hand=[2**61], method="normal")
+    assert inv.replenish(on_hand=[2**60], S=[2**62]).order[0] == 2**62 - 2**60

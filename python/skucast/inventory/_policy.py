@@ -451,6 +451,9 @@ _REPLENISH_ERRORS = {
     7: ("shelf_capacity", "must be >= 0"),
     8: ("Q", "must be >= 1 for policy 'sQ'"),
     9: ("s", "must be <= S for policy 'sS'"),
+    10: ("on_hand", "must be <= 2**60"),
+    11: ("on_order", "must be <= 2**60"),
+    12: ("backorders", "must be <= 2**60"),
 }
 
 

@@ -95,9 +95,14 @@ SKUCAST_HD bool direct_levels(const cpu::DemandArgs& d, double z, const WindowMo
 // Replenishment inputs of row i: -1 (and ip) or the bad cpu::ReplenishArg.
 SKUCAST_HD int check_replenish(const cpu::ReplenishArgs& r, int64_t i, int64_t& ip) {
   const int64_t oh = r.on_hand.at(i), oo = r.on_order.at(i), bo = r.backorders.at(i);
+  // Stock up to 2^60 units: the inventory position and S - IP then cannot overflow int64.
+  constexpr int64_t kMaxUnits = INT64_C(1) << 60;
   if (oh < 0) return cpu::kArgOnHand;
   if (oo < 0) return cpu::kArgOnOrder;
   if (bo < 0) return cpu::kArgBackorders;
+  if (oh > kMaxUnits) return cpu::kArgOnHandLarge;
+  if (oo > kMaxUnits) return cpu::kArgOnOrderLarge;
+  if (bo > kMaxUnits) return cpu::kArgBackordersLarge;
   const int64_t cp = r.case_pack.at(i), moq = r.moq.at(i);
   if (cp <= 0) return cpu::kArgCasePack;
   if (moq < 0) return cpu::kArgMoq;
