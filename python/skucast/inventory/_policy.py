@@ -129,27 +129,22 @@ def _service(service_level) -> float:
 
 
 MAX_DAYS = 2**40   # start, lead time, review period: their sums stay far inside int64 (and exact in double)
+MAX_DAYS_TEXT = "2**40 days"
 
 
-def _row_ints(value, name, n=None, low=None, rule=None):
-    """int64 scalar (0-d) or (n,) contiguous array; checks value >= low."""
+def _row_ints(value, name, n=None, low=None, rule=None, high=None, high_text=None):
+    """int64 scalar (0-d) or (n,) contiguous array; checks low <= value (<= high)."""
     a = _checks.as_int64(value, name)
     if a.ndim > 1:
         raise ValueError(f"{name}: must be a scalar or a 1-d array of per-row values, got shape {a.shape}")
     if a.ndim == 1 and n is not None and a.shape[0] != n:
         raise ValueError(f"{name}: length {a.shape[0]} does not match the {n} rows")
+    bounds = []
     if low is not None:
-        mask = np.atleast_1d(a) < low
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            idx = (i,) if a.ndim == 1 else ()
-            raise _checks.bad_value(name, rule or f"must be >= {low}", idx, a[idx])
-    if low is not None and name in ("start", "lead_time", "review_period"):   # (low: the error-path checks)
-        mask = np.atleast_1d(a) > MAX_DAYS
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            idx = (i,) if a.ndim == 1 else ()
-            raise _checks.bad_value(name, "must be <= 2**40 days", idx, a[idx])
+        bounds.append((name, a < low, rule or f"must be >= {low}"))
+    if high is not None:
+        bounds.append((name, a > high, f"must be <= {high_text or high}"))
+    _checks.raise_first_bad({name: a}, bounds)
     return a if a.flags.c_contiguous else a.copy()
 
 
@@ -248,13 +243,14 @@ class _Demand:
     def validate(self):
         """Full value checks of the windows and parameters, raising the first bad one."""
         n = self.n
-        _row_ints(self.start, "start", n, 0)
-        _row_ints(self.review, "review_period", n, 0)
+        # the day bound is checked on this error path only (the kernels check it on every row)
+        _row_ints(self.start, "start", n, 0, high=MAX_DAYS, high_text=MAX_DAYS_TEXT)
+        _row_ints(self.review, "review_period", n, 0, high=MAX_DAYS, high_text=MAX_DAYS_TEXT)
         if self.lt_pmf is not None:
             lmax = self.lt_pmf.shape[1] - 1
             reach, max_lead, name = self.start + lmax + self.review, np.asarray(lmax), "lead_time_pmf"
         else:
-            _row_ints(self.lead, "lead_time", n, 0)
+            _row_ints(self.lead, "lead_time", n, 0, high=MAX_DAYS, high_text=MAX_DAYS_TEXT)
             reach, max_lead, name = self.start + self.lead + self.review, self.lead, "lead_time"
         if self.horizon is not None:
             over = np.atleast_1d(reach) > self.horizon
