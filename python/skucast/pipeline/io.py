@@ -211,6 +211,13 @@ class AtomicWriter:
         return False
 
 
+def id_hashes(text_ids) -> np.ndarray:
+    """64-bit hashes of text ids (as_text_ids' output): the key of the streamed checks, which keep
+    8 bytes per id instead of the strings."""
+    import pandas as pd
+    return pd.util.hash_array(np.asarray(text_ids, dtype=object), categorize=False)
+
+
 def as_text_ids(values) -> np.ndarray:
     """unique_id as str objects (None where missing): the one form used for matching and output."""
     import pandas as pd

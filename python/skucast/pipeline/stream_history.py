@@ -13,18 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import io
-from .io import as_text_ids
-from .validate import (History, bad_ds_detail, ds_text_format, first_date_text, flag_series,
-                       parse_sales_batch, prepare_history, reject_frame)
+from .validate import (History, bad_ds_detail, bad_sales_y, ds_text_format, first_date_text, flag_series,
+                       model_rows, parse_sales_batch, prepare_history, reject_frame)
 
 __all__ = ["prepare_history_streamed"]
 
 _ROW_BITS = 40   # rows below 2^40: (day, row) packs into one int64 key
-
-
-def _hashes(uids) -> np.ndarray:
-    import pandas as pd
-    return pd.util.hash_array(np.asarray(uids, dtype=object), categorize=False)
 
 
 def _file_ds_format(src, batch_size):
@@ -71,7 +65,7 @@ def _series_of_file(src, batch_size, ds_format):
         if not ok.any():
             continue
         day = b.ds[ok].astype(np.int64)
-        h, pos, inv = np.unique(_hashes(b.uid[ok]), return_index=True, return_inverse=True)
+        h, pos, inv = np.unique(io.id_hashes(b.uid[ok]), return_index=True, return_inverse=True)
         batch_lo = np.full(len(h), big, np.int64)
         batch_hi = np.full(len(h), -big, np.int64)
         np.minimum.at(batch_lo, inv, day)
@@ -145,7 +139,7 @@ def prepare_history_streamed(src, days_needed: int, keep_frame: bool, gaps: str 
         if keep.size == 0:
             continue
         u = b.uid[keep]
-        hp = np.searchsorted(hashes, _hashes(u))
+        hp = np.searchsorted(hashes, io.id_hashes(u))
         if not (rep[hp] == u).all():   # two ids with one 64-bit hash: the in-memory check has no such limit
             raise RuntimeError("sales: two unique_ids share a 64-bit hash; pass the sales as a DataFrame")
         s = index[hp]
@@ -154,7 +148,7 @@ def prepare_history_streamed(src, days_needed: int, keep_frame: bool, gaps: str 
         r = rows[keep]
         n_rows += np.bincount(s, minlength=n)
         np.minimum.at(first_row, s, r)
-        bad = ~np.isfinite(y) | (y < 0) | (y != np.round(y))
+        bad = bad_sales_y(y)
         if bad.any():
             key = (day[bad] << _ROW_BITS) | r[bad]
             batch_min = np.full(n, no_key, np.int64)
@@ -180,10 +174,7 @@ def prepare_history_streamed(src, days_needed: int, keep_frame: bool, gaps: str 
         cut = day >= window_start
         if keep_frame:
             if cut.any():
-                part = batch.iloc[keep[cut]].reset_index(drop=True)
-                part["unique_id"] = u[cut]
-                part["ds"] = b.ds[keep][cut].astype("datetime64[ns]")
-                part["y"] = np.where(np.isfinite(y[cut]), y[cut], 0.0)
+                part = model_rows(batch.iloc[keep[cut]], u[cut], b.ds[keep][cut], y[cut])
                 parts.append((part, s[cut], day[cut], r[cut]))
         else:
             ok = cut & ~dup & np.isfinite(y)

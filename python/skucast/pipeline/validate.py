@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import as_text_ids
+from .io import as_text_ids, id_hashes
 
 __all__ = ["REJECT_REASONS", "STOCK_COLUMNS", "History", "prepare_history", "validate_stock", "reject_frame",
-           "parse_sales_batch", "first_date_text", "ds_text_format", "bad_ds_detail", "flag_series"]
+           "parse_sales_batch", "first_date_text", "ds_text_format", "bad_ds_detail", "bad_sales_y", "model_rows",
+           "flag_series"]
 
 # reason -> what it means (written in the rejects file's `reason` column; `detail` adds the value)
 REJECT_REASONS = {
@@ -153,6 +154,11 @@ def bad_ds_detail(ds, rows) -> list:
     return [f"ds={v!r}" for v in ds.astype(object).to_numpy()[rows]]
 
 
+def bad_sales_y(y) -> np.ndarray:
+    """Sales values a series may not carry: NaN, infinite, negative or fractional."""
+    return ~np.isfinite(y) | (y < 0) | (y != np.round(y))
+
+
 def parse_sales_batch(sales, ds_format: str | None = None) -> SalesBatch:
     """unique_id as text, ds as days (NaT where not a date, parsed with ``ds_format`` when
     given), y as float64 (NaN where not a number) of a sales frame or batch; a missing column or
@@ -173,6 +179,16 @@ def parse_sales_batch(sales, ds_format: str | None = None) -> SalesBatch:
         raise TypeError(f"sales: column 'y' must hold numbers, got dtype {sales['y'].dtype}")
     y = pd.to_numeric(sales["y"], errors="coerce").to_numpy(np.float64)
     return SalesBatch(uid, ds, y)
+
+
+def model_rows(rows, uid, days, y):
+    """The window rows a model reads: the sales rows (covariates kept) with the checked id as
+    text, ds as a timestamp and a missing y as 0."""
+    frame = rows.reset_index(drop=True)
+    frame["unique_id"] = uid
+    frame["ds"] = days.astype("datetime64[ns]")
+    frame["y"] = np.where(np.isfinite(y), y, 0.0)
+    return frame
 
 
 def flag_series(n, bad_text: dict, dup_text: dict, first_d, last_d, counts, last_all, gaps, min_days):
@@ -246,7 +262,7 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
     h.last_ds = last_all
     series_of = np.repeat(np.arange(n), counts)
     bad_text, dup_text = {}, {}
-    bad_y = ~np.isfinite(yy) | (yy < 0) | (yy != np.round(yy))
+    bad_y = bad_sales_y(yy)
     if bad_y.any():
         first_bad = np.full(n, -1, np.int64)
         bi = np.flatnonzero(bad_y)
@@ -263,11 +279,7 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
     if keep_frame:
         cut = d > last_all - np.timedelta64(days_needed, "D")
         sel = rows[cut]
-        frame = sales.iloc[sel].reset_index(drop=True)
-        frame["unique_id"] = u[cut]
-        frame["ds"] = d[cut].astype("datetime64[ns]")
-        frame["y"] = np.where(np.isfinite(yy[cut]), yy[cut], 0.0)
-        h.frame = frame
+        h.frame = model_rows(sales.iloc[sel], u[cut], d[cut], yy[cut])
         sc = series_of[cut]
         h.starts = np.searchsorted(sc, np.arange(n), "left")
         h.ends = np.searchsorted(sc, np.arange(n), "right")
@@ -299,7 +311,7 @@ def duplicate_first_rows(ids) -> dict:
     if ids is None:
         return {}
     batches = ids if callable(ids) else (lambda: iter([np.asarray(ids)]))
-    hash_of = lambda b: pd.util.hash_array(as_text_ids(b), categorize=False)   # noqa: E731
+    hash_of = lambda b: id_hashes(as_text_ids(b))   # noqa: E731
     h = [hash_of(b) for b in batches()]
     h = np.concatenate(h) if h else np.empty(0, np.uint64)
     h.sort()
