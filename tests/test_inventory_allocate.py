@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import skucast
+from avx512_off import without_avx512
 from skucast.inventory import allocate
 
 
@@ -209,3 +210,76 @@ def test_thread_independent(restore_threads, rng):
 def test_errors(kw, match):
     with pytest.raises(ValueError, match=match):
         allocate(**kw)
+
+
+# The one-pass walk (small means, cpu/allocate_nb_simd_body.h) and the general threshold search
+# must agree with the unit-by-unit greedy in every regime: a supply far below or above demand
+# (the guess then lands low or high: units added or given back one by one), locations without
+# demand, lane groups cut short, SKUs that leave the walk (a large mean, a huge on-hand).
+def walk_regimes(rng, n=60):
+    cases = []
+    for m in (1, 7, 9, 50, 53):
+        for share in (0.05, 0.4, 1.0, 1.3, 3.0, 40.0):
+            mu = rng.gamma(0.8, 4.0, size=(n, m))
+            mu[rng.random((n, m)) < 0.15] = 0.0
+            alpha = rng.choice([0.0, 1e-9, 0.05, 0.6, 2.5], size=(n, m))
+            oh = rng.integers(0, 4, size=(n, m))
+            supply = np.round(share * mu.sum(1) * rng.uniform(0.7, 1.3, n)).astype(np.int64)
+            cases.append((supply, mu, alpha, oh))
+    mu = rng.gamma(0.8, 4.0, size=(n, 20))
+    mu[:, 3] = 150.0  # above the walk's means: the general path
+    oh = rng.integers(0, 4, size=(n, 20))
+    oh[::2, 5] = 600  # on hand past the walk's table: the general path
+    cases.append((rng.integers(0, 400, n), mu, np.full((n, 20), 0.3), oh))
+    return cases
+
+
+def test_walk_regimes_equal_heap_greedy(rng):
+    for supply, mu, alpha, oh in walk_regimes(rng, n=12):
+        X = allocate(supply, mu=mu, alpha=alpha, on_hand=oh)
+        for i in range(len(supply)):
+            ref = heap_greedy_nb(int(supply[i]), mu[i], alpha[i], oh[i])
+            assert X[i].sum() == sum(ref)
+            if list(X[i]) != ref:  # only a near-tie may be broken differently
+                assert expected_sales_nb(X[i], mu[i], alpha[i], oh[i]) == pytest.approx(
+                    expected_sales_nb(ref, mu[i], alpha[i], oh[i]), rel=1e-12)
+
+
+def test_walk_ties_go_to_lowest_location():
+    # identical locations: every increment ties, so units go round the locations in order
+    for m in (3, 8, 11):
+        for supply in (1, m - 1, 2 * m + 1, 5 * m + 2):
+            X = allocate([supply], mu=np.full((1, m), 2.5), alpha=0.4)[0]
+            assert list(X) == heap_greedy_nb(supply, np.full(m, 2.5), np.full(m, 0.4), np.zeros(m, int))
+
+
+def test_walk_four_lanes_match_eight(tmp_path, rng):
+    cases = walk_regimes(rng, n=80)
+    want = [allocate(s, mu=mu, alpha=a, on_hand=oh) for s, mu, a, oh in cases]
+    arrays = [x for case in cases for x in case]
+    expr = ("[skucast.inventory.allocate(a[4 * i], mu=a[4 * i + 1], alpha=a[4 * i + 2], on_hand=a[4 * i + 3])"
+            f" for i in range({len(cases)})]")
+    got = without_avx512(tmp_path, f"np.concatenate([x.ravel() for x in {expr}])", *arrays)
+    np.testing.assert_array_equal(got, np.concatenate([x.ravel() for x in want]))
+
+
+def test_bad_cells_found_in_the_kernel_pass(restore_threads, rng):
+    # the kernel checks the cells while it allocates; the first bad one is named whatever the
+    # thread count, and in the order mu, alpha, on_hand, min_display
+    n, m = 5000, 12
+    mu, alpha = rng.gamma(1.0, 3.0, size=(n, m)), np.full((n, m), 0.3)
+    oh, md = np.zeros((n, m), np.int64), np.zeros((n, m), np.int64)
+    mu[4000, 7], mu[4100, 2] = np.nan, -1.0
+    alpha[3000, 1] = np.inf
+    oh[2500, 0] = -2
+    md[100, 5] = -1
+    for th in (1, 2):
+        skucast.set_num_threads(th)
+        with pytest.raises(ValueError, match=r"mu: must be finite and >= 0; first bad value at index \(4000, 7\)"):
+            allocate(np.full(n, 30), mu=mu, alpha=alpha, on_hand=oh, min_display=md)
+        with pytest.raises(ValueError, match=r"alpha: must be finite and >= 0; first bad value at index \(3000, 1\)"):
+            allocate(np.full(n, 30), mu=np.abs(np.nan_to_num(mu)), alpha=alpha, on_hand=oh, min_display=md)
+        with pytest.raises(ValueError, match=r"on_hand: .*index \(2500, 0\): -2"):
+            allocate(np.full(n, 30), mu=np.abs(np.nan_to_num(mu)), alpha=0.3, on_hand=oh, min_display=md)
+        with pytest.raises(ValueError, match=r"min_display: must be >= 0; first bad value at index \(100, 5\): -1"):
+            allocate(np.full(n, 30), mu=np.abs(np.nan_to_num(mu)), alpha=0.3, min_display=md)

@@ -1,12 +1,15 @@
 // CPU loops of allocate(): SKUs in parallel; per SKU a threshold search over the marginal
 // value of one more unit, then the units tied at the threshold in location order.
 #include <algorithm>
+#include <atomic>
+#include <cfloat>
 #include <cmath>
 #include <functional>
 #include <utility>
 #include <vector>
 
 #include "skucast/core/threads.h"
+#include "skucast/cpu/allocate_nb_simd.h"
 #include "skucast/cpu/inventory_sim_kernels.h"
 #include "skucast/inventory/allocate.h"
 
@@ -84,6 +87,7 @@ struct NbScratch {
   std::vector<int64_t> base, c_lo, c_hi, c_mid;
   std::vector<LocCdf> loc;
   std::vector<std::pair<double, int64_t>> cand;
+  NbWalkScratch walk;
   void resize(int64_t m) {
     base.resize(m);
     c_lo.resize(m);
@@ -93,14 +97,34 @@ struct NbScratch {
   }
 };
 
+// True when every x is finite and >= 0 (one loop per array, so that it vectorizes).
+bool finite_nonnegative(const double* x, int64_t m) {
+  int64_t bad = 0;
+  for (int64_t l = 0; l < m; ++l) bad |= !((x[l] >= 0.0) & (x[l] <= DBL_MAX));
+  return !bad;
+}
+
+// True when every x is >= 0: no sign bit in their bitwise or.
+bool nonnegative(const int64_t* x, int64_t m) {
+  int64_t bits = 0;
+  for (int64_t l = 0; l < m; ++l) bits |= x[l];
+  return bits >= 0;
+}
+
+// One SKU's cells as the Python layer requires them, checked in the kernel's pass (a separate
+// numpy pass over the (n, m) arrays cost a fifth of the call).
+bool valid_cells(int64_t m, const double* mu, const double* alpha, const int64_t* on_hand, const int64_t* md) {
+  return finite_nonnegative(mu, m) && finite_nonnegative(alpha, m) && nonnegative(on_hand, m) &&
+         (!md || nonnegative(md, m));
+}
+
 void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* alpha, const int64_t* on_hand,
                      const int64_t* min_display, int64_t* out, NbScratch& w) {
   int64_t R = inv::min_display_pass(supply, on_hand, min_display, m, out);
   if (R <= 0) return;
-  for (int64_t l = 0; l < m; ++l) {
-    w.base[l] = on_hand[l] + out[l];
-    w.loc[l].reset(mu[l], alpha[l]);
-  }
+  for (int64_t l = 0; l < m; ++l) w.base[l] = on_hand[l] + out[l];
+  if (allocate_nb_fast(m, R, mu, alpha, w.base.data(), out, w.walk)) return;
+  for (int64_t l = 0; l < m; ++l) w.loc[l].reset(mu[l], alpha[l]);
   auto units = [&](int64_t l, double q, int64_t from) {
     return w.loc[l].units_above(q, mu[l], alpha[l], w.base[l], from);
   };
@@ -224,16 +248,25 @@ void allocate_samples_sku(int64_t m, int64_t num, int64_t supply, const int64_t*
 
 }  // namespace
 
-void allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
-                 const int64_t* on_hand, const int64_t* min_display, int64_t* out) {
+int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
+                    const int64_t* on_hand, const int64_t* min_display, int64_t* out) {
+  std::atomic<int64_t> first_bad{n};
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
     NbScratch w;
     w.resize(m);
     for (int64_t i = begin; i < end; ++i) {
-      allocate_nb_sku(m, supply[i], mu + i * m, alpha + i * m, on_hand + i * m,
-                      min_display ? min_display + i * m : nullptr, out + i * m, w);
+      const int64_t* md = min_display ? min_display + i * m : nullptr;
+      if (!valid_cells(m, mu + i * m, alpha + i * m, on_hand + i * m, md)) {
+        int64_t seen = first_bad.load();
+        while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+        }
+        return;  // the call fails: the rest of this chunk is not needed
+      }
+      allocate_nb_sku(m, supply[i], mu + i * m, alpha + i * m, on_hand + i * m, md, out + i * m, w);
     }
   });
+  const int64_t bad = first_bad.load();
+  return bad < n ? bad : -1;
 }
 
 void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,

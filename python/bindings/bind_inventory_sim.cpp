@@ -23,8 +23,9 @@ const int64_t* optional_rows(const py::object& value, int64_t size, const char* 
 }
 
 
-Arr<int64_t> allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, const Arr<double>& alpha,
-                         const Arr<int64_t>& on_hand, const py::object& min_display) {
+// None when a cell is bad (the Python layer then names it).
+py::object allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, const Arr<double>& alpha,
+                       const Arr<int64_t>& on_hand, const py::object& min_display) {
   if (mu.ndim() != 2) throw py::value_error("mu: expected (n_skus, n_locations)");
   const int64_t n = mu.shape(0), m = mu.shape(1);
   need_size(supply, n, "supply");
@@ -34,11 +35,13 @@ Arr<int64_t> allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, cons
   const int64_t* md = optional_rows(min_display, n * m, "min_display", md_arr);
   Arr<int64_t> out({n, m});
   int64_t* op = out.mutable_data();
+  int64_t bad;
   {
     py::gil_scoped_release release;
-    cpu::allocate_nb(n, m, supply.data(), mu.data(), alpha.data(), on_hand.data(), md, op);
+    bad = cpu::allocate_nb(n, m, supply.data(), mu.data(), alpha.data(), on_hand.data(), md, op);
   }
-  return out;
+  if (bad >= 0) return py::none();
+  return std::move(out);
 }
 
 Arr<int64_t> allocate_samples(const Arr<int64_t>& supply, const Arr<int64_t>& samples, const Arr<int64_t>& on_hand,

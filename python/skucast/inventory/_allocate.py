@@ -77,10 +77,6 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
             alpha = 0.0
         mu_arr = np.ascontiguousarray(mu_arr)
         alpha_arr = _per_cell(alpha, "alpha", shape, integer=False)
-        _checks.raise_first_bad({"mu": mu_arr, "alpha": alpha_arr}, [
-            ("mu", ~(np.isfinite(mu_arr) & (mu_arr >= 0)), "must be finite and >= 0"),
-            ("alpha", ~(np.isfinite(alpha_arr) & (alpha_arr >= 0)), "must be finite and >= 0"),
-        ])
     n = shape[0]
     sup = _per_sku(supply, "supply", n)
     res = _per_sku(reserve, "reserve", n)
@@ -88,17 +84,35 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     md = _checks.as_int64(min_display, "min_display")
     if md.ndim != 0 or md != 0:  # (the default 0 stays a scalar: no (n, m) array of zeros)
         md = _per_cell(md, "min_display", shape)
-    _checks.raise_first_bad({"supply": sup, "reserve": res, "on_hand": oh, "min_display": md}, [
+    _checks.raise_first_bad({"supply": sup, "reserve": res}, [
         ("supply", sup < 0, "must be >= 0"),
         ("reserve", res < 0, "must be >= 0"),
-        ("on_hand", oh < 0, "must be >= 0 (negative stock)"),
-        ("min_display", md < 0, "must be >= 0"),
     ])
     avail = np.maximum(sup - res, 0)
-    md_arg = md if md.any() else None
+    md_arg = md if md.ndim else None  # (a scalar md here is 0)
     if samples is not None:
+        _raise_bad_cells(oh=oh, md=md)
         return _core.inv_allocate_samples(avail, np.ascontiguousarray(smp), oh, md_arg)
-    return _core.inv_allocate_nb(avail, mu_arr, alpha_arr, oh, md_arg)
+    out = _core.inv_allocate_nb(avail, mu_arr, alpha_arr, oh, md_arg)
+    if out is None:  # the kernel found a bad cell (it checks them in its pass): name the first
+        _raise_bad_cells(mu=mu_arr, alpha=alpha_arr, oh=oh, md=md)
+        raise AssertionError("allocate: the kernel refused a cell that passes every check")
+    return out
+
+
+def _raise_bad_cells(mu=None, alpha=None, oh=None, md=None):
+    """The per-cell rules, in the order they are reported."""
+    values, rules = {}, []
+    for name, arr, bad, rule in [
+        ("mu", mu, lambda a: ~(np.isfinite(a) & (a >= 0)), "must be finite and >= 0"),
+        ("alpha", alpha, lambda a: ~(np.isfinite(a) & (a >= 0)), "must be finite and >= 0"),
+        ("on_hand", oh, lambda a: a < 0, "must be >= 0 (negative stock)"),
+        ("min_display", md, lambda a: a < 0, "must be >= 0"),
+    ]:
+        if arr is not None:
+            values[name] = arr
+            rules.append((name, bad(arr), rule))
+    _checks.raise_first_bad(values, rules)
 
 
 def _as_whole(samples):

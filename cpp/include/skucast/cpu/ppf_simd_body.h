@@ -181,6 +181,21 @@ SKUCAST_SIMD_FN WalkLanes padded_lanes(const WalkQueue& from, int at) {
   return w;
 }
 
+// A walk's start on lanes: log P(0) and shrink = mu / (1 + alpha mu), as
+// nb::logpmf_small_counts forms them (alpha mu < 1e100).
+struct WalkStart {
+  D log_p0, shrink;
+};
+SKUCAST_SIMD_FN WalkStart walk_start(D m, D a) {
+  const D am = a * m;
+  const D u = 1.0 + am;
+  const Mask series = am < 1e-5;
+  const D t = 1.0 / select(series, u, u * am);
+  const D inv_u = select(series, t, am * t);
+  const D log1p_am = log_normal(u) + (am - (u - 1.0)) * inv_u;
+  return {-m * select(series, 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)), log1p_am * (u * t)), m * inv_u};
+}
+
 // Elements [k, k + groups * kLanes) of a dense ppf (groups * kLanes <= WalkQueue::kCapacity);
 // q_step is 1 for a dense q, 0 for one q for all.
 template <class P>
@@ -202,15 +217,9 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
     WalkLanes& w = start[g];
     w.q = select(ok, qv, splat(0.5));
     const D m = select(ok, mv, splat(1.0)), a = select(ok, av, D{});
-    // log P(0) and shrink = mu / (1 + alpha mu) as in nb::logpmf_small_counts.
-    const D am = a * m;
-    const D u = 1.0 + am;
-    const Mask series = am < 1e-5;
-    const D t = 1.0 / select(series, u, u * am);
-    const D inv_u = select(series, t, am * t);
-    const D log1p_am = log_normal(u) + (am - (u - 1.0)) * inv_u;
-    w.log_p0 = -m * select(series, 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)), log1p_am * (u * t));
-    w.shrink = m * inv_u;
+    const WalkStart st = walk_start(m, a);
+    w.log_p0 = st.log_p0;
+    w.shrink = st.shrink;
     w.growth = w.shrink * a;
     walks[g] = ok & (m <= 128.0) & (w.log_p0 >= -600.0);  // nb::ppf's small-mean path
     w.term = exp_nonpositive(select(walks[g], w.log_p0, D{}));
