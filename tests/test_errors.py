@@ -349,3 +349,12 @@ def test_empty_bad_values_are_not_checked_elsewhere():
     # broadcasting to an empty shape: no element is evaluated, no error
     out = nb.pmf(np.zeros((0, 1), np.int64), np.ones((1, 3)), 0.5)
     assert out.shape == (0, 3)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_nll_first_bad_in_c_order_for_every_axis(axis):
+    # the reduction runs along the axis, but the error names the first bad value in C order
+    y, mu = np.ones((4, 5)), np.ones((4, 5))
+    y[3, 0], mu[1, 4] = -1, -2.0
+    with pytest.raises(ValueError, match=r"mu: must be finite and > 0; first bad value at index \(1, 4\)"):
+        skucast.nbinom.nll(y, mu, 0.1, axis=axis)

@@ -319,12 +319,10 @@ def nll(y, mu, alpha, axis=None, chunk=1 << 15):
         return _zeros(c, out_shape)
     moved_strides = [[v[1][d] for d in order] for v in views]
     rows, bad = run(moved_shape, moved_strides, row_len, _size(out_shape))
-    if bad is not None:
-        flat_moved, arg = bad
-        idx_moved = np.unravel_index(flat_moved, moved_shape)
-        idx_full = list(idx_moved[:-1])
-        idx_full.insert(axis, idx_moved[-1])
-        _raise_nb((int(np.ravel_multi_index(idx_full, shape)), arg), shape, arrays)
+    if bad is not None:  # the rows ran in the moved order: name the first bad value in C order
+        size = _size(shape)
+        _, bad = run(shape, [v[1] for v in views], chunk, (size + chunk - 1) // chunk)
+        _raise_nb(bad, shape, arrays)
     return rows.reshape(out_shape)
 
 

@@ -132,12 +132,9 @@ def nll(y, mu, alpha, axis=None):
     if row_len == 0 or int(np.prod(out_shape, dtype=np.int64)) == 0:
         return np.zeros(out_shape)
     rows, bad = _core.nb_nll_rows(moved["y"], moved["mu"], moved["alpha"], row_len)
-    if bad is not None:
-        flat_moved, arg = bad
-        idx_moved = np.unravel_index(flat_moved, moved["mu"].shape)
-        idx_full = list(idx_moved[:-1])
-        idx_full.insert(axis, idx_moved[-1])
-        _raise((int(np.ravel_multi_index(idx_full, shape)), arg), shape, originals)
+    if bad is not None:  # the rows ran in the moved order: name the first bad value in C order
+        _, bad = _core.nb_nll_rows(v["y"], v["mu"], v["alpha"], _NLL_CHUNK)
+        _raise(bad, shape, originals)
     return rows.reshape(out_shape)
 
 
