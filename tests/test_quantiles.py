@@ -143,3 +143,26 @@ def test_monotone_in_level(seed, s, levels, method, dtype):
         scale = np.max(np.abs(x.astype(np.float64)), axis=-1, keepdims=True)
         assert (d >= -eps * scale).all()
     _check(skucast.quantiles(x, lv, method=method), x, lv, -1, method)
+
+
+LEVEL_FORMS = [0.3, 0.33, 1.0, 0.0, np.float32(0.33), np.float64(0.33), np.array([0.33, 0.7, 1.0, 0.0], np.float32),
+               [0.33, 0.7], 1, 0, np.int64(1), [0, 1], np.float16(0.4), np.array([0.999, 0.5], np.float16)]
+
+
+@pytest.mark.parametrize("method", ["inverted_cdf", "linear"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_level_types_follow_numpy(rng, method, dtype):
+    # numpy computes the linear weight in the levels' type (float32 / float16 levels), lerps in
+    # float32 for a Python float level on float32 samples, and takes an order statistic for
+    # integer levels: same values, dtype and scalar-ness for every form
+    for shape, axis in [((300, 37), -1), ((20, 7, 13), 1), ((5,), 0), ((1, 1), -1)]:
+        x = _make(rng, shape, dtype, "continuous")
+        for q in LEVEL_FORMS:
+            got = skucast.quantiles(x, q, axis=axis, method=method)
+            ref = np.quantile(x.astype(np.int64) if dtype == np.int32 else x, q, axis=axis, method=method)
+            if np.ndim(q) == 1:
+                ref = np.moveaxis(ref, 0, -1)
+            if dtype == np.int32 and method == "inverted_cdf" or np.asarray(q).dtype.kind in "iu":
+                ref = ref.astype(x.dtype)
+            assert type(got) is type(ref) and got.dtype == ref.dtype and got.shape == ref.shape, (q, got.dtype)
+            np.testing.assert_array_equal(got, ref)

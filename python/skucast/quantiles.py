@@ -22,8 +22,11 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
 
     Equal to ``np.moveaxis(np.quantile(samples, levels, axis=axis, method=method), 0, -1)``
     for ``method`` "inverted_cdf" (an actual sample value: integer order-up-to levels from
-    count paths) or "linear" (numpy's default, float64). Inputs float32/float64/int32/int64,
-    any layout; a scalar level gives no levels axis.
+    count paths) or "linear" (numpy's default), values, dtype and scalar-ness alike: linear
+    follows numpy's types (float64 for float64 levels; the weight in float32 for float32
+    levels; float32 for a Python float level on float32 samples; integer levels take an order
+    statistic). Inputs float32/float64/int32/int64 (int32 differences are taken in int64, where
+    numpy's wrap around), any layout; a scalar level gives no levels axis.
 
     >>> paths = skucast.nbinom.sample(mu=[3.0, 40.0], alpha=0.4, num_samples=500, seed=1)
     >>> skucast.quantiles(paths, [0.5, 0.9, 0.98])          # shape (2, 3)
@@ -46,8 +49,8 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     if lv_in.size == 0:
         raise ValueError("levels: is empty")
     _checks.raise_first_bad({"levels": lv_in}, [("levels", ~((lv_in >= 0) & (lv_in <= 1)), "must be in [0, 1]")])
-    # numpy interpolates in float32 when both the samples and the levels are float32
-    float32_linear = _METHODS[method] and arr.dtype == np.float32 and (scalar_level or lv_in.dtype == np.float32)
+    if _METHODS[method] and not _kernel_interpolates_like_numpy(arr.dtype, levels, lv_in):
+        return _linear_in_numpy_types(arr, axis, lv_in, type(levels) in (int, float))
     lv = np.ascontiguousarray(lv_in.astype(np.float64).reshape(-1))
 
     outer = int(np.prod(arr.shape[:axis], dtype=np.int64))
@@ -62,9 +65,53 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
             index = tuple(int(i) for i in np.unravel_index(bad[0], arr.shape))
             raise _checks.bad_value("samples", "must not be NaN", index, arr[index])
         out = out.reshape(out_shape + (lv.size,))
-    if float32_linear:
-        out = out.astype(np.float32)
     if scalar_level:
         out = out[..., 0]
         return out[()] if out.ndim == 0 else out
     return out
+
+
+def _kernel_interpolates_like_numpy(dtype, levels, lv_in) -> bool:
+    """The kernel's linear method interpolates in float64 from float64 weights, as numpy does
+    for float64 levels, except that a Python float level is "weak" in numpy (the weight takes
+    the samples' float32 type)."""
+    if lv_in.dtype != np.float64:
+        return False
+    return not (type(levels) is float and dtype == np.float32)
+
+
+def _linear_in_numpy_types(arr, axis, q, weak):
+    """numpy's linear method where it computes in other types than float64 (float32 levels;
+    a Python float level with float32 samples; integer levels, which take an order statistic):
+    the virtual index, neighbours, weight and lerp in numpy's own operations, on the neighbours
+    the kernel selects (as inverted_cdf order statistics), so every rounding is numpy's."""
+    n = arr.shape[axis]
+    vi = (n - 1) * q  # numpy's dtype rules: float32 stays float32, integers stay integers
+    if vi.dtype.kind in "iub":
+        values, pos = _order_statistics(arr, axis, vi)
+        out = values[..., pos]
+        return out[..., 0][()] if q.ndim == 0 else out
+    prev = np.floor(vi).astype(np.int64)
+    above = vi >= n - 1  # numpy: both neighbours are the last value, weight vi + 1
+    prev = np.where(above, -1, prev)
+    gamma = np.asarray(vi - prev, dtype=vi.dtype)
+    nxt = np.where(above, n - 1, prev + 1)
+    values, pos = _order_statistics(arr, axis, np.concatenate([np.where(above, n - 1, prev).ravel(), nxt.ravel()]))
+    k = prev.size
+    if values.dtype == np.int32:  # the difference in int64, as the kernel takes it (numpy's wraps)
+        values = values.astype(np.int64)
+    a, b = values[..., pos[:k]], values[..., pos[k:]]
+    t = float(gamma) if weak else gamma.reshape(-1)
+    diff = b - a
+    out = np.add(a, diff * t)
+    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5, casting="unsafe", dtype=out.dtype)
+    return out[..., 0][()] if q.ndim == 0 else out
+
+
+def _order_statistics(arr, axis, ranks):
+    """Values of the 0-based order statistics ``ranks`` along ``axis`` (levels axis last), and
+    for each rank its position there: the kernel's inverted_cdf at (r + 1/2) / n is rank r."""
+    n = arr.shape[axis]
+    unique, pos = np.unique(np.asarray(ranks).reshape(-1), return_inverse=True)
+    values = quantiles(arr, (unique + 0.5) / n, axis=axis, method="inverted_cdf")
+    return values, pos
