@@ -130,3 +130,12 @@ def test_stock_past_2_60_is_refused_not_wrapped():
     with pytest.raises(ValueError, match=r"^on_hand: must be <= 2\*\*60"):
         inv.plan_orders(mu=[1.0], alpha=0.5, lead_time=3, review_period=7, on_hand=[2**61], method="normal")
     assert inv.replenish(on_hand=[2**60], S=[2**62]).order[0] == 2**62 - 2**60
+
+
+def test_poisson_means_near_the_double_limit_are_fast():
+    # Lentz's 1 / d turned subnormal for Poisson means past ~4.5e307 and the fraction ran its 4M
+    # steps per cdf call, so ppf (dozens of calls) seemed to hang; past 1e200 the fraction is
+    # 1 / (mu + 1 - a) to the last bit (this test took minutes before)
+    for mu in (1e250, 4e307, 5e307, 1e308):
+        assert skucast.nbinom.ppf(0.5, mu, 0.0) == 2**62
+        assert skucast.nbinom.cdf(1000, mu, 0.0) == 0.0

@@ -283,3 +283,24 @@ def test_bad_cells_found_in_the_kernel_pass(restore_threads, rng):
             allocate(np.full(n, 30), mu=np.abs(np.nan_to_num(mu)), alpha=0.3, on_hand=oh, min_display=md)
         with pytest.raises(ValueError, match=r"min_display: must be >= 0; first bad value at index \(100, 5\): -1"):
             allocate(np.full(n, 30), mu=np.abs(np.nan_to_num(mu)), alpha=0.3, min_display=md)
+
+
+def test_no_locations_and_huge_on_hand():
+    # an SKU with no location gets an empty row (the walk read past an empty array)
+    assert allocate([1, 5], mu=np.zeros((2, 0))).shape == (2, 0)
+    assert allocate([1], samples=np.zeros((1, 0, 4), np.int64)).shape == (1, 0)
+    # a huge on-hand ends the cdf table at its walk's limit (it grew to 2**40 entries before)
+    np.testing.assert_array_equal(allocate([1], mu=[[1.0]], on_hand=[[2**40]]), [[0]])
+    X = allocate([7], mu=[[1.0, 2.0]], alpha=0.3, on_hand=[[2**40, 0]])
+    assert list(X[0]) == [0, 7]
+
+
+def test_error_precedence_mu_alpha_then_supply():
+    with pytest.raises(ValueError, match=r"^mu: "):
+        allocate([-1], mu=[[np.nan]])
+    with pytest.raises(ValueError, match=r"^alpha: "):
+        allocate([5], mu=[[1.0]], alpha=[[-1.0]], reserve=-2)
+    with pytest.raises(ValueError, match=r"^supply: must be >= 0; first bad value at index \(1,\): -1"):
+        allocate([5, -1], mu=np.ones((2, 2)), on_hand=[[0, 0], [-1, 0]])
+    with pytest.raises(ValueError, match=r"^reserve: "):
+        allocate([5, 1], mu=np.ones((2, 2)), reserve=[0, -3], min_display=-1)

@@ -146,7 +146,9 @@ def test_monotone_in_level(seed, s, levels, method, dtype):
 
 
 LEVEL_FORMS = [0.3, 0.33, 1.0, 0.0, np.float32(0.33), np.float64(0.33), np.array([0.33, 0.7, 1.0, 0.0], np.float32),
-               [0.33, 0.7], 1, 0, np.int64(1), [0, 1], np.float16(0.4), np.array([0.999, 0.5], np.float16)]
+               [0.33, 0.7], 1, 0, np.int64(1), [0, 1], np.float16(0.4), np.array([0.999, 0.5], np.float16),
+               # n q rounds to a whole number in float32 / float16 (10 * float32(0.1) == 1) but not in float64
+               np.float32(0.1), np.float32(0.3), np.array([0.1, 0.3, 0.7, 0.9], np.float32), np.float16(0.1)]
 
 
 @pytest.mark.parametrize("method", ["inverted_cdf", "linear"])
@@ -155,7 +157,7 @@ def test_level_types_follow_numpy(rng, method, dtype):
     # numpy computes the linear weight in the levels' type (float32 / float16 levels), lerps in
     # float32 for a Python float level on float32 samples, and takes an order statistic for
     # integer levels: same values, dtype and scalar-ness for every form
-    for shape, axis in [((300, 37), -1), ((20, 7, 13), 1), ((5,), 0), ((1, 1), -1)]:
+    for shape, axis in [((300, 37), -1), ((20, 7, 13), 1), ((5,), 0), ((1, 1), -1), ((40, 10), -1), ((30, 20), -1)]:
         x = _make(rng, shape, dtype, "continuous")
         for q in LEVEL_FORMS:
             got = skucast.quantiles(x, q, axis=axis, method=method)

@@ -40,6 +40,11 @@ struct LocCdf {
   }
   // Walks the table out to n entries (one tight loop); false if the walk ends first.
   bool extend(int64_t n) {
+    // The walk ends at the reciprocal table: a longer table (a huge on-hand) is never filled.
+    if (n > kReciprocalTableSize) {
+      extend(kReciprocalTableSize);
+      return false;
+    }
     if (static_cast<int64_t>(cdf.size()) < n) cdf.resize(static_cast<size_t>(std::max(n, 2 * len)));
     double* t = cdf.data();
     while (len < n) {

@@ -51,6 +51,8 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     _checks.raise_first_bad({"levels": lv_in}, [("levels", ~((lv_in >= 0) & (lv_in <= 1)), "must be in [0, 1]")])
     if _METHODS[method] and not _kernel_interpolates_like_numpy(arr.dtype, levels, lv_in):
         return _linear_in_numpy_types(arr, axis, lv_in, type(levels) in (int, float))
+    if not _METHODS[method] and lv_in.dtype.kind == "f" and lv_in.dtype != np.float64:
+        return _inverted_cdf_in_numpy_types(arr, axis, lv_in)
     lv = np.ascontiguousarray(lv_in.astype(np.float64).reshape(-1))
 
     outer = int(np.prod(arr.shape[:axis], dtype=np.int64))
@@ -105,6 +107,19 @@ def _linear_in_numpy_types(arr, axis, q, weak):
     diff = b - a
     out = np.add(a, diff * t)
     np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5, casting="unsafe", dtype=out.dtype)
+    return out[..., 0][()] if q.ndim == 0 else out
+
+
+def _inverted_cdf_in_numpy_types(arr, axis, q):
+    """numpy's inverted_cdf with float32 / float16 levels: its index n q - 1 is rounded in the
+    levels' type (10 * float32(0.1) is exactly 1: the lower sample), so the ranks are taken
+    with numpy's own operations and the kernel selects those order statistics."""
+    n = arr.shape[axis]
+    index = n * q - 1
+    prev = np.floor(index)
+    ranks = np.maximum(np.where(index - prev == 0, prev, prev + 1), 0).astype(np.int64)
+    values, pos = _order_statistics(arr, axis, ranks)
+    out = values[..., pos]
     return out[..., 0][()] if q.ndim == 0 else out
 
 

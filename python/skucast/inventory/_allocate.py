@@ -84,28 +84,28 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     md = _checks.as_int64(min_display, "min_display")
     if md.ndim != 0 or md != 0:  # (the default 0 stays a scalar: no (n, m) array of zeros)
         md = _per_cell(md, "min_display", shape)
-    _checks.raise_first_bad({"supply": sup, "reserve": res}, [
-        ("supply", sup < 0, "must be >= 0"),
-        ("reserve", res < 0, "must be >= 0"),
-    ])
     avail = np.maximum(sup - res, 0)
     md_arg = md if md.ndim else None  # (a scalar md here is 0)
     if samples is not None:
-        _raise_bad_cells(oh=oh, md=md)
+        _raise_bad_values(sup=sup, res=res, oh=oh, md=md)
         return _core.inv_allocate_samples(avail, np.ascontiguousarray(smp), oh, md_arg)
+    # The kernel checks the (n, m) cells in its own pass and returns None on a bad one; every
+    # rule is then run here, in the order errors are reported (cells of mu and alpha first).
     out = _core.inv_allocate_nb(avail, mu_arr, alpha_arr, oh, md_arg)
-    if out is None:  # the kernel found a bad cell (it checks them in its pass): name the first
-        _raise_bad_cells(mu=mu_arr, alpha=alpha_arr, oh=oh, md=md)
+    if out is None or (sup < 0).any() or (res < 0).any():
+        _raise_bad_values(mu=mu_arr, alpha=alpha_arr, sup=sup, res=res, oh=oh, md=md)
         raise AssertionError("allocate: the kernel refused a cell that passes every check")
     return out
 
 
-def _raise_bad_cells(mu=None, alpha=None, oh=None, md=None):
-    """The per-cell rules, in the order they are reported."""
+def _raise_bad_values(mu=None, alpha=None, sup=None, res=None, oh=None, md=None):
+    """The value rules, in the order they are reported."""
     values, rules = {}, []
     for name, arr, bad, rule in [
         ("mu", mu, lambda a: ~(np.isfinite(a) & (a >= 0)), "must be finite and >= 0"),
         ("alpha", alpha, lambda a: ~(np.isfinite(a) & (a >= 0)), "must be finite and >= 0"),
+        ("supply", sup, lambda a: a < 0, "must be >= 0"),
+        ("reserve", res, lambda a: a < 0, "must be >= 0"),
         ("on_hand", oh, lambda a: a < 0, "must be >= 0 (negative stock)"),
         ("min_display", md, lambda a: a < 0, "must be >= 0"),
     ]:

@@ -190,6 +190,7 @@ struct CdfWalk {
 // general path. R > 0 units to place; base = on hand + display units.
 SKUCAST_SIMD_TARGET inline bool allocate_nb_walk(int64_t m, int64_t R, const double* mu, const double* alpha,
                                                  const int64_t* base, int64_t* out, cpu::NbWalkScratch& w) {
+  if (m == 0) return true;  // no location: nothing to place
   const int64_t padded = (m + kLanes - 1) / kLanes * kLanes;
   w.resize(padded);
   // Starts: P(0) and the pmf ratio's parts as in ppf_block; the guess's coefficients. Lanes

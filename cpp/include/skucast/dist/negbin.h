@@ -147,7 +147,13 @@ SKUCAST_HD double poisson_log_tail(double y, double mu, bool* is_cdf) {
     *is_cdf = false;
     return log_pref + log(sum);
   }
-  // Legendre continued fraction for Q(a, x) = cdf(y).
+  // Legendre continued fraction for Q(a, x) = cdf(y). Past x = 1e200 it is 1 / (x + 1 - a) to
+  // the last bit (the next term is below (a / x)^2 < 1e-368 relative), and Lentz's 1 / d would
+  // turn subnormal near x ~ 1e308 and never converge (4M steps per call).
+  if (mu > 1e200) {
+    *is_cdf = true;
+    return log_pref - log(mu + 1.0 - a);
+  }
   const double h = lentz(0.0, [&](int i, double& an, double& bn) {
     if (i == 1) {
       an = 1.0;
