@@ -535,3 +535,26 @@ def test_order_up_to_errors():
             inv.plan_orders(mu=np.array([1.0, 2.0]), alpha=0.1, lead_time=[1, -3], on_hand=0, method=method)
         with pytest.raises(ValueError, match=r"on_hand: must be >= 0; first bad value at index \(0,\): -1"):
             inv.plan_orders(mu=np.array([1.0, 2.0]), alpha=0.1, lead_time=1, on_hand=[-1, 0], method=method)
+
+
+@pytest.mark.parametrize("method", ["exact", "moment", "convolution"])
+@pytest.mark.parametrize("policy", ["RS", "sS", "sQ", "base_stock"])
+def test_exact_block_levels_equal_the_row_solver(rng, method, policy):
+    # constant daily parameters: plan_orders takes the levels of a block at once through the
+    # vector ppf; return_levels=True goes through the per-row solver: same orders and reasons
+    n = 4000
+    mu = np.exp(rng.uniform(np.log(1e-3), np.log(3e3), n))
+    mu[rng.random(n) < 0.05] = 0.0
+    alpha = np.exp(rng.uniform(np.log(1e-4), np.log(30), n))
+    alpha[rng.random(n) < 0.05] = 0.0
+    kw = dict(mu=mu, alpha=alpha, lead_time=rng.integers(0, 30, n), review_period=7,
+              on_hand=rng.integers(0, 500, n), on_order=rng.integers(0, 100, n), case_pack=6, moq=6,
+              method=method, policy=policy, Q=12 if policy == "sQ" else None)
+    for sl in (0.5, 0.98):
+        fast = inv.plan_orders(service_level=sl, **kw)
+        rows = inv.plan_orders(service_level=sl, return_levels=True, **kw)
+        np.testing.assert_array_equal(fast.order, rows.order)
+        np.testing.assert_array_equal(fast.reason, rows.reason)
+    strided = {k: (v[::2] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+    np.testing.assert_array_equal(inv.plan_orders(service_level=0.9, **strided).order,
+                                  inv.plan_orders(service_level=0.9, return_levels=True, **strided).order)

@@ -21,6 +21,7 @@
 
 #include "skucast/core/threads.h"
 #include "skucast/cpu/inventory_kernels.h"
+#include "skucast/cpu/nb_dense.h"
 #include "skucast/cpu/replenish_rs_avx2.h"
 #include "skucast/inventory/policy_rows.h"
 
@@ -356,11 +357,14 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
                      int64_t* s_out) {
   DemandArgs d = d_in;
   d.need_s = s_out != nullptr || r.policy == inv::kSS || r.policy == inv::kSQ;
-  // The retail baseline in one tight loop: constant daily parameters per row, deterministic lead
-  // time, normal csl levels (no solver object, each input read once).
-  const bool fast = d.method == kNormal && d.target == kCsl && d.lt_pmf == nullptr && d.mu.day_stride == 0 &&
-                    d.alpha.day_stride == 0 && S_out == nullptr && s_out == nullptr;
+  // Constant daily parameters per row, deterministic lead time, csl levels: one tight loop (no
+  // solver object, each input read once). Normal levels are ceil(mean + z sd); every other method
+  // has the exact law NB(m, alpha mu / m) there (policy.h), whose quantiles a block takes at once
+  // through the vector ppf (the same exact quantile as nb::ppf, as RowSolver would take it).
+  const bool fast = d.target == kCsl && d.lt_pmf == nullptr && d.mu.day_stride == 0 && d.alpha.day_stride == 0 &&
+                    S_out == nullptr && s_out == nullptr;
   if (fast) {
+    const bool exact_levels = d.method != kNormal;
     const double z = skucast::normal_ppf(d.service);
     const ReplenishArgs& r_in = r;
     const DemandArgs& d_fast = d;
@@ -376,6 +380,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
       int8_t* const reason = reason_out;
       constexpr int64_t kBlock = 256;
       double S_blk[kBlock], s_blk[kBlock];
+      int64_t S_int[kBlock], s_int[kBlock];  // exact levels (S_blk then holds them as doubles)
       const Daily mu_v = d.mu, al_v = d.alpha;
       const RowI64 lead = d.lead, rev = d.review;
       const bool need_s = d.need_s;
@@ -394,9 +399,38 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
       const int64_t moq_cases = vec_rs ? (r.moq.at(0) <= r.case_pack.at(0) ? (r.moq.at(0) > 0 ? r.case_pack.at(0) : 0)
                                                                             : inv::ceil_div(r.moq.at(0), r.case_pack.at(0)) * r.case_pack.at(0))
                                        : 0;
+      // Exact levels of rows [b0, b1) over the lead time (+ review period): the window's law is
+      // NB(m, c / m), m = mu (L [+ R]), c = alpha mu, as window_moments and nb_level form them.
+      auto exact_block = [&](int64_t b0, int64_t b1, bool with_review, int64_t* out_int, double* out_d) {
+        double m_blk[kBlock], a_blk[kBlock];
+        const int64_t nb = b1 - b0;
+        for (int64_t j = 0; j < nb; ++j) {
+          const int64_t i = b0 + j;
+          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+          const double m = mu * static_cast<double>(lead.at(i) + (with_review ? rev.at(i) : 0));
+          m_blk[j] = m;
+          a_blk[j] = a * mu / m;
+        }
+        const double q = d.service;
+        ppf_dense(&q, 0, m_blk, a_blk, out_int, 0, nb);  // lanes it refuses are set below
+        for (int64_t j = 0; j < nb; ++j) {
+          const int64_t i = b0 + j;
+          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+          const double m = m_blk[j], am = a_blk[j];
+          if (!(mu >= 0.0 && mu < INFINITY && a >= 0.0 && a < INFINITY) || !(m > 0.0)) {
+            out_int[j] = 0;  // no demand (nb_level's mean <= 0), or a row the rules refuse
+          } else if (!(rules::valid_mu(m) && rules::valid_alpha(am))) {
+            out_int[j] = inv::nb_level(m, am, q);  // an overflowing window, as RowSolver takes it
+          }
+          out_d[j] = static_cast<double>(out_int[j]);
+        }
+      };
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
-        if (contiguous) {
+        if (exact_levels) {
+          exact_block(b0, b1, true, S_int, S_blk);
+          if (need_s) exact_block(b0, b1, false, s_int, s_blk);
+        } else if (contiguous) {
           // unit strides: a loop GCC vectorizes (AVX2 has no int64 -> double conversion, so the
           // window length goes through the 2^52 magic-number trick, exact for 0 <= x < 2^51;
           // negative or huge lengths are rejected by the checks below, whatever this computes)
@@ -439,7 +473,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             S_blk[i - b0] = std::ceil(mu * len + z * std::sqrt(var1 * len));
           }
         }
-        if (need_s) {
+        if (need_s && !exact_levels) {
           for (int64_t i = b0; i < b1; ++i) {
             const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
             const double len = static_cast<double>(lead.p[i * lead.stride]);
@@ -460,9 +494,9 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             reason[i] = -1;
             return;
           }
-          // same value as inv::normal_level (ceil(mean + z sd), at least 0)
+          // normal: the value of inv::normal_level (ceil(mean + z sd), at least 0); exact: nb_level
           const double Sv = S_blk[i - b0];
-          const int64_t S = Sv > 0.0 ? static_cast<int64_t>(Sv) : 0;
+          const int64_t S = exact_levels ? S_int[i - b0] : Sv > 0.0 ? static_cast<int64_t>(Sv) : 0;
           if (simple_rs) {
             // branch-free (R, S) rules (orders vs no orders is a coin flip for the branch
             // predictor): whole cases by a reciprocal multiply with an exact +-1 fix-up, then moq.
@@ -487,7 +521,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             return;
           }
           const double sv = need_s ? s_blk[i - b0] : 0.0;
-          const int64_t s = sv > 0.0 ? static_cast<int64_t>(sv) : 0;
+          const int64_t s = exact_levels ? (need_s ? s_int[i - b0] : 0) : sv > 0.0 ? static_cast<int64_t>(sv) : 0;
           order_row(r, i, ip, S, s, order, reason);
         };
         int64_t i = b0;
