@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as H  # noqa: E402
-from harness import fmt_time, run_chunked, threads, timeit_median  # noqa: E402
+from harness import fmt_time, run_chunked, threads  # noqa: E402
 
 import skucast  # noqa: E402
 from skucast import inventory as inv  # noqa: E402
@@ -157,8 +157,6 @@ def main():
     for t in args.threads:
         with threads(t):
             order_np = numpy_normal(mu, alpha, lead, on_hand, on_order, review, cp, moq, t)
-            t_np = timeit_median(lambda: numpy_normal(mu, alpha, lead, on_hand, on_order, review, cp, moq, t),
-                                 repeats=args.repeats)
 
             def two_step():
                 lv = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=review, method="normal")
@@ -171,13 +169,15 @@ def main():
             ref = two_step()
             np.testing.assert_array_equal(ref.order, order_np)  # the baseline computes the same orders
             np.testing.assert_array_equal(fused("normal").order, order_np)
-            t_two = timeit_median(two_step, repeats=args.repeats)
-            t_fn = timeit_median(lambda: fused("normal"), repeats=args.repeats)
-            t_fe = timeit_median(lambda: fused("exact"), repeats=max(3, args.repeats // 2))
             np.testing.assert_array_equal(numpy_normal_naive(mu, alpha, lead, on_hand, on_order, review, cp, moq, t),
                                           order_np)
-            t_naive = timeit_median(lambda: numpy_normal_naive(mu, alpha, lead, on_hand, on_order, review, cp, moq, t),
-                                    repeats=args.repeats)
+            # every side in alternating rounds (a slow spell of the shared VM falls on all of them)
+            med = H.timeit_interleaved({
+                "numpy": lambda: numpy_normal(mu, alpha, lead, on_hand, on_order, review, cp, moq, t),
+                "naive": lambda: numpy_normal_naive(mu, alpha, lead, on_hand, on_order, review, cp, moq, t),
+                "two_step": two_step, "normal": lambda: fused("normal"), "exact": lambda: fused("exact"),
+            }, repeats=args.repeats)
+            t_np, t_naive, t_two, t_fn, t_fe = (med[k] for k in ("numpy", "naive", "two_step", "normal", "exact"))
             probe = bw[str(t)]
             r = {"threads": t, "numpy": fmt_time(t_np), "numpy_naive": fmt_time(t_naive),
                  "speedup_naive": f"{t_naive / t_fn:.2f}x", "two_step": fmt_time(t_two), "fused_normal": fmt_time(t_fn),

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as H  # noqa: E402
-from harness import fmt_time, run_chunked, threads, timeit_median  # noqa: E402
+from harness import fmt_time, run_chunked, threads, timeit_interleaved, timeit_median  # noqa: E402
 
 import scipy.stats  # noqa: E402
 import skucast  # noqa: E402
@@ -192,9 +192,12 @@ def bench_simulate(cfg):
     check("numpy day loop == skucast (sold, stockout days, orders, on-hand)", ok, f"first {k} rows")
     for thr in cfg.threads:
         with threads(thr):
-            t = timeit_median(lambda: simulate(d, S=S, lead_time=L, review_period=R), repeats=3, warmup=1)
-            tn = timeit_median(lambda: run_chunked(lambda lo, hi: numpy_day_loop(d[lo:hi], S[lo:hi], L, R), n),
-                               repeats=1, warmup=0)
+            # alternating rounds: the day loop's time swings by tens of percent from run to run here
+            med = timeit_interleaved({
+                "skucast": lambda: simulate(d, S=S, lead_time=L, review_period=R),
+                "numpy": lambda: run_chunked(lambda lo, hi: numpy_day_loop(d[lo:hi], S[lo:hi], L, R), n),
+            }, repeats=3, warmup=0)
+            t, tn = med["skucast"], med["numpy"]
         record("simulate", case, "skucast.inventory.simulate", thr, n * T, t, "row-days")
         record("simulate", case, "numpy day loop (vectorised over rows)", thr, n * T, tn, "row-days", ref_t=t,
                note="chunked over threads")
