@@ -211,9 +211,18 @@ def test_inventory_allocate(rng):
     supply = rng.integers(0, 3000, n)
     md = rng.integers(0, 3, (n, m))
     want = inv.allocate(supply, mu=mu, alpha=alpha, on_hand=oh, min_display=md, reserve=5)
-    got = inv.allocate(cp.asarray(supply), mu=cp.asarray(mu), alpha=cp.asarray(alpha), on_hand=cp.asarray(oh),
-                       min_display=md, reserve=5)
-    np.testing.assert_array_equal(_cpu(got), want)
+    got = _cpu(inv.allocate(cp.asarray(supply), mu=cp.asarray(mu), alpha=cp.asarray(alpha),
+                            on_hand=cp.asarray(oh), min_display=md, reserve=5))
+    # The GPU runs the general threshold search; CPU SKUs of small means take the one-pass walk,
+    # whose running cdf sums can break a near-tie (~1e-15) or decide a unit at the 1e-12 gain
+    # cut-off the other way: such rows must agree in expected sales, not unit by unit.
+    differ = np.flatnonzero((got != want).any(1))
+    assert differ.size <= 2, differ
+    for i in differ:
+        def sales(x):
+            stock = x + oh[i]
+            return sum(float(skucast.nbinom.sf(np.arange(k), mu[i, l], alpha[i, l]).sum()) for l, k in enumerate(stock))
+        assert abs(sales(got[i]) - sales(want[i])) <= 1e-9 * max(1.0, sales(want[i]))
     smp = rng.negative_binomial(2, 0.1, (n, m, 64))
     want = inv.allocate(supply, samples=smp, on_hand=oh)
     np.testing.assert_array_equal(_cpu(inv.allocate(cp.asarray(supply), samples=cp.asarray(smp), on_hand=oh)), want)

@@ -298,6 +298,14 @@ def test_no_locations_and_huge_on_hand():
 def test_error_precedence_mu_alpha_then_supply():
     with pytest.raises(ValueError, match=r"^mu: "):
         allocate([-1], mu=[[np.nan]])
+    # a bad mu is named before type or shape errors of the other arguments, as before the cell
+    # checks moved into the kernel
+    with pytest.raises(ValueError, match=r"^mu: "):
+        allocate([1.5], mu=[[np.nan]], alpha=0.1)
+    with pytest.raises(ValueError, match=r"^alpha: "):
+        allocate([1, 2, 3], mu=[[1.0]], alpha=[[np.inf]])
+    with pytest.raises(TypeError, match=r"^min_display: "):
+        allocate([1], mu=[[1.0]], min_display=[[0.5]])
     with pytest.raises(ValueError, match=r"^alpha: "):
         allocate([5], mu=[[1.0]], alpha=[[-1.0]], reserve=-2)
     with pytest.raises(ValueError, match=r"^supply: must be >= 0; first bad value at index \(1,\): -1"):

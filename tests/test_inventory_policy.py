@@ -555,6 +555,11 @@ def test_exact_block_levels_equal_the_row_solver(rng, method, policy):
         rows = inv.plan_orders(service_level=sl, return_levels=True, **kw)
         np.testing.assert_array_equal(fast.order, rows.order)
         np.testing.assert_array_equal(fast.reason, rows.reason)
+    # alpha mu past DBL_MAX / 2: both paths form the window's dispersion with the same overflow
+    huge = dict(kw, mu=np.array([1e200, 3.0]), alpha=np.array([1e108, 0.5]), lead_time=np.array([5, 5]),
+                on_hand=np.zeros(2, np.int64), on_order=0)
+    np.testing.assert_array_equal(inv.plan_orders(service_level=0.9, **huge).order,
+                                  inv.plan_orders(service_level=0.9, return_levels=True, **huge).order)
     strided = {k: (v[::2] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
     np.testing.assert_array_equal(inv.plan_orders(service_level=0.9, **strided).order,
                                   inv.plan_orders(service_level=0.9, return_levels=True, **strided).order)

@@ -168,3 +168,16 @@ def test_level_types_follow_numpy(rng, method, dtype):
                 ref = ref.astype(x.dtype)
             assert type(got) is type(ref) and got.dtype == ref.dtype and got.shape == ref.shape, (q, got.dtype)
             np.testing.assert_array_equal(got, ref)
+
+
+
+@pytest.mark.parametrize("method", ["inverted_cdf", "linear"])
+def test_float16_levels_past_their_range(method):
+    # numpy's float16 index overflows past 65504 samples (its own answer is then meaningless):
+    # the float64 computation, in numpy's dtype, instead of an error naming a value never passed
+    x = np.arange(70000.0)
+    levels = np.array([0.0, 0.5, 0.9], np.float16)
+    got = skucast.quantiles(x, levels, method=method)
+    want = skucast.quantiles(x, levels.astype(np.float64), method=method)
+    np.testing.assert_array_equal(got, want)
+    assert skucast.quantiles(x.astype(np.float32), np.float16(0.5), method=method).dtype == np.float32

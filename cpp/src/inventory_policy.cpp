@@ -403,17 +403,18 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
       // NB(m, c / m), m = mu (L [+ R]), c = alpha mu, as window_moments and nb_level form them.
       auto exact_block = [&](int64_t b0, int64_t b1, bool with_review, int64_t* out_int, double* out_d) {
         double m_blk[kBlock], a_blk[kBlock];
-        const int64_t nb = b1 - b0;
-        for (int64_t j = 0; j < nb; ++j) {
+        const int64_t count = b1 - b0;
+        for (int64_t j = 0; j < count; ++j) {
           const int64_t i = b0 + j;
           const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
           const double m = mu * static_cast<double>(lead.at(i) + (with_review ? rev.at(i) : 0));
+          const double c = a * mu;
           m_blk[j] = m;
-          a_blk[j] = a * mu / m;
+          a_blk[j] = 0.5 * (c + c) / m;  // WindowMoments::alpha_eff's operations (c + c may overflow)
         }
         const double q = d.service;
-        ppf_dense(&q, 0, m_blk, a_blk, out_int, 0, nb);  // lanes it refuses are set below
-        for (int64_t j = 0; j < nb; ++j) {
+        ppf_dense(&q, 0, m_blk, a_blk, out_int, 0, count);  // lanes it refuses are set below
+        for (int64_t j = 0; j < count; ++j) {
           const int64_t i = b0 + j;
           const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
           const double m = m_blk[j], am = a_blk[j];
@@ -422,14 +423,14 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
           } else if (!(rules::valid_mu(m) && rules::valid_alpha(am))) {
             out_int[j] = inv::nb_level(m, am, q);  // an overflowing window, as RowSolver takes it
           }
-          out_d[j] = static_cast<double>(out_int[j]);
+          if (out_d) out_d[j] = static_cast<double>(out_int[j]);
         }
       };
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
         if (exact_levels) {
           exact_block(b0, b1, true, S_int, S_blk);
-          if (need_s) exact_block(b0, b1, false, s_int, s_blk);
+          if (need_s) exact_block(b0, b1, false, s_int, nullptr);
         } else if (contiguous) {
           // unit strides: a loop GCC vectorizes (AVX2 has no int64 -> double conversion, so the
           // window length goes through the 2^52 magic-number trick, exact for 0 <= x < 2^51;

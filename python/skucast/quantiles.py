@@ -88,7 +88,10 @@ def _linear_in_numpy_types(arr, axis, q, weak):
     the virtual index, neighbours, weight and lerp in numpy's own operations, on the neighbours
     the kernel selects (as inverted_cdf order statistics), so every rounding is numpy's."""
     n = arr.shape[axis]
-    vi = (n - 1) * q  # numpy's dtype rules: float32 stays float32, integers stay integers
+    with np.errstate(over="ignore", invalid="ignore"):
+        vi = (n - 1) * q  # numpy's dtype rules: float32 stays float32, integers stay integers
+    if not np.isfinite(vi).all():  # float16 levels past 65504 samples: numpy's index overflows
+        return _in_float64(arr, axis, q, "linear", np.result_type(arr.dtype, q.dtype))
     if vi.dtype.kind in "iub":
         values, pos = _order_statistics(arr, axis, vi)
         out = values[..., pos]
@@ -115,12 +118,22 @@ def _inverted_cdf_in_numpy_types(arr, axis, q):
     levels' type (10 * float32(0.1) is exactly 1: the lower sample), so the ranks are taken
     with numpy's own operations and the kernel selects those order statistics."""
     n = arr.shape[axis]
-    index = n * q - 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        index = n * q - 1
+    if not np.isfinite(index).all():  # float16 levels past 65504 samples: numpy's index overflows
+        return _in_float64(arr, axis, q, "inverted_cdf", arr.dtype)
     prev = np.floor(index)
     ranks = np.maximum(np.where(index - prev == 0, prev, prev + 1), 0).astype(np.int64)
     values, pos = _order_statistics(arr, axis, ranks)
     out = values[..., pos]
     return out[..., 0][()] if q.ndim == 0 else out
+
+
+def _in_float64(arr, axis, q, method, dtype):
+    """Levels whose index overflows their own type (numpy's answer is then meaningless): the
+    float64 computation, in the dtype numpy would give."""
+    out = quantiles(arr, q.astype(np.float64), axis=axis, method=method)
+    return np.asarray(out).astype(dtype, copy=False)[()]
 
 
 def _order_statistics(arr, axis, ranks):

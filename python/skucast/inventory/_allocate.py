@@ -78,12 +78,17 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
         mu_arr = np.ascontiguousarray(mu_arr)
         alpha_arr = _per_cell(alpha, "alpha", shape, integer=False)
     n = shape[0]
-    sup = _per_sku(supply, "supply", n)
-    res = _per_sku(reserve, "reserve", n)
-    oh = _per_cell(on_hand, "on_hand", shape)
-    md = _checks.as_int64(min_display, "min_display")
-    if md.ndim != 0 or md != 0:  # (the default 0 stays a scalar: no (n, m) array of zeros)
-        md = _per_cell(md, "min_display", shape)
+    try:
+        sup = _per_sku(supply, "supply", n)
+        res = _per_sku(reserve, "reserve", n)
+        oh = _per_cell(on_hand, "on_hand", shape)
+        md = _checks.as_int64(min_display, "min_display")
+        if md.ndim != 0 or md != 0:  # (the default 0 stays a scalar: no (n, m) array of zeros)
+            md = _per_cell(md, "min_display", shape)
+    except (TypeError, ValueError):
+        if samples is None:  # a bad value of mu or alpha is reported before these arguments' errors
+            _raise_bad_values(mu=mu_arr, alpha=alpha_arr)
+        raise
     avail = np.maximum(sup - res, 0)
     md_arg = md if md.ndim else None  # (a scalar md here is 0)
     if samples is not None:

@@ -28,8 +28,8 @@ struct NbWalkScratch {
 #if defined(SKUCAST_HAVE_SIMD)
 // Flush-to-zero and denormals-are-zero while the walk's lanes run past their stop: their pmf
 // terms fall to subnormals, and each subnormal operand costs a microcode assist (the walk ran
-// 8x slower). No cdf value changes: every sum is at least P(0) >= e^-600, so adding a subnormal
-// term leaves it as it is. The caller's MXCSR comes back on exit.
+// 8x slower). No cdf value changes: every sum is at least P(0) >= e^-128 (mu <= 128), so adding a
+// subnormal term leaves it as it is. The caller's MXCSR comes back on exit.
 struct FlushSubnormals {
   unsigned saved = _mm_getcsr();
   FlushSubnormals() { _mm_setcsr(saved | 0x8040u); }  // FTZ (bit 15) | DAZ (bit 6)

@@ -24,6 +24,15 @@
 namespace skucast {
 namespace SKUCAST_SIMD_NS {
 
+// fused_multiply_add on one value: rounded once where the lanes' is (FMA builds), twice where not.
+SKUCAST_SIMD_FN double scalar_multiply_add(double a, double b, double c) {
+#if defined(__FMA__) || SKUCAST_SIMD_LANES == 8
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
 SKUCAST_SIMD_FN D round_up(D x) {
 #if SKUCAST_SIMD_LANES == 8
   return (D)_mm512_roundscale_pd((__m512d)x, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
@@ -200,10 +209,11 @@ SKUCAST_SIMD_TARGET inline bool allocate_nb_walk(int64_t m, int64_t R, const dou
     load_locations(mu, alpha, base, at, m, mv, av, bv);
     const Mask live = mv > 0.0;
     const D am = av * mv;
+    // (mu <= 128 keeps log P(0) >= -128: no underflow to test for)
     const Mask walkable = (mv <= 128.0) & (am < 1e100) & (bv < kReciprocalTableSize - 2.0);
+    if (lane_bits(live & ~walkable)) return false;
     const WalkStart st = walk_start(select(walkable, mv, D{}), select(walkable, av, D{}));
     const D log_p0 = st.log_p0, shrink = st.shrink;
-    if (lane_bits(live & ~(walkable & (log_p0 >= -600.0)))) return false;
     const D term = exp_nonpositive(select(live, log_p0, D{}));  // mu = 0: cdf 1 everywhere
     const D h = (1.0 + 2.0 * am) * (1.0 / 6.0);
     store(w.p0.data() + at, term);
@@ -249,7 +259,7 @@ SKUCAST_SIMD_TARGET inline bool allocate_nb_walk(int64_t m, int64_t R, const dou
     if (!(1.0 - w.sum[best] >= inv::kMinGain)) break;  // every further unit is worthless
     const int k = static_cast<int>(w.y[best]) + 1;
     if (k >= kReciprocalTableSize) return false;
-    w.term[best] *= std::fma(w.growth[best], k - 1.0, w.shrink[best]) * reciprocal(k);
+    w.term[best] *= scalar_multiply_add(w.growth[best], k - 1.0, w.shrink[best]) * reciprocal(k);
     w.prev[best] = w.sum[best];
     w.sum[best] += w.term[best];
     w.y[best] = k;
@@ -260,7 +270,7 @@ SKUCAST_SIMD_TARGET inline bool allocate_nb_walk(int64_t m, int64_t R, const dou
     // The walk's values at k and k - 1, again from P(0) by the same steps (same bits).
     double term = w.p0[worst], sum = term, before = -1.0;
     for (int j = 1; j <= k; ++j) {
-      term *= std::fma(w.growth[worst], j - 1.0, w.shrink[worst]) * reciprocal(j);
+      term *= scalar_multiply_add(w.growth[worst], j - 1.0, w.shrink[worst]) * reciprocal(j);
       before = sum;
       sum += term;
     }

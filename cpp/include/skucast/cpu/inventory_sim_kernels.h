@@ -9,7 +9,8 @@ namespace cpu {
 // NB demand per (sku, location): mu, alpha, on_hand, min_display (may be nullptr): (n, m);
 // supply: (n,), already net of the reserve and >= 0. out: (n, m) allocation. The cells are
 // checked here, in the same pass (mu and alpha finite and >= 0, on_hand and min_display >= 0):
-// returns the first SKU with a bad cell (its row of out is not computed), or -1.
+// returns the first SKU with a bad cell (its row and the rest of its thread's chunk are not
+// computed: the call fails), or -1.
 int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
                     const int64_t* on_hand, const int64_t* min_display, int64_t* out);
 

@@ -73,7 +73,8 @@ SKUCAST_HD double gamma_q_over_r(double b, double z, double log_r) {
 }
 
 // log I_x(a, b) for a >= 65, 0 < b <= 1, given log x (x near 1: log x = -log1p((1 - x) / x)).
-SKUCAST_HD double log_beta_large_a_small_b(double a, double b, double log_x) {
+// (not inlined: one device copy with its two 30-entry coefficient arrays, not one per call site)
+SKUCAST_HD_NOINLINE double log_beta_large_a_small_b(double a, double b, double log_x) {
   const double bm1 = b - 1.0;
   const double nu = a + 0.5 * bm1;
   const double z = -nu * log_x;
@@ -83,7 +84,7 @@ SKUCAST_HD double log_beta_large_a_small_b(double a, double b, double log_x) {
   // accurate as b -> 0 (each ~b; the result ~b / a)
   const double u = b * log1p(0.5 * bm1 / a) - (a + b - 0.5) * log1p(b / a) + b + (stirlerr(a) - stirlerr(a + b));
   const double v = 0.25 / (nu * nu), t2 = 0.25 * log_x * log_x;
-  double c[31], d[31];
+  double c[31], d[31];  // 1-based, as in the recurrence
   double j = j0, sum = j0, t = 1.0, cn = 1.0, n2 = 0.0;
   for (int n = 1; n <= 30; ++n) {
     const double bp2n = b + n2;
