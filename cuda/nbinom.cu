@@ -53,8 +53,7 @@ __global__ void nb_ppf_kernel(Operands<3> a, const P* q, const P* mu, const P* a
     const double qv = q[off[0]], mv = mu[off[1]], av = alpha[off[2]];
     int arg = -1;
     if (!rules::valid_q(qv)) arg = rules::kArgQ;
-    else if (!rules::valid_mu(mv)) arg = rules::kArgMu;
-    else if (!rules::valid_alpha(av)) arg = rules::kArgAlpha;
+    else arg = rules::param_arg(mv, av);
     if (arg >= 0) {
       report_bad(bad, flat, arg);
       out[flat] = -1;
@@ -114,8 +113,7 @@ __global__ void nb_sample_kernel(Operands<4> a, const P* mu, const P* alpha, con
     offsets_of<4>(a.shape, a.ops, flat, off);
     const double mv = mu[off[0]], av = alpha[off[1]];
     int arg = -1;
-    if (!rules::valid_mu(mv)) arg = rules::kArgMu;
-    else if (!rules::valid_alpha(av)) arg = rules::kArgAlpha;
+    arg = rules::param_arg(mv, av);
     if (arg >= 0) {
       report_bad(bad, flat, arg);
       out[t] = -1;

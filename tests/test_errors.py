@@ -358,3 +358,16 @@ def test_nll_first_bad_in_c_order_for_every_axis(axis):
     y[3, 0], mu[1, 4] = -1, -2.0
     with pytest.raises(ValueError, match=r"mu: must be finite and > 0; first bad value at index \(1, 4\)"):
         skucast.nbinom.nll(y, mu, 0.1, axis=axis)
+
+
+@pytest.mark.parametrize("func", ["logpmf", "pmf", "cdf", "sf", "ppf", "nll", "sample"])
+def test_alpha_mu_past_the_double_range_is_refused(func):
+    # alpha * mu = inf made every NB formula read inf / inf: logpmf, cdf and sf returned NaN
+    # silently; now the pair is refused, naming alpha at the first bad element
+    mu = np.array([1.0, 1e300])
+    f = getattr(skucast.nbinom, func)
+    args = {"ppf": (0.5, mu, 1e10), "sample": (mu, 1e10, 2, 1)}.get(func, (np.array([5, 5]), mu, 1e10))
+    with pytest.raises(ValueError, match=r"^alpha: alpha \* mu must be below 1\.8e308"):
+        f(*args)
+    # just inside the range every function stays finite
+    assert np.isfinite(skucast.nbinom.cdf(5, 1e200, 1e105)) and np.isfinite(skucast.nbinom.logpmf(5, 1e200, 1e105))

@@ -20,11 +20,10 @@ constexpr int64_t kGrain = 4096;
 
 // Value rules, function choice and the compensated sum live in core/nb_rules.h (shared with CUDA).
 using rules::check_triple;
-using rules::valid_alpha;
-using rules::valid_mu;
 using rules::valid_q;
 static_assert(rules::kArgY == kArgY && rules::kArgMu == kArgMu && rules::kArgAlpha == kArgAlpha &&
-              rules::kArgQ == kArgQ, "argument codes shared with the CUDA kernels");
+                  rules::kArgQ == kArgQ && rules::kArgAlphaMu == kArgAlphaMu,
+              "argument codes shared with the CUDA kernels");
 
 inline double nb_value(NbFunc func, double y, double mu, double alpha) {
   return rules::nb_value(static_cast<int>(func), y, mu, alpha);
@@ -104,8 +103,7 @@ BadValue nb_ppf(const BroadcastShape& shape, const Strided& q, const Strided& mu
         const double qv = qp[oq], mv = mp[om], av = ap[oa];
         int arg = -1;
         if (!valid_q(qv)) arg = kArgQ;
-        else if (!valid_mu(mv)) arg = kArgMu;
-        else if (!valid_alpha(av)) arg = kArgAlpha;
+        else arg = rules::param_arg(mv, av);
         if (arg >= 0) {
           if (!first.found()) first = BadValue{flat, arg};
           out[flat] = -1;
@@ -180,8 +178,7 @@ BadValue nb_sample(const BroadcastShape& shape, const Strided& mu, const Strided
         const double mv = mp[om], av = ap[oa];
         int64_t* dst = out + flat * num_samples;
         int arg = -1;
-        if (!valid_mu(mv)) arg = kArgMu;
-        else if (!valid_alpha(av)) arg = kArgAlpha;
+        arg = rules::param_arg(mv, av);
         if (arg >= 0) {
           if (!first.found()) first = BadValue{flat, arg};
           for (int64_t j = 0; j < num_samples; ++j) dst[j] = -1;

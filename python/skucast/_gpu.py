@@ -242,13 +242,13 @@ def _item(x, index):
 
 
 def _raise_nb(bad, shape, arrays: dict):
-    from .nbinom import _ARG_NAMES, _RULES
+    from .nbinom import _ARGS
 
     flat, arg = bad
-    name = _ARG_NAMES[arg]
+    name, rule = _ARGS[arg]
     original = arrays[name]
     index = _checks.own_index(flat, shape, tuple(original.shape))
-    raise _checks.bad_value(name, _RULES[name], index, _item(original, index))
+    raise _checks.bad_value(name, rule, index, _item(original, index))
 
 
 def _size(shape) -> int:

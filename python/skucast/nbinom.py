@@ -24,15 +24,17 @@ _RULES = {
     "alpha": "must be finite and >= 0",
     "q": "must be in the open interval (0, 1)",
 }
-_ARG_NAMES = ("y", "mu", "alpha", "q")  # positions used by the C++ BadValue::arg
+# The C++ BadValue::arg codes: the argument named and the rule it broke.
+_ARGS = (("y", _RULES["y"]), ("mu", _RULES["mu"]), ("alpha", _RULES["alpha"]), ("q", _RULES["q"]),
+         ("alpha", "alpha * mu must be below 1.8e308 (the law overflows double)"))
 
 
 def _raise(bad, shape, arrays: dict):
     flat, arg = bad
-    name = _ARG_NAMES[arg]
+    name, rule = _ARGS[arg]
     original = arrays[name]
     index = _checks.own_index(flat, shape, original.shape)
-    raise _checks.bad_value(name, _RULES[name], index, original[index])
+    raise _checks.bad_value(name, rule, index, original[index])
 
 
 def _prepare(y, mu, alpha):

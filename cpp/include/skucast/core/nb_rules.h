@@ -25,16 +25,23 @@ SKUCAST_HD bool valid_mu(double v) { return v > 0 && v < INFINITY; }
 SKUCAST_HD bool valid_alpha(double v) { return v >= 0 && v < INFINITY; }
 SKUCAST_HD bool valid_q(double v) { return v > 0 && v < 1; }
 
-// Argument positions reported in BadValue::arg (same values as cpu::NbArg).
-constexpr int kArgY = 0, kArgMu = 1, kArgAlpha = 2, kArgQ = 3;
+// Argument positions reported in BadValue::arg (same values as cpu::NbArg); kArgAlphaMu names
+// alpha, for a product alpha mu past the double range (every NB formula then reads inf / inf).
+constexpr int kArgY = 0, kArgMu = 1, kArgAlpha = 2, kArgQ = 3, kArgAlphaMu = 4;
+
+// Checks the (mu, alpha) pair; returns the failing argument or -1.
+SKUCAST_HD int param_arg(double mu, double alpha) {
+  if (!valid_mu(mu)) return kArgMu;
+  if (!valid_alpha(alpha)) return kArgAlpha;
+  if (!(alpha * mu < INFINITY)) return kArgAlphaMu;
+  return -1;
+}
 
 // Checks one (y, mu, alpha) triple; returns the failing argument or -1.
 template <class Y, class P>
 SKUCAST_HD int check_triple(Y y, P mu, P alpha) {
   if (!valid_count(y)) return kArgY;
-  if (!valid_mu(mu)) return kArgMu;
-  if (!valid_alpha(alpha)) return kArgAlpha;
-  return -1;
+  return param_arg(static_cast<double>(mu), static_cast<double>(alpha));
 }
 
 // func: 0 logpmf, 1 pmf, 2 cdf, 3 sf (cpu::NbFunc values).

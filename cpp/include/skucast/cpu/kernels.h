@@ -10,7 +10,7 @@ namespace skucast {
 namespace cpu {
 
 // Argument positions used in BadValue::arg.
-enum NbArg : int { kArgY = 0, kArgMu = 1, kArgAlpha = 2, kArgQ = 3 };
+enum NbArg : int { kArgY = 0, kArgMu = 1, kArgAlpha = 2, kArgQ = 3, kArgAlphaMu = 4 };
 
 enum class NbFunc : int { logpmf = 0, pmf = 1, cdf = 2, sf = 3 };
 

@@ -38,8 +38,7 @@ inline void ppf_one(const P* q, int64_t q_step, const P* mu, const P* alpha, int
   const double qv = q[k * q_step], mv = mu[k], av = alpha[k];
   int arg = -1;
   if (!rules::valid_q(qv)) arg = rules::kArgQ;
-  else if (!rules::valid_mu(mv)) arg = rules::kArgMu;
-  else if (!rules::valid_alpha(av)) arg = rules::kArgAlpha;
+  else arg = rules::param_arg(mv, av);
   if (arg >= 0) {
     if (!first.found()) first = BadValue{k, arg};
     out[k] = -1;
