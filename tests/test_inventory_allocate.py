@@ -312,3 +312,20 @@ def test_error_precedence_mu_alpha_then_supply():
         allocate([5, -1], mu=np.ones((2, 2)), on_hand=[[0, 0], [-1, 0]])
     with pytest.raises(ValueError, match=r"^reserve: "):
         allocate([5, 1], mu=np.ones((2, 2)), reserve=[0, -3], min_display=-1)
+
+
+def test_broadcast_arguments_are_read_in_place(rng):
+    # a scalar alpha, a per-location alpha row, a Fortran-ordered on_hand and a per-location
+    # min_display row are read through their strides, not copied out to (n, m): same result
+    n, m = 500, 13
+    mu = rng.gamma(1.0, 3.0, size=(n, m))
+    supply = rng.integers(0, 80, n)
+    oh = np.asfortranarray(rng.integers(0, 4, size=(n, m)))
+    row = rng.uniform(0.0, 2.0, m)
+    display = rng.integers(0, 3, m)
+    full = allocate(supply, mu=mu, alpha=np.tile(row, (n, 1)), on_hand=np.ascontiguousarray(oh),
+                    min_display=np.tile(display, (n, 1)))
+    np.testing.assert_array_equal(allocate(supply, mu=mu, alpha=row, on_hand=oh, min_display=display), full)
+    np.testing.assert_array_equal(allocate(supply, mu=mu, alpha=0.4), allocate(supply, mu=mu, alpha=np.full((n, m), 0.4)))
+    with pytest.raises(ValueError, match=r"alpha: must be finite and >= 0; first bad value at index \(0, 3\)"):
+        allocate(supply, mu=mu, alpha=np.where(np.arange(m) == 3, -1.0, 0.5))

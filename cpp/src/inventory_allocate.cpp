@@ -116,6 +116,16 @@ bool nonnegative(const int64_t* x, int64_t m) {
   return bits >= 0;
 }
 
+// Row i of an (n, m) argument as m contiguous values: in place when its locations are adjacent
+// (a broadcast per-location row included), else gathered into buf (a broadcast scalar: m copies).
+template <class T>
+const T* cell_row(const Cells<T>& c, int64_t i, int64_t m, std::vector<T>& buf) {
+  if (c.col == 1) return c.p + i * c.row;
+  buf.resize(static_cast<size_t>(m));
+  for (int64_t l = 0; l < m; ++l) buf[static_cast<size_t>(l)] = c.p[i * c.row + l * c.col];
+  return buf.data();
+}
+
 // One SKU's cells as the Python layer requires them, checked in the kernel's pass (a separate
 // numpy pass over the (n, m) arrays cost a fifth of the call).
 bool valid_cells(int64_t m, const double* mu, const double* alpha, const int64_t* on_hand, const int64_t* md) {
@@ -253,21 +263,25 @@ void allocate_samples_sku(int64_t m, int64_t num, int64_t supply, const int64_t*
 
 }  // namespace
 
-int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
-                    const int64_t* on_hand, const int64_t* min_display, int64_t* out) {
+int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, Cells<double> alpha,
+                    Cells<int64_t> on_hand, Cells<int64_t> min_display, int64_t* out) {
   std::atomic<int64_t> first_bad{n};
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
     NbScratch w;
     w.resize(m);
+    std::vector<double> alpha_row;
+    std::vector<int64_t> on_hand_row, display_row;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t* md = min_display ? min_display + i * m : nullptr;
-      if (!valid_cells(m, mu + i * m, alpha + i * m, on_hand + i * m, md)) {
+      const double* al = cell_row(alpha, i, m, alpha_row);
+      const int64_t* oh = cell_row(on_hand, i, m, on_hand_row);
+      const int64_t* md = min_display.p ? cell_row(min_display, i, m, display_row) : nullptr;
+      if (!valid_cells(m, mu + i * m, al, oh, md)) {
         int64_t seen = first_bad.load();
         while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
         }
         return;  // the call fails: the rest of this chunk is not needed
       }
-      allocate_nb_sku(m, supply[i], mu + i * m, alpha + i * m, on_hand + i * m, md, out + i * m, w);
+      allocate_nb_sku(m, supply[i], mu + i * m, al, oh, md, out + i * m, w);
     }
   });
   const int64_t bad = first_bad.load();

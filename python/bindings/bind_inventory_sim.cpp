@@ -23,22 +23,32 @@ const int64_t* optional_rows(const py::object& value, int64_t size, const char* 
 }
 
 
+// An (n, m) argument of one dtype with any strides (numpy broadcast views pass as they are).
+template <class T>
+cpu::Cells<T> cells_of(const py::object& value, int64_t n, int64_t m, const char* name) {
+  const py::array a = value.cast<py::array>();
+  if (!a.dtype().is(py::dtype::of<T>())) throw py::type_error(std::string(name) + ": wrong dtype");
+  if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != m) throw py::value_error(std::string(name) + ": expected (n, m)");
+  const auto size = static_cast<py::ssize_t>(sizeof(T));
+  if (a.strides(0) % size || a.strides(1) % size) throw py::value_error(std::string(name) + ": misaligned strides");
+  return {static_cast<const T*>(a.data()), a.strides(0) / size, a.strides(1) / size};
+}
+
 // None when a cell is bad (the Python layer then names it).
-py::object allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, const Arr<double>& alpha,
-                       const Arr<int64_t>& on_hand, const py::object& min_display) {
+py::object allocate_nb(const Arr<int64_t>& supply, const Arr<double>& mu, const py::object& alpha,
+                       const py::object& on_hand, const py::object& min_display) {
   if (mu.ndim() != 2) throw py::value_error("mu: expected (n_skus, n_locations)");
   const int64_t n = mu.shape(0), m = mu.shape(1);
   need_size(supply, n, "supply");
-  need_size(alpha, n * m, "alpha");
-  need_size(on_hand, n * m, "on_hand");
-  Arr<int64_t> md_arr;
-  const int64_t* md = optional_rows(min_display, n * m, "min_display", md_arr);
+  const cpu::Cells<double> al = cells_of<double>(alpha, n, m, "alpha");
+  const cpu::Cells<int64_t> oh = cells_of<int64_t>(on_hand, n, m, "on_hand");
+  const cpu::Cells<int64_t> md = min_display.is_none() ? cpu::Cells<int64_t>{} : cells_of<int64_t>(min_display, n, m, "min_display");
   Arr<int64_t> out({n, m});
   int64_t* op = out.mutable_data();
   int64_t bad;
   {
     py::gil_scoped_release release;
-    bad = cpu::allocate_nb(n, m, supply.data(), mu.data(), alpha.data(), on_hand.data(), md, op);
+    bad = cpu::allocate_nb(n, m, supply.data(), mu.data(), al, oh, md, op);
   }
   if (bad >= 0) return py::none();
   return std::move(out);

@@ -13,13 +13,15 @@ def _per_sku(value, name, n):
     return np.ascontiguousarray(np.broadcast_to(v, (n,)))
 
 
-def _per_cell(value, name, shape, integer=True):
+def _per_cell(value, name, shape, integer=True, contiguous=True):
+    """An (n_skus, n_locations) argument; contiguous=False keeps numpy's broadcast view (the NB
+    kernel reads any strides, so a scalar or a per-location row is not copied out to (n, m))."""
     v = _checks.as_int64(value, name) if integer else _checks.as_numeric(value, name).astype(np.float64, copy=False)
     try:
         b = np.broadcast_to(v, shape)
     except ValueError:
         raise ValueError(f"{name}: shape {v.shape} does not broadcast to (n_skus, n_locations) {shape}") from None
-    return np.ascontiguousarray(b)
+    return np.ascontiguousarray(b) if contiguous else b
 
 
 def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_display=0, reserve=0):
@@ -76,15 +78,16 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
         if alpha is None:
             alpha = 0.0
         mu_arr = np.ascontiguousarray(mu_arr)
-        alpha_arr = _per_cell(alpha, "alpha", shape, integer=False)
+        alpha_arr = _per_cell(alpha, "alpha", shape, integer=False, contiguous=False)
     n = shape[0]
     try:
         sup = _per_sku(supply, "supply", n)
         res = _per_sku(reserve, "reserve", n)
-        oh = _per_cell(on_hand, "on_hand", shape)
+        views = samples is None  # the NB kernel reads broadcast views; the samples kernel needs (n, m)
+        oh = _per_cell(on_hand, "on_hand", shape, contiguous=not views)
         md = _checks.as_int64(min_display, "min_display")
         if md.ndim != 0 or md != 0:  # (the default 0 stays a scalar: no (n, m) array of zeros)
-            md = _per_cell(md, "min_display", shape)
+            md = _per_cell(md, "min_display", shape, contiguous=not views)
     except (TypeError, ValueError):
         if samples is None:  # a bad value of mu or alpha is reported before these arguments' errors
             _raise_bad_values(mu=mu_arr, alpha=alpha_arr)

@@ -6,13 +6,21 @@
 namespace skucast {
 namespace cpu {
 
-// NB demand per (sku, location): mu, alpha, on_hand, min_display (may be nullptr): (n, m);
-// supply: (n,), already net of the reserve and >= 0. out: (n, m) allocation. The cells are
-// checked here, in the same pass (mu and alpha finite and >= 0, on_hand and min_display >= 0):
-// returns the first SKU with a bad cell (its row and the rest of its thread's chunk are not
-// computed: the call fails), or -1.
-int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, const double* alpha,
-                    const int64_t* on_hand, const int64_t* min_display, int64_t* out);
+// An (n, m) argument of allocate with any strides, in elements: a scalar or a per-location row
+// broadcast by numpy has stride 0 and is never copied out to (n, m).
+template <class T>
+struct Cells {
+  const T* p = nullptr;
+  int64_t row = 0, col = 0;
+};
+
+// NB demand per (sku, location): mu (n, m) contiguous; alpha, on_hand, min_display (p may be
+// nullptr) as Cells; supply: (n,), already net of the reserve and >= 0. out: (n, m) allocation.
+// The cells are checked here, in the same pass (mu and alpha finite and >= 0, on_hand and
+// min_display >= 0): returns the first SKU with a bad cell (its row and the rest of its thread's
+// chunk are not computed: the call fails), or -1.
+int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, Cells<double> alpha,
+                    Cells<int64_t> on_hand, Cells<int64_t> min_display, int64_t* out);
 
 // Sample paths of the period demand: samples (n, m, num) int64 >= 0 (not modified).
 void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,
