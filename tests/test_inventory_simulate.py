@@ -324,3 +324,29 @@ def test_plain_rules_vector_review(rng, policy, lost, rolling, R, same_L):
              policy=policy, lost=lost, moq=rng.integers(0, 8, size=n), cp=np.ones(n, int), mo=None, beta=1.0,
              oh0=rng.integers(0, 30, size=n), oo=rng.integers(0, 6, size=n), rolling=rolling)
     _check(c)
+
+
+@pytest.mark.parametrize("per_row_costs", [False, True])
+@pytest.mark.parametrize("price", [None, 2.5])
+def test_metrics_in_cpp_equal_the_numpy_formulas(rng, monkeypatch, per_row_costs, price):
+    # the CPU path takes its metrics from _core.inv_sim_metrics; the numpy formulas of _result
+    # (which the GPU path uses) must give the same bits from the same totals, NaN cases included
+    from skucast.inventory import _simulate as Sim
+    seen = {}
+    cpp = Sim._core.inv_sim_metrics
+
+    def spy(raw_i, raw_f, T, costs):
+        seen["args"] = (raw_i, raw_f, T, costs)
+        return cpp(raw_i, raw_f, T, costs)
+
+    monkeypatch.setattr(Sim._core, "inv_sim_metrics", spy)
+    n = 3000
+    d = rng.poisson(rng.uniform(0.0, 3.0, n)[:, None], size=(n, 40))
+    d[:200] = 0  # rows without demand: fill rate NaN
+    res = simulate(d, S=rng.integers(0, 30, n), lead_time=rng.integers(0, 5, n), review_period=int(rng.choice([7, 50])),
+                   unit_cost=rng.uniform(0.5, 3.0, n) if per_row_costs else 1.7, holding_cost_rate=0.3,
+                   order_cost=rng.uniform(0, 9, n) if per_row_costs else 4.0, stockout_cost=1.25, price=price)
+    raw_i, raw_f, T, costs = seen["args"]
+    ref = Sim._result(None, raw_i.T, raw_f.T, T, *costs, None, None)
+    for name in Sim._METRICS:
+        np.testing.assert_array_equal(getattr(res, name), getattr(ref, name), err_msg=name)

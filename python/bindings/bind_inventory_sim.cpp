@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "skucast/cpu/inventory_sim_kernels.h"
 
@@ -134,10 +135,46 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
   return py::make_tuple(out_i, out_f, trace, bad);
 }
 
+// simulate's metrics from the raw totals: out_i (9, n) int64, out_f (3, n) float64 (the
+// kernel's column-major layout); costs float64 of shape () or (n,), price may be None.
+py::list sim_metrics(const Arr<int64_t>& out_i, const Arr<double>& out_f, int64_t T, const py::list& costs) {
+  if (out_i.ndim() != 2 || out_i.shape(0) != cpu::kSimIntCols) throw py::value_error("out_i: expected (9, n)");
+  const int64_t n = out_i.shape(1);
+  need_size(out_f, 3 * n, "out_f");
+  if (static_cast<int>(costs.size()) != cpu::kSimCosts) throw py::value_error("costs: expected 5 entries");
+  cpu::SimMetricsArgs a;
+  a.n = n;
+  a.T = T;
+  for (int c = 0; c < cpu::kSimIntCols; ++c) a.ints[c] = out_i.data() + c * n;
+  for (int c = 0; c < 3; ++c) a.floats[c] = out_f.data() + c * n;
+  std::vector<Arr<double>> held;
+  for (int c = 0; c < cpu::kSimCosts; ++c) {
+    if (costs[c].is_none()) continue;
+    held.push_back(costs[c].cast<Arr<double>>());
+    const Arr<double>& v = held.back();
+    if (v.ndim() != 0 && !(v.ndim() == 1 && v.shape(0) == n)) throw py::value_error("costs: expected () or (n,)");
+    a.cost[c] = v.data();
+    a.cost_stride[c] = v.ndim() == 0 ? 0 : 1;
+  }
+  py::list out;
+  std::vector<Arr<double>> arrays;
+  for (int k = 0; k < cpu::kSimMetrics; ++k) {
+    arrays.emplace_back(n);
+    a.out[k] = arrays.back().mutable_data();
+  }
+  {
+    py::gil_scoped_release release;
+    cpu::sim_metrics(a);
+  }
+  for (auto& v : arrays) out.append(v);
+  return out;
+}
+
 }  // namespace
 
 void init_inventory_sim(py::module_& m) {
   m.def("inv_allocate_nb", &allocate_nb);
   m.def("inv_allocate_samples", &allocate_samples);
   m.def("inv_simulate", &simulate);
+  m.def("inv_sim_metrics", &sim_metrics);
 }

@@ -260,8 +260,8 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
 
     policy_code = 0 if policy == "RS" else 1
     args = (n_reviews, review_period, first_review, policy_code, bool(lost_sales))
-    out_i, out_f, _, bad = _core.inv_simulate(dem, S_arr, s_arr, *args, L_run, oh, oo, moq_a, cp, mo, beta, False)
-    out_i, out_f = out_i.T, out_f.T  # (n, cols) views of column-major totals: each column contiguous
+    raw_i, raw_f, _, bad = _core.inv_simulate(dem, S_arr, s_arr, *args, L_run, oh, oo, moq_a, cp, mo, beta, False)
+    out_i = raw_i.T  # (n, cols) view of column-major totals: each column contiguous
     if bad >= 0:
         row, day = divmod(int(bad), T)
         raise _checks.bad_value("demand", "must be >= 0", (row, day), dem[row, day])
@@ -276,7 +276,19 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
                                          sub(moq_a), sub(cp), sub(mo), sub(beta), True)
         trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}
 
-    return _result(None, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows)
+    # the metrics from the totals in one threaded C++ pass (the same operations as _result's)
+    met = _core.inv_sim_metrics(raw_i, raw_f, T, [unit_cost_a, rate, oc, sc, price_a])
+    ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
+    fill, csl, avg_oh, ovar, dvar, bullwhip, value, holding, ordering, stockout, total, lost_revenue = met
+    metrics = {
+        "fill_rate": fill, "cycle_service_level": csl, "stockout_days": ints["stockout_days"],
+        "lost_units": ints["lost_units"], "avg_on_hand": avg_oh, "avg_inventory_value": value,
+        "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout, "total_cost": total,
+        "num_orders": ints["num_orders"], "ordered_units": ints["ordered_units"], "orders_var": ovar,
+        "demand_var": dvar, "bullwhip": bullwhip, "demand_units": ints["demand_units"],
+        "sold_units": ints["sold_units"], "lost_revenue": lost_revenue,
+    }
+    return SimulationResult(metrics, ints["cycles"], ints["periods"], trace, rows)
 
 
 def _ratio(num, den, be):
@@ -289,8 +301,9 @@ def _ratio(num, den, be):
 
 
 def _result(be, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows):
-    """Metrics from the kernel's totals; be: None (numpy) or a GPU backend of skucast._gpu.
-    Cost arguments may be 0-d (one value for all rows) or (n,)."""
+    """Metrics from the kernel's totals; be: a GPU backend of skucast._gpu, or None (numpy; the
+    CPU path itself uses _core.inv_sim_metrics, the same operations in C++, and the tests check
+    both against each other). Cost arguments may be 0-d (one value for all rows) or (n,)."""
     where = np.where if be is None else be.where
     nan = float("nan")
     ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
