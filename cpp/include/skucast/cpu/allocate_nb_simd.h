@@ -42,25 +42,9 @@ struct FlushSubnormals {
 }  // namespace cpu
 }  // namespace skucast
 
-#if defined(SKUCAST_HAVE_SIMD)
-#define SKUCAST_SIMD_NS simd4
-#define SKUCAST_SIMD_LANES 4
-#define SKUCAST_SIMD_TARGET
-#include "skucast/cpu/allocate_nb_simd_body.h"
-#undef SKUCAST_SIMD_NS
-#undef SKUCAST_SIMD_LANES
-#undef SKUCAST_SIMD_TARGET
-
-#define SKUCAST_SIMD_NS simd8
-#define SKUCAST_SIMD_LANES 8
-#define SKUCAST_SIMD_TARGET SKUCAST_AVX512_TARGET
-SKUCAST_AVX512_WARNINGS_OFF
-#include "skucast/cpu/allocate_nb_simd_body.h"
-SKUCAST_AVX512_WARNINGS_ON
-#undef SKUCAST_SIMD_NS
-#undef SKUCAST_SIMD_LANES
-#undef SKUCAST_SIMD_TARGET
-#endif
+#define SKUCAST_SIMD_BODY "skucast/cpu/allocate_nb_simd_body.h"
+#include "skucast/cpu/simd_widths.h"
+#undef SKUCAST_SIMD_BODY
 
 namespace skucast {
 namespace cpu {

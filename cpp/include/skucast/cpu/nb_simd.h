@@ -53,21 +53,10 @@ inline void ppf_one(const P* q, int64_t q_step, const P* mu, const P* alpha, int
 #if defined(__AVX2__) && defined(__GNUC__)
 #include <immintrin.h>
 #define SKUCAST_HAVE_SIMD 1
-#define SKUCAST_SIMD_NS simd4
-#define SKUCAST_SIMD_LANES 4
-#define SKUCAST_SIMD_TARGET
-#include "skucast/cpu/logpmf_simd_body.h"
-#include "skucast/cpu/ppf_simd_body.h"
-#undef SKUCAST_SIMD_NS
-#undef SKUCAST_SIMD_LANES
-#undef SKUCAST_SIMD_TARGET
-
-#define SKUCAST_SIMD_NS simd8
-#define SKUCAST_SIMD_LANES 8
-#define SKUCAST_SIMD_TARGET SKUCAST_AVX512_TARGET
-#include "skucast/cpu/logpmf_simd_body.h"
-#include "skucast/cpu/ppf_simd_body.h"
-#undef SKUCAST_SIMD_NS
-#undef SKUCAST_SIMD_LANES
-#undef SKUCAST_SIMD_TARGET
 #endif
+#define SKUCAST_SIMD_BODY "skucast/cpu/logpmf_simd_body.h"
+#include "skucast/cpu/simd_widths.h"
+#undef SKUCAST_SIMD_BODY
+#define SKUCAST_SIMD_BODY "skucast/cpu/ppf_simd_body.h"
+#include "skucast/cpu/simd_widths.h"
+#undef SKUCAST_SIMD_BODY
