@@ -1,7 +1,6 @@
 // CPU loops of allocate(): SKUs in parallel; per SKU a threshold search over the marginal
 // value of one more unit, then the units tied at the threshold in location order.
 #include <algorithm>
-#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <functional>
@@ -265,7 +264,7 @@ void allocate_samples_sku(int64_t m, int64_t num, int64_t supply, const int64_t*
 
 int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* mu, Cells<double> alpha,
                     Cells<int64_t> on_hand, Cells<int64_t> min_display, int64_t* out) {
-  std::atomic<int64_t> first_bad{n};
+  std::atomic<int64_t> first_bad{-1};
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
     NbScratch w;
     w.resize(m);
@@ -276,16 +275,13 @@ int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* m
       const int64_t* oh = cell_row(on_hand, i, m, on_hand_row);
       const int64_t* md = min_display.p ? cell_row(min_display, i, m, display_row) : nullptr;
       if (!valid_cells(m, mu + i * m, al, oh, md)) {
-        int64_t seen = first_bad.load();
-        while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
-        }
+        keep_first_index(first_bad, i);
         return;  // the call fails: the rest of this chunk is not needed
       }
       allocate_nb_sku(m, supply[i], mu + i * m, al, oh, md, out + i * m, w);
     }
   });
-  const int64_t bad = first_bad.load();
-  return bad < n ? bad : -1;
+  return first_bad.load();
 }
 
 void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,

@@ -220,12 +220,7 @@ int64_t simulate_typed(const SimArgs& a) {
       if (!a.trace && i1 - i0 == kBlock && block_rows<D>(a, i0, block_ring, block_ring32)) continue;
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t bad = scalar_row<D>(a, i, ring);
-        if (bad >= 0) {
-          const int64_t flat = i * a.T + bad;
-          int64_t cur = first_bad.load();
-          while ((cur < 0 || flat < cur) && !first_bad.compare_exchange_weak(cur, flat)) {
-          }
-        }
+        if (bad >= 0) keep_first_index(first_bad, i * a.T + bad);
       }
     }
   });

@@ -1,6 +1,7 @@
 // CPU parallelism: a persistent worker pool with a settable size; kernels split work into
 // fixed ranges so that results never depend on how many threads ran them.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
@@ -12,6 +13,14 @@ int get_num_threads();
 // Runs task(i) for i in [0, num_tasks) on the pool (the caller takes part). Exceptions thrown
 // by tasks are rethrown on the calling thread.
 void run_tasks(int64_t num_tasks, const std::function<void(int64_t)>& task);
+
+// Lowers `first` (-1: none yet) to index i when i comes before it; safe from any thread, so the
+// first bad index of a parallel loop does not depend on which thread found which.
+inline void keep_first_index(std::atomic<int64_t>& first, int64_t i) {
+  int64_t seen = first.load();
+  while ((seen < 0 || i < seen) && !first.compare_exchange_weak(seen, i)) {
+  }
+}
 
 // Splits [0, n) into contiguous ranges of at least `grain` items, one or a few per thread,
 // and calls body(begin, end) for each. Small n runs inline.
