@@ -112,8 +112,7 @@ __global__ void nb_sample_kernel(Operands<4> a, const P* mu, const P* alpha, con
     int64_t off[4];
     offsets_of<4>(a.shape, a.ops, flat, off);
     const double mv = mu[off[0]], av = alpha[off[1]];
-    int arg = -1;
-    arg = rules::param_arg(mv, av);
+    const int arg = rules::param_arg(mv, av);
     if (arg >= 0) {
       report_bad(bad, flat, arg);
       out[t] = -1;

@@ -177,8 +177,7 @@ BadValue nb_sample(const BroadcastShape& shape, const Strided& mu, const Strided
       for_each_offset<4>(shape, ops, begin, end, [&](int64_t flat, int64_t om, int64_t oa, int64_t os, int64_t ok) {
         const double mv = mp[om], av = ap[oa];
         int64_t* dst = out + flat * num_samples;
-        int arg = -1;
-        arg = rules::param_arg(mv, av);
+        const int arg = rules::param_arg(mv, av);
         if (arg >= 0) {
           if (!first.found()) first = BadValue{flat, arg};
           for (int64_t j = 0; j < num_samples; ++j) dst[j] = -1;

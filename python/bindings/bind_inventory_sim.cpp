@@ -140,13 +140,13 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
 py::list sim_metrics(const Arr<int64_t>& out_i, const Arr<double>& out_f, int64_t T, const py::list& costs) {
   if (out_i.ndim() != 2 || out_i.shape(0) != cpu::kSimIntCols) throw py::value_error("out_i: expected (9, n)");
   const int64_t n = out_i.shape(1);
-  need_size(out_f, 3 * n, "out_f");
+  need_size(out_f, cpu::kSimFloatCols * n, "out_f");
   if (static_cast<int>(costs.size()) != cpu::kSimCosts) throw py::value_error("costs: expected 5 entries");
   cpu::SimMetricsArgs a;
   a.n = n;
   a.T = T;
   for (int c = 0; c < cpu::kSimIntCols; ++c) a.ints[c] = out_i.data() + c * n;
-  for (int c = 0; c < 3; ++c) a.floats[c] = out_f.data() + c * n;
+  for (int c = 0; c < cpu::kSimFloatCols; ++c) a.floats[c] = out_f.data() + c * n;
   std::vector<Arr<double>> held;
   for (int c = 0; c < cpu::kSimCosts; ++c) {
     if (costs[c].is_none()) continue;

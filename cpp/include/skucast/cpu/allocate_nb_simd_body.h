@@ -15,9 +15,9 @@
 //     one by one (a merge of the locations' rising cdf sequences; ties to the lowest location,
 //     as the greedy takes them), those too many the largest taken ones, given back one by one.
 // The cdf values are the walk's own, whatever q0 was, so the result does not depend on the
-// guess. A SKU with a location outside the walk (large mean, P(0) underflowing, on hand past the
-// reciprocal table), or whose guess is off by more than NbWalkScratch::kMaxSteps units, goes to
-// the general path.
+// guess. A SKU with a location outside the walk (mean above 128, on hand past the reciprocal
+// table), or whose guess is off by more than NbWalkScratch::kMaxSteps units, goes to the general
+// path.
 
 #define SKUCAST_SIMD_FN SKUCAST_SIMD_TARGET inline __attribute__((always_inline))
 
@@ -115,12 +115,13 @@ SKUCAST_SIMD_FN void load_locations(const double* mu, const double* alpha, const
   mv = load(mp), av = load(ap), bv = load(bp);
 }
 
-// Step 1's counts at the points zs[0, kGuessPoints), in one pass (the z^2 term only for z > 0,
-// where the expansion rises with z).
 constexpr int kGuessPoints = 8;  // the same for both widths, so both choose the same guess
 // The guess's continuity correction: 1/2, plus 0.1 that centres its error (in units) on the
 // benchmark's NB rows, so fewer units are moved one by one after the walk.
 constexpr double kContinuity = 0.6;
+
+// Step 1's counts at the points zs[0, kGuessPoints), in one pass (the z^2 term only for z > 0,
+// where the expansion rises with z).
 SKUCAST_SIMD_FN void guessed_units(const cpu::NbWalkScratch& w, int64_t padded, const double* zs, double* counts) {
   D total[kGuessPoints] = {};
   for (int64_t at = 0; at < padded; at += kLanes) {
@@ -267,16 +268,18 @@ SKUCAST_SIMD_TARGET inline bool allocate_nb_walk(int64_t m, int64_t R, const dou
   for (int64_t i = 0; i < excess; ++i) {
     const int64_t worst = last_largest(w.prev.data(), padded);
     const int k = static_cast<int>(w.y[worst]) - 1;
-    // The walk's values at k and k - 1, again from P(0) by the same steps (same bits).
-    double term = w.p0[worst], sum = term, before = -1.0;
-    for (int j = 1; j <= k; ++j) {
-      term *= scalar_multiply_add(w.growth[worst], j - 1.0, w.shrink[worst]) * reciprocal(j);
-      before = sum;
-      sum += term;
+    // The next unit to give back there is the one at k - 1, if above the base: its cdf again from
+    // P(0) by the walk's own steps (same bits). Nothing else of a location is read after this.
+    double prev = -1.0;
+    if (k > w.base[worst]) {
+      double term = w.p0[worst];
+      prev = term;
+      for (int j = 1; j < k; ++j) {
+        term *= scalar_multiply_add(w.growth[worst], j - 1.0, w.shrink[worst]) * reciprocal(j);
+        prev += term;
+      }
     }
-    w.term[worst] = term;
-    w.sum[worst] = sum;
-    w.prev[worst] = k > w.base[worst] ? before : -1.0;
+    w.prev[worst] = prev;
     w.y[worst] = k;
   }
   for (int64_t l = 0; l < m; ++l) out[l] += static_cast<int64_t>(w.y[l] - w.base[l]);

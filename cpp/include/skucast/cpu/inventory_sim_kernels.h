@@ -26,25 +26,6 @@ int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* m
 void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,
                       const int64_t* on_hand, const int64_t* min_display, int64_t* out);
 
-// simulate()'s metrics per row from its totals (columns of out_i / out_f, each n long). Costs:
-// per-row arrays or one value (stride 0); price may be absent (nullptr). Outputs: n doubles each.
-// (the columns of SimArgs::out_i, kSimIntCols of them)
-enum SimIntCol : int { kSimDemand = 0, kSimSold = 1, kSimLost = 2, kSimStockoutDays = 3, kSimOrders = 4,
-                       kSimOrdered = 5, kSimCycles = 6, kSimCyclesOk = 7, kSimPeriods = 8 };
-enum SimCost : int { kCostUnit = 0, kCostRate = 1, kCostOrder = 2, kCostStockout = 3, kCostPrice = 4, kSimCosts = 5 };
-enum SimMetric : int { kMetFill = 0, kMetCsl = 1, kMetAvgOnHand = 2, kMetOrdersVar = 3, kMetDemandVar = 4,
-                       kMetBullwhip = 5, kMetInventoryValue = 6, kMetHolding = 7, kMetOrdering = 8, kMetStockout = 9,
-                       kMetTotal = 10, kMetLostRevenue = 11, kSimMetrics = 12 };
-struct SimMetricsArgs {
-  int64_t n = 0, T = 0;
-  const int64_t* ints[9] = {};   // the kSimIntCols columns of SimArgs::out_i
-  const double* floats[3] = {};  // of out_f: on-hand sum, orders variance, demand variance
-  const double* cost[kSimCosts] = {};
-  int64_t cost_stride[kSimCosts] = {};
-  double* out[kSimMetrics] = {};
-};
-void sim_metrics(const SimMetricsArgs& a);
-
 struct SimArgs {
   int64_t n = 0, T = 0;
   const void* demand = nullptr;  // (n, T), int32 or int64
@@ -79,6 +60,25 @@ constexpr int kSimTraceCols = 7;
 
 // Returns the flat index (row * T + day) of the first negative demand, or -1.
 int64_t simulate(const SimArgs& a);
+
+// simulate()'s metrics per row from its totals (the columns of out_i / out_f above, each n
+// long). Costs: per-row arrays or one value (stride 0); price may be absent (nullptr).
+// Outputs: n doubles each.
+enum SimIntCol : int { kSimDemand = 0, kSimSold = 1, kSimLost = 2, kSimStockoutDays = 3, kSimOrders = 4,
+                       kSimOrdered = 5, kSimCycles = 6, kSimCyclesOk = 7, kSimPeriods = 8 };
+enum SimCost : int { kCostUnit = 0, kCostRate = 1, kCostOrder = 2, kCostStockout = 3, kCostPrice = 4, kSimCosts = 5 };
+enum SimMetric : int { kMetFill = 0, kMetCsl = 1, kMetAvgOnHand = 2, kMetOrdersVar = 3, kMetDemandVar = 4,
+                       kMetBullwhip = 5, kMetInventoryValue = 6, kMetHolding = 7, kMetOrdering = 8, kMetStockout = 9,
+                       kMetTotal = 10, kMetLostRevenue = 11, kSimMetrics = 12 };
+struct SimMetricsArgs {
+  int64_t n = 0, T = 0;
+  const int64_t* ints[kSimIntCols] = {};
+  const double* floats[kSimFloatCols] = {};
+  const double* cost[kSimCosts] = {};
+  int64_t cost_stride[kSimCosts] = {};
+  double* out[kSimMetrics] = {};
+};
+void sim_metrics(const SimMetricsArgs& a);
 
 }  // namespace cpu
 }  // namespace skucast
