@@ -43,7 +43,6 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     if n == 0:
         raise ValueError(f"samples: the sample axis (axis={axis}) is empty")
     lv_in = _checks.as_numeric(levels, "levels")
-    scalar_level = lv_in.ndim == 0
     if lv_in.ndim > 1:
         raise ValueError(f"levels: must be a scalar or 1-D, got shape {lv_in.shape}")
     if lv_in.size == 0:
@@ -67,10 +66,7 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
             index = tuple(int(i) for i in np.unravel_index(bad[0], arr.shape))
             raise _checks.bad_value("samples", "must not be NaN", index, arr[index])
         out = out.reshape(out_shape + (lv.size,))
-    if scalar_level:
-        out = out[..., 0]
-        return out[()] if out.ndim == 0 else out
-    return out
+    return _as_levels(out, lv_in)
 
 
 def _kernel_interpolates_like_numpy(dtype, levels, lv_in) -> bool:
@@ -93,24 +89,21 @@ def _linear_in_numpy_types(arr, axis, q, weak):
     if not np.isfinite(vi).all():  # float16 levels past 65504 samples: numpy's index overflows
         return _in_float64(arr, axis, q, "linear", np.result_type(arr.dtype, q.dtype))
     if vi.dtype.kind in "iub":
-        values, pos = _order_statistics(arr, axis, vi)
-        out = values[..., pos]
-        return out[..., 0][()] if q.ndim == 0 else out
+        return _as_levels(_order_statistics(arr, axis, vi), q)
     prev = np.floor(vi).astype(np.int64)
     above = vi >= n - 1  # numpy: both neighbours are the last value, weight vi + 1
     prev = np.where(above, -1, prev)
     gamma = np.asarray(vi - prev, dtype=vi.dtype)
     nxt = np.where(above, n - 1, prev + 1)
-    values, pos = _order_statistics(arr, axis, np.concatenate([np.where(above, n - 1, prev).ravel(), nxt.ravel()]))
-    k = prev.size
+    values = _order_statistics(arr, axis, np.concatenate([np.where(above, n - 1, prev).ravel(), nxt.ravel()]))
     if values.dtype == np.int32:  # the difference in int64, as the kernel takes it (numpy's wraps)
         values = values.astype(np.int64)
-    a, b = values[..., pos[:k]], values[..., pos[k:]]
+    a, b = values[..., :prev.size], values[..., prev.size:]
     t = float(gamma) if weak else gamma.reshape(-1)
     diff = b - a
     out = np.add(a, diff * t)
     np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5, casting="unsafe", dtype=out.dtype)
-    return out[..., 0][()] if q.ndim == 0 else out
+    return _as_levels(out, q)
 
 
 def _inverted_cdf_in_numpy_types(arr, axis, q):
@@ -124,9 +117,7 @@ def _inverted_cdf_in_numpy_types(arr, axis, q):
         return _in_float64(arr, axis, q, "inverted_cdf", arr.dtype)
     prev = np.floor(index)
     ranks = np.maximum(np.where(index - prev == 0, prev, prev + 1), 0).astype(np.int64)
-    values, pos = _order_statistics(arr, axis, ranks)
-    out = values[..., pos]
-    return out[..., 0][()] if q.ndim == 0 else out
+    return _as_levels(_order_statistics(arr, axis, ranks), q)
 
 
 def _in_float64(arr, axis, q, method, dtype):
@@ -137,9 +128,14 @@ def _in_float64(arr, axis, q, method, dtype):
 
 
 def _order_statistics(arr, axis, ranks):
-    """Values of the 0-based order statistics ``ranks`` along ``axis`` (levels axis last), and
-    for each rank its position there: the kernel's inverted_cdf at (r + 1/2) / n is rank r."""
+    """Values of the 0-based order statistics ``ranks`` (flattened, in their order) along
+    ``axis``, levels axis last: the kernel's inverted_cdf at (r + 1/2) / n is rank r, each
+    distinct rank selected once."""
     n = arr.shape[axis]
     unique, pos = np.unique(np.asarray(ranks).reshape(-1), return_inverse=True)
-    values = quantiles(arr, (unique + 0.5) / n, axis=axis, method="inverted_cdf")
-    return values, pos
+    return quantiles(arr, (unique + 0.5) / n, axis=axis, method="inverted_cdf")[..., pos]
+
+
+def _as_levels(out, q):
+    """numpy's result form: no levels axis (and a numpy scalar for 1-d samples) for a scalar q."""
+    return out[..., 0][()] if q.ndim == 0 else out

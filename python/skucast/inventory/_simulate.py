@@ -7,6 +7,10 @@ from .. import _checks, _core, _gpu, _gpu_inventory
 
 _INT_COLS = ["demand_units", "sold_units", "lost_units", "stockout_days", "num_orders", "ordered_units",
              "cycles", "cycles_ok", "periods"]
+# Metrics computed from the totals, in the order _core.inv_sim_metrics returns them (cpu::SimMetric);
+# the rest of _METRICS are totals passed through.
+_DERIVED = ["fill_rate", "cycle_service_level", "avg_on_hand", "orders_var", "demand_var", "bullwhip",
+            "avg_inventory_value", "holding_cost", "ordering_cost", "stockout_cost", "total_cost", "lost_revenue"]
 _TRACE_COLS = ["on_hand", "backlog", "sold", "unmet", "order", "arrival", "position"]
 _METRICS = ["fill_rate", "cycle_service_level", "stockout_days", "lost_units", "avg_on_hand",
             "avg_inventory_value", "holding_cost", "ordering_cost", "stockout_cost", "total_cost", "num_orders",
@@ -277,17 +281,14 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}
 
     # the metrics from the totals in one threaded C++ pass (the same operations as _result's)
-    met = _core.inv_sim_metrics(raw_i, raw_f, T, [unit_cost_a, rate, oc, sc, price_a])
+    derived = _core.inv_sim_metrics(raw_i, raw_f, T, [unit_cost_a, rate, oc, sc, price_a])
+    return _assemble(out_i, dict(zip(_DERIVED, derived)), trace, rows)
+
+
+def _assemble(out_i, derived, trace, rows):
+    """The result from the totals (n, cols) and the metrics derived from them."""
     ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
-    fill, csl, avg_oh, ovar, dvar, bullwhip, value, holding, ordering, stockout, total, lost_revenue = met
-    metrics = {
-        "fill_rate": fill, "cycle_service_level": csl, "stockout_days": ints["stockout_days"],
-        "lost_units": ints["lost_units"], "avg_on_hand": avg_oh, "avg_inventory_value": value,
-        "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout, "total_cost": total,
-        "num_orders": ints["num_orders"], "ordered_units": ints["ordered_units"], "orders_var": ovar,
-        "demand_var": dvar, "bullwhip": bullwhip, "demand_units": ints["demand_units"],
-        "sold_units": ints["sold_units"], "lost_revenue": lost_revenue,
-    }
+    metrics = {name: derived[name] if name in derived else ints[name] for name in _METRICS}
     return SimulationResult(metrics, ints["cycles"], ints["periods"], trace, rows)
 
 
@@ -308,10 +309,8 @@ def _result(be, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows
     nan = float("nan")
     ints = {name: out_i[:, j] for j, name in enumerate(_INT_COLS)}
     with np.errstate(divide="ignore", invalid="ignore"):
-        dem_units = ints["demand_units"]
-        fill = _ratio(ints["sold_units"], dem_units, be)
-        cycles = ints["cycles"]
-        csl = _ratio(ints["cycles_ok"], cycles, be)
+        fill = _ratio(ints["sold_units"], ints["demand_units"], be)
+        csl = _ratio(ints["cycles_ok"], ints["cycles"], be)
         on_hand_sum = out_f[:, 0]
         avg_oh = on_hand_sum / T if T > 0 else on_hand_sum * 0.0
         enough = ints["periods"] >= 2
@@ -327,13 +326,10 @@ def _result(be, out_i, out_f, T, unit_cost_a, rate, oc, sc, price_a, trace, rows
     lost_units = ints["lost_units"]
     total = holding + ordering
     total += stockout
-    metrics = {
-        "fill_rate": fill, "cycle_service_level": csl, "stockout_days": ints["stockout_days"],
-        "lost_units": lost_units, "avg_on_hand": avg_oh, "avg_inventory_value": avg_oh * value_per_unit,
-        "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout,
-        "total_cost": total, "num_orders": ints["num_orders"],
-        "ordered_units": ints["ordered_units"], "orders_var": ovar, "demand_var": dvar, "bullwhip": bullwhip,
-        "demand_units": dem_units, "sold_units": ints["sold_units"],
+    derived = {
+        "fill_rate": fill, "cycle_service_level": csl, "avg_on_hand": avg_oh, "orders_var": ovar,
+        "demand_var": dvar, "bullwhip": bullwhip, "avg_inventory_value": avg_oh * value_per_unit,
+        "holding_cost": holding, "ordering_cost": ordering, "stockout_cost": stockout, "total_cost": total,
         "lost_revenue": lost_units * price_a if price_a is not None else lost_units * 0.0,
     }
-    return SimulationResult(metrics, cycles, ints["periods"], trace, rows)
+    return _assemble(out_i, derived, trace, rows)
