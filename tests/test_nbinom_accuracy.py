@@ -208,32 +208,37 @@ def test_pmf_extremes_vs_mpmath():
     _check_rel(nb.pmf(y, mu, alpha), ref, "pmf extremes vs mpmath", (y, mu, alpha))
 
 
-# Known limit of the continued fractions (documented in the README): tails of laws with huge
-# parameters and alpha < 1, where the fraction needs ~1e5+ steps and rounding accumulates.
-# Measured worst relative error there: 2.1e-8 (alpha*mu >= 1e5, y >= 1e4) and 5e-11 (y >= 1e6
-# near the bulk). With alpha >= 1 the upper tail comes from an asymptotic expansion instead
-# (dist/beta_small_b.h) and is held to RTOL (test_heavy_tails_vs_mpmath).
-KNOWN_LIMIT_RTOL = 1e-7
-
-
-def _known_limit(y, mu, alpha):
-    sd = np.sqrt(mu + alpha * mu * mu)
-    heavy = (alpha * mu >= 1e5) & (y >= 1e4)
-    huge_bulk = (y >= 1e6) & (np.abs(y - mu) <= 10 * sd)
-    expansion = (alpha >= 1) & (y >= 65) & (alpha * mu >= 1)
-    return (heavy | huge_bulk) & ~expansion
-
-
 @pytest.mark.parametrize("which", ["cdf", "sf"])
 def test_tails_extremes_vs_mpmath(extreme_cdf_sf, which):
     pts, cdf, sf = extreme_cdf_sf
     ref = cdf if which == "cdf" else sf
     y, mu, alpha = pts.T
-    got = getattr(nb, which)(y.astype(np.int64), mu, alpha)
-    hard = _known_limit(y, mu, alpha)
-    _check_rel(got[~hard], ref[~hard], f"{which} vs mpmath", (y[~hard], mu[~hard], alpha[~hard]))
-    _check_rel(got[hard], ref[hard], f"{which} vs mpmath (known-limit region)", (y[hard], mu[hard], alpha[hard]),
-               rtol=KNOWN_LIMIT_RTOL)
+    _check_rel(getattr(nb, which)(y.astype(np.int64), mu, alpha), ref, f"{which} vs mpmath", (y, mu, alpha))
+
+
+def _large_parameter_points():
+    """Laws with alpha < 1 and large means, from 3 sd below to 6 sd above the mean. Here Numerical
+    Recipes' fraction lost up to 4e-8 relative (sf, q -> 1) and summing pmfs down from y lost
+    2e-12 (cdf, alpha < 1e-3); the fraction contracted around lambda holds 1e-12."""
+    pts = [(3.84605e8, 1e8, 0.9), (6.6921e8, 1e8, 0.9), (1.3e8, 1e8, 0.01), (1.01e7, 1e7, 1e-4),
+           (1e9 - 3e4, 1e9, 1e-12), (1e9 - 1e5, 1e9, 1e-9)]
+    for alpha in (1e-6, 1e-4, 1e-2, 0.5, 0.9):
+        for mu in (1e5, 1e7, 1e9):
+            sd = np.sqrt(mu + alpha * mu * mu)
+            pts.extend((np.floor(mu + k * sd), mu, alpha) for k in (-3, -1, 0, 1, 3, 6)
+                       if 0 <= np.floor(mu + k * sd) <= 1e9)
+    return np.array(pts)
+
+
+def test_large_parameter_tails_vs_mpmath():
+    pts = _large_parameter_points()
+    with mp.workdps(40):
+        ref = [mp_cdf_sf(*p) for p in pts]
+    y, mu, alpha = pts.T
+    for which, k in (("cdf", 0), ("sf", 1)):
+        want = np.array([float(r[k]) for r in ref])
+        _check_rel(getattr(nb, which)(y.astype(np.int64), mu, alpha), want, f"large-parameter {which} vs mpmath",
+                   (y, mu, alpha))
 
 
 @pytest.mark.parametrize("mu", [1e3, 1e6, 1e9])
@@ -245,12 +250,9 @@ def test_geometric_closed_form(mu):
         r = mp.mpf(mu) / (1 + mp.mpf(mu))
         sf = np.array([float(r ** (int(v) + 1)) for v in k])
         cdf = np.array([float(1 - r ** (int(v) + 1)) for v in k])
-    mus, ones = np.full_like(k, mu), np.ones_like(k)
-    hard = _known_limit(k, mus, ones)
-    for h, rtol in ((~hard, None), (hard, KNOWN_LIMIT_RTOL)):
-        ctx = (k[h], mus[h], ones[h])
-        _check_rel(nb.sf(k[h], mu, 1.0), sf[h], "geometric sf", ctx, rtol=rtol)
-        _check_rel(nb.cdf(k[h], mu, 1.0), cdf[h], "geometric cdf", ctx, rtol=rtol)
+    ctx = (k, np.full_like(k, mu), np.ones_like(k))
+    _check_rel(nb.sf(k, mu, 1.0), sf, "geometric sf", ctx)
+    _check_rel(nb.cdf(k, mu, 1.0), cdf, "geometric cdf", ctx)
 
 
 def test_results_finite_on_extremes():

@@ -102,7 +102,7 @@ SKUCAST_HD double pmf_ratio_up(double k, double mu, double alpha) {
 constexpr double kCfEps = 1e-16;
 constexpr int kCfMaxIter = 1 << 22;
 
-// Lentz continued fraction shared by the incomplete beta and gamma functions:
+// Lentz continued fraction (the Poisson tails' incomplete gamma):
 // h = b0 + a1/(b1 + a2/(b2 + ...)), with coefficients from `coef(i, a_i, b_i)`.
 // *converged (optional) reports whether the last step changed h by less than kCfEps.
 template <class Coef>
@@ -128,6 +128,32 @@ SKUCAST_HD double lentz(double b0, Coef coef, int max_iter = kCfMaxIter, bool* c
   }
   if (converged) *converged = done;
   return f;
+}
+
+// r = 1 / (b0 + a_1 / (b_1 + a_2 / (b_2 + ...))) by the three-term recurrence of its convergents,
+// rescaled each step (the form of TOMS 708's BFRAC), with coefficients from `coef(m, a_m, b_m)`.
+// *converged reports whether the last step changed r by at most kCfEps relative.
+template <class Coef>
+SKUCAST_HD double recurrence_fraction(double b0, Coef coef, int max_iter, bool* converged) {
+  double num0 = 0.0, den0 = 1.0, num1 = 1.0, den1 = b0, r = 1.0 / b0;
+  bool done = false;
+  for (int m = 1; m < max_iter; ++m) {
+    double an, bn;
+    coef(static_cast<double>(m), an, bn);
+    const double num2 = an * num0 + bn * num1, den2 = an * den0 + bn * den1;
+    const double r_prev = r;
+    r = num2 / den2;
+    if (fabs(r - r_prev) <= kCfEps * r) {
+      done = true;
+      break;
+    }
+    num0 = num1 / den2;
+    den0 = den1 / den2;
+    num1 = r;
+    den1 = 1.0;
+  }
+  *converged = done;
+  return r;
 }
 
 // Poisson tails through the regularized incomplete gamma with a = y + 1, x = mu.
@@ -169,8 +195,11 @@ SKUCAST_HD double poisson_log_tail(double y, double mu, bool* is_cdf) {
 }
 
 // NB tails through the regularized incomplete beta: cdf(y) = I_p(n, y+1), sf(y) = I_q(y+1, n),
-// by Numerical Recipes' continued fraction (modified Lentz) with coefficients written in alpha
-// so that none is a difference of near-equal numbers.
+// by the continued fraction of Didonato & Morris (ACM TOMS 708, 1992, "BFRAC"), contracted
+// around lambda = a (1 - x) - b x, the distance of the argument from the mean, so that its
+// coefficients are positive: Numerical Recipes' form of the same fraction has partial numerators
+// near -1 (q -> 1 for the sf, n = 1/alpha large for the cdf), where 1 + a d cancels (up to 4e-8
+// relative was lost). Coefficients are written in alpha so that alpha -> 0 stays finite.
 
 // log of sum_{k <= y} pmf(k) / pmf(y), summed downward from y: below the mean every ratio is <= 1,
 // all terms are positive, and they fall off at least like a Gaussian of width sd.
@@ -203,68 +232,55 @@ SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, doubl
     // A huge mean: the ratios to P(0) pass the double range (cdf(56) at mu = 1e7 read inf).
     return log_pmf + log_sum_down_to_zero(y, mu, alpha);
   }
-  const double sd = sqrt(mu * one_am);
-  if (alpha < 1e-3 && 12.0 * sd + 64.0 < 4e6) {
-    // Nearly Poisson (n = 1/alpha > 1e3): the fraction's coefficients approach -1 and lose
-    // digits, so sum pmf(k) downward from y instead.
-    *converged = true;
-    return log_pmf + log_sum_down_to_zero(y, mu, alpha);
-  }
-  // I_x(A, B), A = n, B = y + 1, x = p. Prefactor x^A (1-x)^B / (A B(A,B)) = pmf(y) q (1 + alpha y).
-  const double q = alpha * mu / one_am;
-  const double p = 1.0 / one_am;
+  // I_x(a, b) with a = n, b = B = y + 1, x = p, lambda = n q - B p = p (mu - B); m / a = alpha m,
+  // a / (a + 2m - 1) = 1 / (1 + alpha (2m - 1)). Prefactor x^a (1-x)^b / B(a, b) = pmf(y) mu p (1 + alpha y).
   const double B = y + 1.0;
-  const double h = lentz(
-      0.0,
-      [&](int i, double& an, double& bn) {
-        bn = 1.0;
-        if (i == 1) {
-          an = 1.0;
-          return;
-        }
-        const int j = i - 1;  // NR's d_j
-        if (j % 2 == 0) {
-          const double m = j / 2;
-          // m (B - m) x / ((A - 1 + 2m)(A + 2m)), times alpha^2 above and below.
-          an = m * (B - m) * p * alpha * alpha / ((1.0 + alpha * (2.0 * m - 1.0)) * (1.0 + 2.0 * m * alpha));
-        } else {
-          const double m = (j - 1) / 2;
-          // -(A + m)(A + B + m) x / ((A + 2m)(A + 1 + 2m))
-          an = -(1.0 + alpha * m) * (1.0 + alpha * (B + m)) * p /
-               ((1.0 + 2.0 * m * alpha) * (1.0 + alpha * (1.0 + 2.0 * m)));
-        }
+  const double p = 1.0 / one_am;
+  const double q = alpha * mu * p;
+  const double c = 1.0 + p * (mu - B);  // 1 + lambda
+  const double c0 = B * alpha;          // b / a
+  const double c1 = 1.0 + alpha;        // 1 + 1 / a
+  double ratio = 1.0;                   // 1 + (m - 1) / a
+  const double r = recurrence_fraction(
+      c / c1,
+      [&](double m, double& an, double& bn) {
+        const double t = alpha * m;
+        const double w = m * (B - m) * p;                         // m (b - m) x
+        const double e = 1.0 / (1.0 + alpha * (2.0 * m - 1.0));  // a / (a + 2m - 1)
+        an = ratio * (ratio + c0) * e * e * (w * p);
+        bn = m + w * alpha * e + (t + 1.0) / (c1 + t + t) * (c + m * (1.0 + q));
+        ratio = t + 1.0;
       },
       max_iter, converged);
-  return log_pmf + log(q * (1.0 + alpha * y)) + log(h);
+  return log_pmf + log(mu * p * (1.0 + alpha * y)) + log(r);
 }
 
-// log sf(y), for y above the mean.
+// log sf(y), for y above the mean: I_x(a, b) with a = A = y + 1, b = n, x = q, lambda =
+// A p - n q = p (y + 1 - mu); b - m = (1 - alpha m) / alpha. Prefactor x^a (1-x)^b / B(a, b) =
+// pmf(y) (q / alpha) (1 + alpha y).
 SKUCAST_HD double negbin_log_sf_direct(double y, double mu, double alpha, double log_pmf, int max_iter,
                                        bool* converged) {
-  // I_x(A, B), A = y + 1, B = n, x = q. Prefactor = pmf(y) mu (1 + alpha y) / ((1 + alpha mu)(y + 1)).
   const double A = y + 1.0;
-  const double q_over_alpha = mu / (1.0 + alpha * mu);  // q / alpha, finite as alpha -> 0
-  const double h = lentz(
-      0.0,
-      [&](int i, double& an, double& bn) {
-        bn = 1.0;
-        if (i == 1) {
-          an = 1.0;
-          return;
-        }
-        const int j = i - 1;
-        if (j % 2 == 0) {
-          const double m = j / 2;
-          // m (B - m) x / ((A - 1 + 2m)(A + 2m)) with (B - m) x = (1 - alpha m) q / alpha
-          an = m * (1.0 - alpha * m) * q_over_alpha / ((A - 1.0 + 2.0 * m) * (A + 2.0 * m));
-        } else {
-          const double m = (j - 1) / 2;
-          // -(A + m)(A + B + m) x / ((A + 2m)(A + 1 + 2m)) with (A + B + m) x = (1 + alpha (A + m)) q / alpha
-          an = -(A + m) * (1.0 + alpha * (A + m)) * q_over_alpha / ((A + 2.0 * m) * (A + 1.0 + 2.0 * m));
-        }
+  const double p = 1.0 / (1.0 + alpha * mu);
+  const double q_over_alpha = mu * p;
+  const double q = alpha * q_over_alpha;
+  const double c = 1.0 + p * (A - mu);  // 1 + lambda
+  const double c1 = 1.0 + 1.0 / A;
+  const double q_over_alpha_a = q_over_alpha / A;  // (b / a) x
+  double ratio = 1.0, s = A + 1.0;                 // 1 + (m - 1) / a and a + 2m - 1
+  const double r = recurrence_fraction(
+      c / c1,
+      [&](double m, double& an, double& bn) {
+        const double t = m / A;
+        const double w = m * (1.0 - alpha * m) * q_over_alpha;  // m (b - m) x
+        const double e = A / s;
+        an = ratio * (ratio * q + q_over_alpha_a) * e * e * w;
+        bn = m + w / s + (t + 1.0) / (c1 + t + t) * (c + m * (1.0 + p));
+        ratio = t + 1.0;
+        s += 2.0;
       },
       max_iter, converged);
-  return log_pmf + log(q_over_alpha * (1.0 + alpha * y) / A) + log(h);
+  return log_pmf + log(q_over_alpha * (1.0 + alpha * y)) + log(r);
 }
 
 // Heavy tails (alpha >= 1: shape 1/alpha <= 1; alpha mu >= 1: q >= 1/2, where the expansion

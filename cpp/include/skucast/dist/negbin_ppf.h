@@ -81,11 +81,11 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
   }
   if (steps == kMaxSteps) return bisect(k, q, mu, alpha);
   // Near a tie the walk's running sum and cdf() itself may disagree: the sum's error is relative
-  // to the largest value it held (the start, when walking down to a small q), and cdf() by
-  // continued fraction is good only to ~2e-8 relative for the largest parameters (README), so
-  // anything closer than 3e-8 is settled by cdf() itself: ties are decided by the same cdf.
-  // (Measured: no violation of "smallest k with cdf(k) >= q" in 1e5 exact ties up to mu = 1e9,
-  // alpha = 30, where 1e-11 left 1,026; the extra cdf() calls cost ~2% there.)
+  // to the largest value it held (the start, when walking down to a small q), so anything closer
+  // than 3e-8 is settled by cdf() itself: ties are decided by the same cdf. (The margin dates
+  // from a cdf good to only 2e-8 for the largest parameters, when 1e-11 left 1,026 violations of
+  // "smallest k with cdf(k) >= q" in 1e5 exact ties up to mu = 1e9, alpha = 30, and 3e-8 none;
+  // it is kept: the extra cdf() calls cost ~2% there.)
   const double tol = (q > c_start ? q : c_start) * (3e-8 + steps * 1e-15);
   if (fabs(c - q) <= tol || fabs(c - term - q) <= tol) return settle(k, q, mu, alpha);
   return k;
