@@ -230,15 +230,18 @@ def _large_parameter_points():
     return np.array(pts)
 
 
-def test_large_parameter_tails_vs_mpmath():
-    pts = _large_parameter_points()
-    with mp.workdps(40):
+def _check_cdf_sf_vs_mpmath(pts, what, dps):
+    with mp.workdps(dps):
         ref = [mp_cdf_sf(*p) for p in pts]
     y, mu, alpha = pts.T
     for which, k in (("cdf", 0), ("sf", 1)):
         want = np.array([float(r[k]) for r in ref])
-        _check_rel(getattr(nb, which)(y.astype(np.int64), mu, alpha), want, f"large-parameter {which} vs mpmath",
+        _check_rel(getattr(nb, which)(y.astype(np.int64), mu, alpha), want, f"{what} {which} vs mpmath",
                    (y, mu, alpha))
+
+
+def test_large_parameter_tails_vs_mpmath():
+    _check_cdf_sf_vs_mpmath(_large_parameter_points(), "large-parameter", 40)
 
 
 @pytest.mark.parametrize("mu", [1e3, 1e6, 1e9])
@@ -346,10 +349,4 @@ def _heavy_tail_points():
 
 
 def test_heavy_tails_vs_mpmath():
-    pts = _heavy_tail_points()
-    with mp.workdps(60):
-        ref = [mp_cdf_sf(*p) for p in pts]
-    y, mu, alpha = pts.T
-    for which, k in (("cdf", 0), ("sf", 1)):
-        want = np.array([float(r[k]) for r in ref])
-        _check_rel(getattr(nb, which)(y, mu, alpha), want, f"heavy-tail {which} vs mpmath", (y, mu, alpha))
+    _check_cdf_sf_vs_mpmath(_heavy_tail_points(), "heavy-tail", 60)
