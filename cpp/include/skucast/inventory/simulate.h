@@ -252,21 +252,32 @@ SKUCAST_HD bool load_tile_generic(const D* demand, int64_t T, int64_t t0, int64_
   return neg;
 }
 
+// Number of set bits.
+SKUCAST_HD int bit_count(uint64_t x) {
+#if defined(__CUDA_ARCH__)
+  return __popcll(static_cast<unsigned long long>(x));
+#else
+  return __builtin_popcountll(x);
+#endif
+}
+
 // Stockout days of one tile of a block row (bit j: a stockout on day t0 + j): counted, and each
-// review cycle [c0 + k R, c0 + (k + 1) R) that holds one marked bad once.
+// review cycle [c0 + k R, c0 + (k + 1) R) that holds one marked bad once. One division per bad
+// cycle, not per stockout day: the cycle's remaining bits are cleared at once.
 SKUCAST_HD void count_stockout_days(uint64_t bits, int64_t t0, int64_t c0, int64_t review_period,
                                     int64_t& stockout_days, int64_t& last_bad, int64_t& bad_cycles) {
+  stockout_days += bit_count(bits);
+  const int64_t before = c0 - t0;  // days of the tile before the first cycle
+  if (before >= 64) return;
+  if (before > 0) bits &= ~uint64_t{0} << before;
   while (bits) {
-    stockout_days += 1;
-    const int64_t day = t0 + lowest_bit(bits);
-    bits &= bits - 1;
-    const int64_t x = day - c0;
-    if (x < 0) continue;
-    const int64_t k = x / review_period;
+    const int64_t k = (t0 + lowest_bit(bits) - c0) / review_period;
     if (k != last_bad) {
       last_bad = k;
       bad_cycles += 1;
     }
+    const int64_t next = c0 + (k + 1) * review_period - t0;  // the next cycle's first bit
+    bits = next >= 64 ? 0 : bits & (~uint64_t{0} << next);
   }
 }
 
