@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import skucast
+from skucast.inventory import _simulate as Sim
 from skucast.inventory import simulate
 
 
@@ -266,6 +267,11 @@ def test_to_frame_and_totals(rng):
     (dict(policy="sS"), r"s: required"),
     (dict(on_order=[1, -2, 0]), r"on_order: must be >= 0 \(negative stock\); first bad value at index \(1,\)"),
     (dict(review_period=0), r"review_period: must be >= 1"),
+    # scalars reach the kernel unbroadcast; a bad one is still reported at row 0
+    (dict(lead_time=-2), r"lead_time: must be >= 0; first bad value at index \(0,\): -2"),
+    (dict(case_pack=0), r"case_pack: must be >= 1; first bad value at index \(0,\): 0"),
+    (dict(moq=20, max_order=10), r"max_order: must be >= moq; first bad value at index \(0,\): 10"),
+    (dict(moq=[5, 5, 20], max_order=10), r"max_order: must be >= moq; first bad value at index \(2,\): 10"),
 ])
 def test_errors(kw, match):
     d = np.full((3, 20), 2)
@@ -273,6 +279,23 @@ def test_errors(kw, match):
     args.update(kw)
     with pytest.raises(ValueError, match=match):
         simulate(d, **args)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("lost", [True, False])
+def test_scalar_arguments_equal_broadcast_arrays(rng, dtype, lost):
+    # scalar per-row arguments are read with stride 0 by the kernel, arrays with stride 1
+    n = 203  # whole 16-row blocks and a tail
+    d = rng.poisson(rng.uniform(0.5, 4.0, n)[:, None], size=(n, 60)).astype(dtype)
+    scalars = dict(lead_time=2, initial_on_hand=7, moq=3, case_pack=2, max_order=40, smoothing=0.75)
+    arrays = {k: np.full(n, v) for k, v in scalars.items()}
+    common = dict(S=rng.integers(5, 40, n), review_period=7, lost_sales=lost, on_order=rng.integers(0, 4, n),
+                  trace_rows=[0, 17, n - 1])
+    a, b = simulate(d, **scalars, **common), simulate(d, **arrays, **common)
+    for name in Sim._METRICS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for name in a.trace:
+        np.testing.assert_array_equal(a.trace[name], b.trace[name], err_msg=name)
 
 
 @pytest.mark.parametrize("n, row, dtype", [(3, 2, np.int64), (40, 20, np.int64), (40, 35, np.int64), (40, 3, np.int32)])
@@ -331,12 +354,11 @@ def test_plain_rules_vector_review(rng, policy, lost, rolling, R, same_L):
 def test_metrics_in_cpp_equal_the_numpy_formulas(rng, monkeypatch, per_row_costs, price):
     # the CPU path takes its metrics from _core.inv_sim_metrics; the numpy formulas of _result
     # (which the GPU path uses) must give the same bits from the same totals, NaN cases included
-    from skucast.inventory import _simulate as Sim
     seen = {}
     cpp = Sim._core.inv_sim_metrics
 
     def spy(raw_i, raw_f, T, costs):
-        seen["args"] = (raw_i, raw_f, T, costs)
+        seen["args"] = (raw_i, raw_f.copy(), T, costs)  # (three metrics overwrite raw_f's columns)
         return cpp(raw_i, raw_f, T, costs)
 
     monkeypatch.setattr(Sim._core, "inv_sim_metrics", spy)

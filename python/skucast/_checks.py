@@ -84,7 +84,10 @@ def raise_first_bad(values: dict, mask_rules: list) -> None:
         mask = np.asarray(mask)
         if mask.any():
             idx = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape)) if mask.ndim else ()
-            raise bad_value(name, rule, idx, values[name][idx])
+            value = np.asarray(values[name])
+            if value.ndim < len(idx):  # a scalar argument checked against per-row ones
+                value = np.broadcast_to(value, mask.shape)
+            raise bad_value(name, rule, idx, value[idx])
 
 
 def scalar_or_array(out: np.ndarray, *inputs) -> np.ndarray:

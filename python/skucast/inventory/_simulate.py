@@ -200,26 +200,32 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         if s_arr.shape[1] != S_arr.shape[1]:
             S_arr = np.ascontiguousarray(np.broadcast_to(S_arr, (n, n_reviews)))
             s_arr = np.ascontiguousarray(np.broadcast_to(s_arr, (n, n_reviews)))
-    L = _row_array(lead_time, "lead_time", n)
-    oh = _row_array(S_arr[:, 0] if initial_on_hand is None else initial_on_hand, "initial_on_hand", n)
-    moq_a = _row_array(moq, "moq", n)
-    cp = _row_array(case_pack, "case_pack", n)
-    mo = _row_array(0 if max_order is None else max_order, "max_order", n)
-    beta = _row_array(smoothing, "smoothing", n, integer=False)
+    # per-row arguments stay 0-d when scalar: the kernel reads them with stride 0
+    L = _row_array(lead_time, "lead_time", n, keep_scalar=True)
+    oh = _row_array(S_arr[:, 0] if initial_on_hand is None else initial_on_hand, "initial_on_hand", n,
+                    keep_scalar=True)
+    moq_a = _row_array(moq, "moq", n, keep_scalar=True)
+    cp = _row_array(case_pack, "case_pack", n, keep_scalar=True)
+    mo = _row_array(0 if max_order is None else max_order, "max_order", n, keep_scalar=True)
+    beta = _row_array(smoothing, "smoothing", n, integer=False, keep_scalar=True)
+
+    def per_row(mask):  # a bad scalar is reported at row 0, as if broadcast
+        return np.broadcast_to(mask, (n,)) if np.ndim(mask) == 0 and mask else mask
+
     rules = [
         ("S", S_arr < 0, "must be >= 0"),
-        ("lead_time", L < 0, "must be >= 0"),
-        ("initial_on_hand", oh < 0, "must be >= 0 (negative stock)"),
-        ("case_pack", cp <= 0, "must be >= 1"),
-        ("moq", moq_a < 0, "must be >= 0"),
-        ("smoothing", ~((beta > 0) & (beta <= 1)), "must be in (0, 1]"),
+        ("lead_time", per_row(L < 0), "must be >= 0"),
+        ("initial_on_hand", per_row(oh < 0), "must be >= 0 (negative stock)"),
+        ("case_pack", per_row(cp <= 0), "must be >= 1"),
+        ("moq", per_row(moq_a < 0), "must be >= 0"),
+        ("smoothing", per_row(~((beta > 0) & (beta <= 1))), "must be in (0, 1]"),
     ]
     values = {"S": S_arr, "lead_time": L, "initial_on_hand": oh, "case_pack": cp, "moq": moq_a, "smoothing": beta,
               "max_order": mo}
     if max_order is not None:
-        rules.append(("max_order", mo <= 0, "must be >= 1 (None: no cap)"))
-        rules.append(("max_order", moq_a > mo, "must be >= moq"))
-        rules.append(("max_order", mo // np.maximum(cp, 1) * cp < np.maximum(moq_a, 1),
+        rules.append(("max_order", per_row(mo <= 0), "must be >= 1 (None: no cap)"))
+        rules.append(("max_order", per_row(moq_a > mo), "must be >= moq"))
+        rules.append(("max_order", per_row(mo // np.maximum(cp, 1) * cp < np.maximum(moq_a, 1)),
                       "must allow at least one whole case_pack and the moq"))
     if s_arr is not None:
         values["s"] = s_arr
@@ -245,7 +251,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
             raise ValueError(f"on_order: expected (n,) = ({n},) or (n, K), got {oo.shape}")
         _checks.raise_first_bad({"on_order": oo_checked}, [("on_order", oo_checked < 0, "must be >= 0 (negative stock)")])
         if oo.shape[1] > 0:
-            late = (oo > 0) & (np.arange(oo.shape[1])[None, :] >= np.maximum(L, 1)[:, None])
+            late = (oo > 0) & (np.arange(oo.shape[1])[None, :] >= np.reshape(np.maximum(L, 1), (-1, 1)))
             _checks.raise_first_bad({"on_order": oo}, [("on_order", late, "arrives after the lead time (day >= L)")])
         if oo.shape[1] > T + 1:   # what arrives on day T or later never arrives within the run
             oo = np.concatenate([oo[:, :T], oo[:, T:].sum(axis=1, keepdims=True)], axis=1)
@@ -275,7 +281,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     if trace_rows is not None:
         rows = np.atleast_1d(_checks.as_int64(trace_rows, "trace_rows"))
         _checks.raise_first_bad({"trace_rows": rows}, [("trace_rows", (rows < 0) | (rows >= n), f"must be in [0, {n})")])
-        sub = lambda a: None if a is None else np.ascontiguousarray(a[rows])  # noqa: E731
+        sub = lambda a: None if a is None else a if a.ndim == 0 else np.ascontiguousarray(a[rows])  # noqa: E731
         _, _, tr, _ = _core.inv_simulate(sub(dem), sub(S_arr), sub(s_arr), *args, sub(L_run), sub(oh), sub(oo),
                                          sub(moq_a), sub(cp), sub(mo), sub(beta), True)
         trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}

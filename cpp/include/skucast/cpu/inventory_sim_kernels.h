@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 
+#include "skucast/core/hostdevice.h"
+
 namespace skucast {
 namespace cpu {
 
@@ -26,6 +28,15 @@ int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* m
 void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,
                       const int64_t* on_hand, const int64_t* min_display, int64_t* out);
 
+// A per-row argument of simulate: one value per row (stride 1), or one for every row (stride 0: a
+// scalar argument is passed as it is, not broadcast to (n,) first, which cost ~4 ms per 1e6 rows).
+template <class T>
+struct PerRow {
+  const T* p = nullptr;
+  int64_t stride = 1;
+  SKUCAST_HD T operator[](int64_t i) const { return p[i * stride]; }
+};
+
 struct SimArgs {
   int64_t n = 0, T = 0;
   const void* demand = nullptr;  // (n, T), int32 or int64
@@ -37,14 +48,14 @@ struct SimArgs {
   int64_t review_period = 7, first_review = 0;
   int policy = 0;
   bool lost_sales = true;
-  const int64_t* lead_time = nullptr;        // (n,)
-  const int64_t* on_hand0 = nullptr;         // (n,)
+  PerRow<int64_t> lead_time;                 // (n,) or one for all
+  PerRow<int64_t> on_hand0;                  // (n,) or one for all
   const int64_t* on_order = nullptr;         // (n, K): units arriving on day k, or nullptr
   int64_t on_order_cols = 0;
-  const int64_t* moq = nullptr;              // (n,)
-  const int64_t* case_pack = nullptr;        // (n,)
-  const int64_t* max_order = nullptr;        // (n,), <= 0: no cap
-  const double* smoothing = nullptr;         // (n,)
+  PerRow<int64_t> moq;                       // (n,) or one for all
+  PerRow<int64_t> case_pack;                 // (n,) or one for all
+  PerRow<int64_t> max_order;                 // (n,) or one for all; <= 0: no cap
+  PerRow<double> smoothing;                  // (n,) or one for all
   int64_t* out_i = nullptr;                  // CPU: (kSimIntCols, n), one array per column; CUDA: (n, kSimIntCols)
   double* out_f = nullptr;                   // CPU: (kSimFloatCols, n); CUDA: (n, kSimFloatCols)
   int64_t* trace = nullptr;                  // (n, kSimTraceCols, T) or nullptr
@@ -76,8 +87,9 @@ struct SimMetricsArgs {
   const double* floats[kSimFloatCols] = {};
   const double* cost[kSimCosts] = {};
   int64_t cost_stride[kSimCosts] = {};
-  double* out[kSimMetrics] = {};
+  double* out[kSimMetrics] = {};  // out[kMetAvgOnHand / kMetOrdersVar / kMetDemandVar] may be floats[0 / 1 / 2]
 };
+// Each row's totals are read before its metrics are written, so those three may be computed in place.
 void sim_metrics(const SimMetricsArgs& a);
 
 }  // namespace cpu
