@@ -105,6 +105,9 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
     need_size(s_arr, S.size(), "s");
     a.s = s_arr.data();
   }
+  // (checked in Python too; the day loop's runs between reviews need both)
+  if (review_period < 1) throw py::value_error("review_period: must be >= 1");
+  if (first_review < 0) throw py::value_error("first_review: must be >= 0");
   a.n_reviews = n_reviews;
   a.review_period = review_period;
   a.first_review = first_review;

@@ -132,7 +132,10 @@ SKUCAST_HD double lentz(double b0, Coef coef, int max_iter = kCfMaxIter, bool* c
 
 // r = 1 / (b0 + a_1 / (b_1 + a_2 / (b_2 + ...))) by the three-term recurrence of its convergents,
 // rescaled each step (the form of TOMS 708's BFRAC), with coefficients from `coef(m, a_m, b_m)`.
-// *converged reports whether the last step changed r by at most kCfEps relative.
+// *converged reports whether the last step changed r by at most kFracEps relative: DBL_EPSILON,
+// at least one ulp of r, so a fraction whose convergents alternate in the last bit stops (with
+// 1e-16 only exact equality stopped it, or the 4M-step cap).
+constexpr double kFracEps = 2.220446049250313e-16;
 template <class Coef>
 SKUCAST_HD double recurrence_fraction(double b0, Coef coef, int max_iter, bool* converged) {
   double num0 = 0.0, den0 = 1.0, num1 = 1.0, den1 = b0, r = 1.0 / b0;
@@ -143,7 +146,7 @@ SKUCAST_HD double recurrence_fraction(double b0, Coef coef, int max_iter, bool* 
     const double num2 = an * num0 + bn * num1, den2 = an * den0 + bn * den1;
     const double r_prev = r;
     r = num2 / den2;
-    if (fabs(r - r_prev) <= kCfEps * r) {
+    if (fabs(r - r_prev) <= kFracEps * r) {
       done = true;
       break;
     }
