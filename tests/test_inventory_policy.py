@@ -353,6 +353,39 @@ def test_replenish_vs_python(rows, policy, use_max, use_shelf):
         assert (res.order[i], res.reason_names[res.reason[i]]) == (o, why), (i, r)
 
 
+@settings(max_examples=60, deadline=None)
+@given(rows=hs.lists(row_st, min_size=1, max_size=40), policy=hs.sampled_from(["RS", "base_stock"]),
+       cp=hs.integers(1, 12), moq=hs.integers(0, 20), bo=hs.integers(0, 10))
+def test_replenish_vector_path_vs_python(rows, policy, cp, moq, bo):
+    """One case pack, moq and backorder count for all rows, S / on hand / on order per row: (R, S)
+    rows run 4 per AVX2 step. Every row equals the plain-Python rules (S below 0 included)."""
+    g = lambda k: np.array([r[k] for r in rows])
+    S = g("S") - 5
+    res = inv.replenish(on_hand=g("oh"), on_order=g("oo"), backorders=bo, S=S, policy=policy, moq=moq, case_pack=cp)
+    for i, r in enumerate(rows):
+        o, why = ref_replenish(policy, r["oh"], r["oo"], bo, S[i], 0, 1, moq, cp, None, None)
+        assert (res.order[i], res.reason_names[res.reason[i]]) == (o, why), (i, r)
+
+
+@pytest.mark.parametrize("cp,moq", [(1, 0), (6, 6), (5, 12)])
+def test_replenish_vector_path_equals_row_path(cp, moq):
+    """Groups with values past 2^50 (or a bad value) leave the vector path for the row code, in order."""
+    rng = np.random.default_rng(cp)
+    n = 4099
+    oh, oo, S = rng.integers(0, 201, n), rng.integers(0, 61, n), rng.integers(-3, 400, n)
+    oh[::13] = 2**55
+    S[5::17] = 2**52
+    kw = dict(on_hand=oh, on_order=oo, S=S, moq=moq, backorders=2)
+    vec = inv.replenish(case_pack=cp, **kw)
+    row = inv.replenish(case_pack=np.full(n, cp), **kw)  # a per-row case pack: the row code only
+    np.testing.assert_array_equal(vec.order, row.order)
+    np.testing.assert_array_equal(vec.reason, row.reason)
+    oh[[6, 9]] = -1, -2
+    for case_pack in (cp, np.full(n, cp)):
+        with pytest.raises(ValueError, match=r"on_hand: must be >= 0; first bad value at index \(6,\): -1"):
+            inv.replenish(case_pack=case_pack, **kw)
+
+
 def test_every_reason():
     cases = {
         "ordered": dict(on_hand=5, S=20),

@@ -314,6 +314,23 @@ BadValue rows_loop(int64_t n, Body body) {
   return result;
 }
 
+// The smallest order of whole cases that meets the moq (0 <= moq, 1 <= cp, both < 2^50).
+int64_t moq_in_cases(int64_t moq, int64_t cp) {
+  return moq <= cp ? (moq > 0 ? cp : 0) : inv::ceil_div(moq, cp) * cp;
+}
+
+// The moq in whole cases when replenish's rows can take rs_rows_avx2 ((R, S) or base stock, no cap
+// or shelf, S / on hand / on order per row, the other rules one regular value for all rows), else -1.
+int64_t simple_rs_moq_cases(const ReplenishArgs& r) {
+  constexpr int64_t kBig = INT64_C(1) << 50;
+  const bool ok = (r.policy == inv::kRS || r.policy == inv::kBaseStock) && !r.has_max_order && !r.has_shelf &&
+                  r.S.stride == 1 && r.on_hand.stride == 1 && r.on_order.stride == 1 && r.case_pack.stride == 0 &&
+                  r.moq.stride == 0 && r.backorders.stride == 0 && r.case_pack.at(0) > 0 &&
+                  r.case_pack.at(0) < kBig && r.moq.at(0) >= 0 && r.moq.at(0) < kBig && r.backorders.at(0) >= 0 &&
+                  r.backorders.at(0) < kBig;
+  return ok ? moq_in_cases(r.moq.at(0), r.case_pack.at(0)) : -1;
+}
+
 }  // namespace
 
 BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mean, double* safety) {
@@ -335,8 +352,9 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
 }
 
 BadValue replenish(const ReplenishArgs& r, int64_t* order, int8_t* reason) {
+  const int64_t moq_cases = r.n > 0 ? simple_rs_moq_cases(r) : -1;
   return rows_loop(r.n, [&](int64_t begin, int64_t end, BadValue& first) {
-    for (int64_t i = begin; i < end; ++i) {
+    auto one_row = [&](int64_t i) {
       int64_t ip = 0;
       int arg = check_replenish(r, i, ip);
       const int64_t S = r.policy == inv::kSQ ? 0 : r.S.at(i);
@@ -346,10 +364,22 @@ BadValue replenish(const ReplenishArgs& r, int64_t* order, int8_t* reason) {
         if (!first.found()) first = BadValue{i, arg};
         order[i] = 0;
         reason[i] = -1;
-        continue;
+        return;
       }
       order_row(r, i, ip, S, s, order, reason);
+    };
+#if defined(__AVX2__)
+    // 4 rows per step; the groups it leaves (a bad value among them, or magnitudes past 2^50)
+    // come back to one_row in order, so the first bad row is still the first
+    if (moq_cases >= 0) {
+      const RsBlockArgs va{nullptr, nullptr, nullptr, r.on_hand.p + begin, r.on_order.p + begin, nullptr,
+                           r.S.p + begin, static_cast<double>(r.backorders.at(0)),
+                           static_cast<double>(r.case_pack.at(0)), static_cast<double>(moq_cases)};
+      rs_rows_avx2(va, end - begin, order + begin, reason + begin, [&](int64_t k) { one_row(begin + k); });
+      return;
     }
+#endif
+    for (int64_t i = begin; i < end; ++i) one_row(i);
   });
 }
 
@@ -396,9 +426,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
                           r.backorders.at(0) >= 0 && r.backorders.at(0) < (INT64_C(1) << 50) && d.start.at(0) >= 0 &&
                           rev.p[0] >= 0 && rev.p[0] < (INT64_C(1) << 50) && r.case_pack.at(0) < (INT64_C(1) << 50) &&
                           r.moq.at(0) < (INT64_C(1) << 50);
-      const int64_t moq_cases = vec_rs ? (r.moq.at(0) <= r.case_pack.at(0) ? (r.moq.at(0) > 0 ? r.case_pack.at(0) : 0)
-                                                                            : inv::ceil_div(r.moq.at(0), r.case_pack.at(0)) * r.case_pack.at(0))
-                                       : 0;
+      const int64_t moq_cases = vec_rs ? moq_in_cases(r.moq.at(0), r.case_pack.at(0)) : 0;
       // Exact levels of rows [b0, b1) over the lead time (+ review period): the window's law is
       // NB(m, c / m), m = mu (L [+ R]), c = alpha mu, as window_moments and nb_level form them.
       auto exact_block = [&](int64_t b0, int64_t b1, bool with_review, int64_t* out_int, double* out_d) {
@@ -529,7 +557,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
 #if defined(__AVX2__)
         if (vec_rs) {
           const RsBlockArgs va{mu_v.p + b0, al_v.p + b0, lead.p + b0, r.on_hand.p + b0, r.on_order.p + b0, S_blk,
-                               static_cast<double>(r.backorders.at(0)), static_cast<double>(r.case_pack.at(0)),
+                               nullptr, static_cast<double>(r.backorders.at(0)), static_cast<double>(r.case_pack.at(0)),
                                static_cast<double>(moq_cases)};
           rs_rows_avx2(va, b1 - b0, order + b0, reason + b0, [&](int64_t k) { one_row(b0 + k); });
           i = b1;

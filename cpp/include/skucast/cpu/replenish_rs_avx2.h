@@ -1,5 +1,6 @@
-// plan_orders' retail fast path, 4 rows per AVX2 step: (R, S) orders from the normal levels,
-// whole case packs, moq, and the reason codes, for rows whose inputs are all regular. Rows of a
+// The retail fast path of plan_orders and replenish, 4 rows per AVX2 step: (R, S) orders from
+// the normal levels (or from S given per row), whole case packs, moq, and the reason codes, for
+// rows whose inputs are all regular. Rows of a
 // group with anything unusual (a bad value to report, or magnitudes past 2^50) are left to the
 // caller's row-by-row code, which also names the first bad row. Same results as that code: all
 // quantities are integers below 2^52, so the double arithmetic is exact (ceil of a correctly
@@ -17,12 +18,13 @@ namespace cpu {
 // Inputs of one block: contiguous per-row arrays, the rest scalar and already checked
 // (backorders >= 0, case_pack >= 1, moq >= 0, start >= 0, review >= 0, no horizon).
 struct RsBlockArgs {
-  const double* mu;
+  const double* mu;     // nullptr: no NB parameters (replenish, S given)
   const double* alpha;
   const int64_t* lead;
   const int64_t* on_hand;
   const int64_t* on_order;
-  const double* S;  // levels ceil(m + z sd) of these rows
+  const double* S;        // levels ceil(m + z sd) of these rows (plan_orders), or nullptr and
+  const int64_t* S_rows;  // S given per row (replenish): 0 <= S < 2^50 in the vector path
   double backorders, case_pack, moq_cases;
 };
 
@@ -48,6 +50,7 @@ void rs_rows_avx2(const RsBlockArgs& a, int64_t n, int64_t* order, int8_t* reaso
   const __m256d magic = _mm256_set1_pd(4503599627370496.0);  // 2^52: exact double <-> int64 below 2^51
   const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000));
   const __m256i big = _mm256_set1_epi64x(INT64_C(1) << 50), neg1 = _mm256_set1_epi64x(-1);
+  const __m256i big_mask = _mm256_set1_epi64x((INT64_C(1) << 50) - 1);
   const __m256i max_days = _mm256_set1_epi64x(INT64_C(1) << 40);  // longer lead times: the row code refuses them
   const __m256d bo = _mm256_set1_pd(a.backorders), cp = _mm256_set1_pd(a.case_pack), moq_c = _mm256_set1_pd(a.moq_cases);
   auto to_double = [&](__m256i v) {  // 0 <= v < 2^51
@@ -57,18 +60,25 @@ void rs_rows_avx2(const RsBlockArgs& a, int64_t n, int64_t* order, int8_t* reaso
   for (; i + 4 <= n; i += 4) {
     const __m256i oh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.on_hand + i));
     const __m256i oo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.on_order + i));
-    const __m256i lt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.lead + i));
-    const __m256d mu = _mm256_loadu_pd(a.mu + i), al = _mm256_loadu_pd(a.alpha + i);
-    const __m256d S = _mm256_loadu_pd(a.S + i);
-    // regular: 0 <= oh, oo < 2^50, 0 <= lead < 2^40; mu, alpha finite >= 0; S < 2^50 (NaN fails every test)
-    const __m256i int_ok = _mm256_and_si256(
-        _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi64(oh, neg1), _mm256_cmpgt_epi64(big, oh)),
-                         _mm256_and_si256(_mm256_cmpgt_epi64(oo, neg1), _mm256_cmpgt_epi64(big, oo))),
-        _mm256_and_si256(_mm256_cmpgt_epi64(lt, neg1), _mm256_cmpgt_epi64(max_days, lt)));
-    const __m256d fp_ok = _mm256_and_pd(
-        _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(mu, zero, _CMP_GE_OQ), _mm256_cmp_pd(mu, inf, _CMP_LT_OQ)),
-                      _mm256_and_pd(_mm256_cmp_pd(al, zero, _CMP_GE_OQ), _mm256_cmp_pd(al, inf, _CMP_LT_OQ))),
-        _mm256_cmp_pd(S, limit, _CMP_LT_OQ));
+    // regular: 0 <= oh, oo < 2^50; with NB parameters 0 <= lead < 2^40, mu and alpha finite >= 0
+    // and S < 2^50 (NaN fails every test); with S given 0 <= S < 2^50
+    __m256i int_ok = _mm256_and_si256(_mm256_and_si256(_mm256_cmpgt_epi64(oh, neg1), _mm256_cmpgt_epi64(big, oh)),
+                                      _mm256_and_si256(_mm256_cmpgt_epi64(oo, neg1), _mm256_cmpgt_epi64(big, oo)));
+    __m256d S, fp_ok = _mm256_castsi256_pd(neg1);
+    if (a.mu) {
+      const __m256i lt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.lead + i));
+      const __m256d mu = _mm256_loadu_pd(a.mu + i), al = _mm256_loadu_pd(a.alpha + i);
+      S = _mm256_loadu_pd(a.S + i);
+      int_ok = _mm256_and_si256(int_ok, _mm256_and_si256(_mm256_cmpgt_epi64(lt, neg1), _mm256_cmpgt_epi64(max_days, lt)));
+      fp_ok = _mm256_and_pd(
+          _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(mu, zero, _CMP_GE_OQ), _mm256_cmp_pd(mu, inf, _CMP_LT_OQ)),
+                        _mm256_and_pd(_mm256_cmp_pd(al, zero, _CMP_GE_OQ), _mm256_cmp_pd(al, inf, _CMP_LT_OQ))),
+          _mm256_cmp_pd(S, limit, _CMP_LT_OQ));
+    } else {
+      const __m256i Si = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.S_rows + i));
+      int_ok = _mm256_and_si256(int_ok, _mm256_and_si256(_mm256_cmpgt_epi64(Si, neg1), _mm256_cmpgt_epi64(big, Si)));
+      S = to_double(_mm256_and_si256(Si, big_mask));  // (lanes out of range fail int_ok)
+    }
     if (_mm256_movemask_pd(_mm256_and_pd(fp_ok, _mm256_castsi256_pd(int_ok))) != 15) {
       for (int k = 0; k < 4; ++k) row(i + k);
       continue;
