@@ -367,6 +367,29 @@ def test_replenish_vector_path_vs_python(rows, policy, cp, moq, bo):
         assert (res.order[i], res.reason_names[res.reason[i]]) == (o, why), (i, r)
 
 
+@pytest.mark.parametrize("n", [1, 5, 4099])
+def test_order_up_to_normal_vector_path_equals_row_solver(n):
+    """Normal csl levels of constant daily parameters with one review period for all rows: 4 rows
+    per AVX2 step. A per-row review period takes RowSolver; both give the same bits."""
+    rng = np.random.default_rng(n)
+    mu = np.exp(rng.uniform(np.log(0.01), np.log(1e4), n))
+    al = np.exp(rng.uniform(np.log(1e-4), np.log(10), n))
+    L = rng.integers(0, 30, n)
+    mu[::7], al[::5], L[::11] = 0.0, 0.0, 0
+    if n > 100:
+        mu[50], al[51] = 1e30, 1e30  # levels past 2^62: RowSolver
+    for service in (0.5, 0.95, 0.999):
+        kw = dict(mu=mu, alpha=al, lead_time=L, method="normal", service_level=service)
+        vec = inv.order_up_to(review_period=7, **kw)
+        row = inv.order_up_to(review_period=np.full(n, 7), **kw)
+        for name in ("S", "s", "mean_demand", "safety_stock"):
+            np.testing.assert_array_equal(getattr(vec, name), getattr(row, name), err_msg=name)
+    mu[n // 2] = np.nan
+    for review in (7, np.full(n, 7)):
+        with pytest.raises(ValueError, match=rf"mu: must be finite and >= 0; first bad value at index \({n // 2},"):
+            inv.order_up_to(mu=mu, alpha=al, lead_time=L, review_period=review, method="normal")
+
+
 @pytest.mark.parametrize("cp,moq", [(1, 0), (6, 6), (5, 12)])
 def test_replenish_vector_path_equals_row_path(cp, moq):
     """Groups with values past 2^50 (or a bad value) leave the vector path for the row code, in order."""

@@ -334,9 +334,17 @@ int64_t simple_rs_moq_cases(const ReplenishArgs& r) {
 }  // namespace
 
 BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mean, double* safety) {
+  // Normal csl levels from constant daily parameters in contiguous rows (the retail baseline): a
+  // block's levels in one branch-free pass, 4 rows per AVX2 step, with RowSolver's operations in
+  // its order (inv::window_moments' closed form, inv::normal_level), then each row written; a row
+  // with anything unusual (a bad value, a window out of range, a level past 2^62) goes to
+  // RowSolver, which also reports the first bad row.
+  const bool fast = d.method == kNormal && d.target == kCsl && d.need_s && d.lt_pmf == nullptr &&
+                    d.mu.day_stride == 0 && d.alpha.day_stride == 0 && d.mu.row_stride == 1 &&
+                    d.alpha.row_stride == 1 && d.lead.stride == 1 && d.review.stride == 0;
   return rows_loop(d.n, [&](int64_t begin, int64_t end, BadValue& first) {
     RowSolver solver(d);
-    for (int64_t i = begin; i < end; ++i) {
+    auto solve_row = [&](int64_t i) {
       Levels lv;
       int arg = -1;
       if (!solver.solve(i, lv, arg)) {
@@ -347,6 +355,78 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
       if (s) s[i] = lv.s;
       if (mean) mean[i] = lv.mean;
       if (safety) safety[i] = static_cast<double>(lv.S) - lv.mean;
+    };
+    if (!fast) {
+      for (int64_t i = begin; i < end; ++i) solve_row(i);
+      return;
+    }
+    const double z = skucast::normal_ppf(d.service);
+    const int64_t R = d.review.p[0];
+    constexpr int64_t kBlock = 256;
+    constexpr double kLevelMax = 4611686018427387904.0;  // 2^62
+    double S_lr[kBlock], S_l[kBlock], m_lr[kBlock];
+    for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
+      const int64_t nb = b0 + kBlock < end ? kBlock : end - b0;
+      const double* __restrict mp = d.mu.p + b0;
+      const double* __restrict ap = d.alpha.p + b0;
+      const int64_t* __restrict lp = d.lead.p + b0;
+      // window lengths as doubles by the 2^52 magic number: exact for 0 <= x < 2^51 (rows outside
+      // that range fail check_window below and are solved by RowSolver); AVX2 has no int64 ->
+      // double conversion, and GCC does not vectorize this loop by itself
+      int64_t j = 0;
+#if defined(__AVX2__)
+      {
+        const __m256d magic = _mm256_set1_pd(4503599627370496.0), zv = _mm256_set1_pd(z), zero = _mm256_setzero_pd();
+        const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000)), rv = _mm256_set1_epi64x(R);
+        auto level = [&](__m256d m, __m256d v) {  // ceil(m + z sqrt(max(v, 0))), as inv::normal_level
+          const __m256d sd = _mm256_sqrt_pd(_mm256_blendv_pd(zero, v, _mm256_cmp_pd(v, zero, _CMP_GT_OQ)));
+          return _mm256_round_pd(_mm256_add_pd(m, _mm256_mul_pd(zv, sd)), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+        };
+        for (; j + 4 <= nb; j += 4) {
+          const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp + j));
+          const __m256d len_l = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(l, magic_bits)), magic);
+          const __m256d len_lr =
+              _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_add_epi64(l, rv), magic_bits)), magic);
+          const __m256d mu = _mm256_loadu_pd(mp + j), c = _mm256_mul_pd(_mm256_loadu_pd(ap + j), mu);
+          const __m256d var1 = _mm256_add_pd(mu, _mm256_mul_pd(c, mu));
+          const __m256d mean_lr = _mm256_mul_pd(mu, len_lr);
+          _mm256_storeu_pd(S_l + j, level(_mm256_mul_pd(mu, len_l), _mm256_mul_pd(var1, len_l)));
+          _mm256_storeu_pd(S_lr + j, level(mean_lr, _mm256_mul_pd(var1, len_lr)));
+          _mm256_storeu_pd(m_lr + j, mean_lr);
+        }
+      }
+#endif
+      for (; j < nb; ++j) {
+        const uint64_t bits_l = static_cast<uint64_t>(lp[j]) | UINT64_C(0x4330000000000000);
+        const uint64_t bits_lr = static_cast<uint64_t>(lp[j] + R) | UINT64_C(0x4330000000000000);
+        double len_l, len_lr;
+        std::memcpy(&len_l, &bits_l, sizeof len_l);
+        std::memcpy(&len_lr, &bits_lr, sizeof len_lr);
+        len_l -= 4503599627370496.0;
+        len_lr -= 4503599627370496.0;
+        const double mu = mp[j], c = ap[j] * mu;
+        const double var1 = mu + c * mu;
+        const double mean_l = mu * len_l, var_l = var1 * len_l;
+        const double mean_lr = mu * len_lr, var_lr = var1 * len_lr;
+        S_l[j] = std::ceil(mean_l + z * std::sqrt(var_l > 0.0 ? var_l : 0.0));
+        S_lr[j] = std::ceil(mean_lr + z * std::sqrt(var_lr > 0.0 ? var_lr : 0.0));
+        m_lr[j] = mean_lr;
+      }
+      for (j = 0; j < nb; ++j) {
+        const int64_t i = b0 + j;
+        const double mu = mp[j], a = ap[j];
+        int64_t st, L, Rw;
+        if (inv::check_window(d, i, st, L, Rw) >= 0 || !(mu >= 0.0 && mu < INFINITY) ||
+            !(a >= 0.0 && a < INFINITY) || !(S_lr[j] < kLevelMax && S_l[j] < kLevelMax)) {
+          solve_row(i);
+          continue;
+        }
+        const int64_t Sv = S_lr[j] > 0.0 ? static_cast<int64_t>(S_lr[j]) : 0;
+        S[i] = Sv;
+        if (s) s[i] = S_l[j] > 0.0 ? static_cast<int64_t>(S_l[j]) : 0;
+        if (mean) mean[i] = m_lr[j];
+        if (safety) safety[i] = static_cast<double>(Sv) - m_lr[j];
+      }
     }
   });
 }
