@@ -144,14 +144,14 @@ SKUCAST_HD double recurrence_fraction(double b0, Coef coef, int max_iter, bool* 
     double an, bn;
     coef(static_cast<double>(m), an, bn);
     const double num2 = an * num0 + bn * num1, den2 = an * den0 + bn * den1;
-    const double r_prev = r;
-    r = num2 / den2;
+    const double r_prev = r, inv_den2 = 1.0 / den2;  // one division per step, not three
+    r = num2 * inv_den2;
     if (fabs(r - r_prev) <= kFracEps * r) {
       done = true;
       break;
     }
-    num0 = num1 / den2;
-    den0 = den1 / den2;
+    num0 = num1 * inv_den2;
+    den0 = den1 * inv_den2;
     num1 = r;
     den1 = 1.0;
   }
@@ -268,17 +268,19 @@ SKUCAST_HD double negbin_log_sf_direct(double y, double mu, double alpha, double
   const double q_over_alpha = mu * p;
   const double q = alpha * q_over_alpha;
   const double c = 1.0 + p * (A - mu);  // 1 + lambda
-  const double c1 = 1.0 + 1.0 / A;
-  const double q_over_alpha_a = q_over_alpha / A;  // (b / a) x
-  double ratio = 1.0, s = A + 1.0;                 // 1 + (m - 1) / a and a + 2m - 1
+  const double inv_A = 1.0 / A;
+  const double c1 = 1.0 + inv_A;
+  const double q_over_alpha_a = q_over_alpha * inv_A;  // (b / a) x
+  double ratio = 1.0, s = A + 1.0;                     // 1 + (m - 1) / a and a + 2m - 1
   const double r = recurrence_fraction(
       c / c1,
       [&](double m, double& an, double& bn) {
-        const double t = m / A;
+        const double t = m * inv_A;
         const double w = m * (1.0 - alpha * m) * q_over_alpha;  // m (b - m) x
-        const double e = A / s;
+        const double inv_s = 1.0 / s;
+        const double e = A * inv_s;
         an = ratio * (ratio * q + q_over_alpha_a) * e * e * w;
-        bn = m + w / s + (t + 1.0) / (c1 + t + t) * (c + m * (1.0 + p));
+        bn = m + w * inv_s + (t + 1.0) / (c1 + t + t) * (c + m * (1.0 + p));
         ratio = t + 1.0;
         s += 2.0;
       },
@@ -294,7 +296,7 @@ SKUCAST_HD bool heavy_tail_sf(double y, double mu, double alpha) {
 
 // The mean decides which fraction converges fast: cdf below it, sf above it; but a heavy tail's
 // sf comes from its asymptotic expansion, not as 1 - cdf (which lost up to 1e-8 of a 1e-7 tail).
-SKUCAST_HD double negbin_log_tail(double y, double mu, double alpha, bool* is_cdf) {
+SKUCAST_HD double negbin_log_tail(double y, double mu, double alpha, bool* is_cdf, double* log_pmf_out = nullptr) {
   if (heavy_tail_sf(y, mu, alpha)) {
     const double log_sf = log_beta_large_a_small_b(y + 1.0, 1.0 / alpha, -log1p(1.0 / (alpha * mu)));
     if (log_sf <= -0.6931471805599453) {
@@ -303,6 +305,7 @@ SKUCAST_HD double negbin_log_tail(double y, double mu, double alpha, bool* is_cd
     }
   }
   const double log_pmf = logpmf(y, mu, alpha);
+  if (log_pmf_out) *log_pmf_out = log_pmf;
   bool converged = true;
   *is_cdf = y + 2.0 < mu * (1.0 + alpha);
   if (*is_cdf) return negbin_log_cdf_direct(y, mu, alpha, log_pmf, kCfMaxIter, &converged);
@@ -315,12 +318,24 @@ SKUCAST_HD double log_tail(double y, double mu, double alpha, bool* is_cdf) {
   return negbin_log_tail(y, mu, alpha, is_cdf);
 }
 
+// logpmf's value is <= 0 (up to rounding): this marks "not computed".
+constexpr double kNoLogPmf = 1.0;
+
+// cdf(y), and logpmf(y) in *log_pmf where the NB fractions computed it for their prefactor (else
+// kNoLogPmf): ppf's walk starts from both, without evaluating the pmf a second time.
 // The other tail is -expm1(log tail): exact when the computed tail's log is (near 0 as well).
-SKUCAST_HD double cdf(double y, double mu, double alpha) {
+SKUCAST_HD double cdf_and_log_pmf(double y, double mu, double alpha, double* log_pmf) {
+  *log_pmf = kNoLogPmf;
   if (y == 0.0) return exp(logpmf_zero(mu, alpha));
   bool is_cdf;
-  const double lt = log_tail(y, mu, alpha, &is_cdf);
+  const double lt = alpha == 0.0 || poisson_limit(y, mu, alpha) ? poisson_log_tail(y, mu, &is_cdf)
+                                                                  : negbin_log_tail(y, mu, alpha, &is_cdf, log_pmf);
   return is_cdf ? exp(lt) : -expm1(lt);
+}
+
+SKUCAST_HD double cdf(double y, double mu, double alpha) {
+  double log_pmf;
+  return cdf_and_log_pmf(y, mu, alpha, &log_pmf);
 }
 
 SKUCAST_HD double sf(double y, double mu, double alpha) {

@@ -56,10 +56,29 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
   const double guess = floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)));
   // (a NaN guess, were one left, starts at 0 rather than an undefined conversion)
   int64_t k = !(guess >= 0) ? 0 : (guess > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(guess));
-  double c = cdf(static_cast<double>(k), mu, alpha);
-  const double c_start = c;
-  double term = exp(logpmf(static_cast<double>(k), mu, alpha));
   constexpr int kMaxSteps = 64;
+  double log_pmf, c, term;
+  auto anchor = [&]() {  // cdf() and the pmf at k: where the walk starts
+    c = cdf_and_log_pmf(static_cast<double>(k), mu, alpha, &log_pmf);
+    term = exp(log_pmf != kNoLogPmf ? log_pmf : logpmf(static_cast<double>(k), mu, alpha));
+  };
+  anchor();
+  // A guess far off (skewed laws: heavy tails, huge means) first moves by the cdf's local slope,
+  // (q - c) / pmf(k) units, at most 4 sd per move and 6 moves (one cdf() each), rather than
+  // walking 64 steps and bisecting (~2 log2(distance) cdf() calls). Only the start moves: the
+  // walk below decides, from a cdf() value, as before.
+  const double max_move = 4.0 * sd > 4.0 * kMaxSteps ? 4.0 * sd : 4.0 * kMaxSteps;
+  for (int move = 0; move < 6; ++move) {
+    double dist = (q - c) / term;
+    if (!(fabs(dist) > 0.5 * kMaxSteps)) break;  // close enough, or NaN
+    dist = dist > max_move ? max_move : (dist < -max_move ? -max_move : dist);
+    const double to = floor(static_cast<double>(k) + dist);
+    const int64_t k_new = !(to >= 0.0) ? 0 : (to > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(to));
+    if (k_new == k) break;
+    k = k_new;
+    anchor();
+  }
+  const double c_start = c;
   int steps = 0;
   if (c >= q) {
     while (k > 0 && steps < kMaxSteps) {
