@@ -331,6 +331,55 @@ int64_t simple_rs_moq_cases(const ReplenishArgs& r) {
   return ok ? moq_in_cases(r.moq.at(0), r.case_pack.at(0)) : -1;
 }
 
+// Normal csl levels of contiguous rows with constant daily parameters: lr[j] = ceil(m + z sqrt(v))
+// over the window L + R, l[j] (when l is not null) over L, mean_lr[j] (when not null) = m over L + R,
+// with inv::window_moments' closed form and inv::normal_level's operations (v below 0 read as 0).
+// Valid for 0 <= L + R < 2^51 and mu, alpha finite >= 0; the callers check every row and refuse or
+// re-solve the others, whatever this wrote for them. AVX2 has no int64 -> double conversion, so
+// the window lengths go through the 2^52 magic number; GCC does not vectorize the loop by itself.
+void normal_levels_block(const double* __restrict mu_p, const double* __restrict alpha_p,
+                         const int64_t* __restrict lead_p, int64_t R, double z, int64_t n, double* __restrict lr,
+                         double* __restrict l, double* __restrict mean_lr) {
+  int64_t j = 0;
+#if defined(__AVX2__)
+  const __m256d magic = _mm256_set1_pd(4503599627370496.0), zv = _mm256_set1_pd(z), zero = _mm256_setzero_pd();
+  const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000)), rv = _mm256_set1_epi64x(R);
+  auto level4 = [&](__m256d m, __m256d v) {
+    const __m256d sd = _mm256_sqrt_pd(_mm256_blendv_pd(zero, v, _mm256_cmp_pd(v, zero, _CMP_GT_OQ)));
+    return _mm256_round_pd(_mm256_add_pd(m, _mm256_mul_pd(zv, sd)), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+  };
+  for (; j + 4 <= n; j += 4) {
+    const __m256i days = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lead_p + j));
+    const __m256d len_lr =
+        _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_add_epi64(days, rv), magic_bits)), magic);
+    const __m256d mu = _mm256_loadu_pd(mu_p + j), c = _mm256_mul_pd(_mm256_loadu_pd(alpha_p + j), mu);
+    const __m256d var1 = _mm256_add_pd(mu, _mm256_mul_pd(c, mu));
+    const __m256d m_lr = _mm256_mul_pd(mu, len_lr);
+    _mm256_storeu_pd(lr + j, level4(m_lr, _mm256_mul_pd(var1, len_lr)));
+    if (mean_lr) _mm256_storeu_pd(mean_lr + j, m_lr);
+    if (l) {
+      const __m256d len_l = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(days, magic_bits)), magic);
+      _mm256_storeu_pd(l + j, level4(_mm256_mul_pd(mu, len_l), _mm256_mul_pd(var1, len_l)));
+    }
+  }
+#endif
+  auto as_double = [](int64_t days) {
+    const uint64_t bits = static_cast<uint64_t>(days) | UINT64_C(0x4330000000000000);
+    double len;
+    std::memcpy(&len, &bits, sizeof len);
+    return len - 4503599627370496.0;
+  };
+  auto level = [&](double m, double v) { return std::ceil(m + z * std::sqrt(v > 0.0 ? v : 0.0)); };
+  for (; j < n; ++j) {
+    const double len_lr = as_double(lead_p[j] + R), len_l = as_double(lead_p[j]);
+    const double mu = mu_p[j], c = alpha_p[j] * mu;
+    const double var1 = mu + c * mu;
+    lr[j] = level(mu * len_lr, var1 * len_lr);
+    if (mean_lr) mean_lr[j] = mu * len_lr;
+    if (l) l[j] = level(mu * len_l, var1 * len_l);
+  }
+}
+
 }  // namespace
 
 BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mean, double* safety) {
@@ -367,52 +416,10 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
     double S_lr[kBlock], S_l[kBlock], m_lr[kBlock];
     for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
       const int64_t nb = b0 + kBlock < end ? kBlock : end - b0;
-      const double* __restrict mp = d.mu.p + b0;
-      const double* __restrict ap = d.alpha.p + b0;
-      const int64_t* __restrict lp = d.lead.p + b0;
-      // window lengths as doubles by the 2^52 magic number: exact for 0 <= x < 2^51 (rows outside
-      // that range fail check_window below and are solved by RowSolver); AVX2 has no int64 ->
-      // double conversion, and GCC does not vectorize this loop by itself
-      int64_t j = 0;
-#if defined(__AVX2__)
-      {
-        const __m256d magic = _mm256_set1_pd(4503599627370496.0), zv = _mm256_set1_pd(z), zero = _mm256_setzero_pd();
-        const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000)), rv = _mm256_set1_epi64x(R);
-        auto level = [&](__m256d m, __m256d v) {  // ceil(m + z sqrt(max(v, 0))), as inv::normal_level
-          const __m256d sd = _mm256_sqrt_pd(_mm256_blendv_pd(zero, v, _mm256_cmp_pd(v, zero, _CMP_GT_OQ)));
-          return _mm256_round_pd(_mm256_add_pd(m, _mm256_mul_pd(zv, sd)), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-        };
-        for (; j + 4 <= nb; j += 4) {
-          const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp + j));
-          const __m256d len_l = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(l, magic_bits)), magic);
-          const __m256d len_lr =
-              _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_add_epi64(l, rv), magic_bits)), magic);
-          const __m256d mu = _mm256_loadu_pd(mp + j), c = _mm256_mul_pd(_mm256_loadu_pd(ap + j), mu);
-          const __m256d var1 = _mm256_add_pd(mu, _mm256_mul_pd(c, mu));
-          const __m256d mean_lr = _mm256_mul_pd(mu, len_lr);
-          _mm256_storeu_pd(S_l + j, level(_mm256_mul_pd(mu, len_l), _mm256_mul_pd(var1, len_l)));
-          _mm256_storeu_pd(S_lr + j, level(mean_lr, _mm256_mul_pd(var1, len_lr)));
-          _mm256_storeu_pd(m_lr + j, mean_lr);
-        }
-      }
-#endif
-      for (; j < nb; ++j) {
-        const uint64_t bits_l = static_cast<uint64_t>(lp[j]) | UINT64_C(0x4330000000000000);
-        const uint64_t bits_lr = static_cast<uint64_t>(lp[j] + R) | UINT64_C(0x4330000000000000);
-        double len_l, len_lr;
-        std::memcpy(&len_l, &bits_l, sizeof len_l);
-        std::memcpy(&len_lr, &bits_lr, sizeof len_lr);
-        len_l -= 4503599627370496.0;
-        len_lr -= 4503599627370496.0;
-        const double mu = mp[j], c = ap[j] * mu;
-        const double var1 = mu + c * mu;
-        const double mean_l = mu * len_l, var_l = var1 * len_l;
-        const double mean_lr = mu * len_lr, var_lr = var1 * len_lr;
-        S_l[j] = std::ceil(mean_l + z * std::sqrt(var_l > 0.0 ? var_l : 0.0));
-        S_lr[j] = std::ceil(mean_lr + z * std::sqrt(var_lr > 0.0 ? var_lr : 0.0));
-        m_lr[j] = mean_lr;
-      }
-      for (j = 0; j < nb; ++j) {
+      const double* mp = d.mu.p + b0;
+      const double* ap = d.alpha.p + b0;
+      normal_levels_block(mp, ap, d.lead.p + b0, R, z, nb, S_lr, S_l, m_lr);
+      for (int64_t j = 0; j < nb; ++j) {
         const int64_t i = b0 + j;
         const double mu = mp[j], a = ap[j];
         int64_t st, L, Rw;
@@ -540,40 +547,8 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
           exact_block(b0, b1, true, S_int, S_blk);
           if (need_s) exact_block(b0, b1, false, s_int, nullptr);
         } else if (contiguous) {
-          // unit strides: a loop GCC vectorizes (AVX2 has no int64 -> double conversion, so the
-          // window length goes through the 2^52 magic-number trick, exact for 0 <= x < 2^51;
-          // negative or huge lengths are rejected by the checks below, whatever this computes)
-          const double* __restrict mp = mu_v.p + b0;
-          const double* __restrict ap = al_v.p + b0;
-          const int64_t* __restrict lp = lead.p + b0;
-          const int64_t rv = rev.p[0];
-          double* __restrict out = S_blk;
-          const int64_t nb = b1 - b0;
-          int64_t j = 0;
-#if defined(__AVX2__)
-          {
-            const __m256d magic = _mm256_set1_pd(4503599627370496.0), zv = _mm256_set1_pd(z);
-            const __m256i magic_bits = _mm256_set1_epi64x(INT64_C(0x4330000000000000)), rvv = _mm256_set1_epi64x(rv);
-            for (; j + 4 <= nb; j += 4) {
-              const __m256i l = _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp + j)), rvv);
-              const __m256d len = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(l, magic_bits)), magic);
-              const __m256d mu = _mm256_loadu_pd(mp + j), a = _mm256_loadu_pd(ap + j);
-              // same operation order as the scalar loop: ((mu + (a mu) mu) len), no FMA
-              const __m256d var1 = _mm256_add_pd(mu, _mm256_mul_pd(_mm256_mul_pd(a, mu), mu));
-              const __m256d sd = _mm256_sqrt_pd(_mm256_mul_pd(var1, len));
-              const __m256d v = _mm256_add_pd(_mm256_mul_pd(mu, len), _mm256_mul_pd(zv, sd));
-              _mm256_storeu_pd(out + j, _mm256_round_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC));
-            }
-          }
-#endif
-          for (; j < nb; ++j) {
-            const uint64_t bits = static_cast<uint64_t>(lp[j] + rv) | UINT64_C(0x4330000000000000);
-            double len;
-            std::memcpy(&len, &bits, sizeof len);
-            len -= 4503599627370496.0;
-            const double mu = mp[j], a = ap[j];
-            out[j] = std::ceil(mu * len + z * std::sqrt((mu + a * mu * mu) * len));
-          }
+          normal_levels_block(mu_v.p + b0, al_v.p + b0, lead.p + b0, rev.p[0], z, b1 - b0, S_blk,
+                              need_s ? s_blk : nullptr, nullptr);
         } else {
           for (int64_t i = b0; i < b1; ++i) {
             const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
@@ -582,7 +557,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             S_blk[i - b0] = std::ceil(mu * len + z * std::sqrt(var1 * len));
           }
         }
-        if (need_s && !exact_levels) {
+        if (need_s && !exact_levels && !contiguous) {
           for (int64_t i = b0; i < b1; ++i) {
             const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
             const double len = static_cast<double>(lead.p[i * lead.stride]);
