@@ -22,7 +22,7 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
   const int64_t T = a.T;
   const int64_t stride = a.target_cols > 1 ? 1 : 0;
   for (int64_t i = tid; i < a.n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t L = a.lead_time[i];
+    const int64_t L = a.lead_time.at(i);
     const int64_t ring_n = L > 0 ? L : 1;
     for (int64_t k = 0; k < ring_n; ++k) ring[k] = 0;
     // initial in-transit units (initial_pipeline of the CPU loop)
@@ -40,10 +40,10 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
       }
     }
     inv::OrderRules rules;
-    rules.moq = a.moq[i];
-    rules.case_pack = a.case_pack[i];
-    rules.max_order = a.max_order[i];
-    rules.smoothing = a.smoothing[i];
+    rules.moq = a.moq.at(i);
+    rules.case_pack = a.case_pack.at(i);
+    rules.max_order = a.max_order.at(i);
+    rules.smoothing = a.smoothing.at(i);
     inv::SimTrace tr;
     if (kTrace) tr = inv::trace_columns(a.trace + i * kSimTraceCols * T, T);
     inv::SimTotals tot;
@@ -51,7 +51,7 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
     const int64_t* s = a.s ? a.s + i * a.target_cols : nullptr;
     const int64_t day = inv::simulate_row<D, kTrace>(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period,
                                                      a.first_review, a.policy, a.lost_sales, L,
-                                                     a.on_hand0[i] + extra, ring, on_order0, rules, tot, tr);
+                                                     a.on_hand0.at(i) + extra, ring, on_order0, rules, tot, tr);
     inv::write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols, 1);
     if (day >= 0) atomicMin(bad, static_cast<unsigned long long>(i * T + day));
   }

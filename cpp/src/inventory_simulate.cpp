@@ -22,10 +22,10 @@ constexpr int kBlock = 16;
 
 inv::OrderRules rules_of(const SimArgs& a, int64_t i) {
   inv::OrderRules rules;
-  rules.moq = a.moq[i];
-  rules.case_pack = a.case_pack[i];
-  rules.max_order = a.max_order[i];
-  rules.smoothing = a.smoothing[i];
+  rules.moq = a.moq.at(i);
+  rules.case_pack = a.case_pack.at(i);
+  rules.max_order = a.max_order.at(i);
+  rules.smoothing = a.smoothing.at(i);
   return rules;
 }
 
@@ -48,11 +48,11 @@ int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
   const D* demand = static_cast<const D*>(a.demand);
   const int64_t T = a.T;
   const int64_t stride = a.target_cols > 1 ? 1 : 0;
-  const int64_t L = a.lead_time[i];
+  const int64_t L = a.lead_time.at(i);
   const int64_t ring_n = L > 0 ? L : 1;
   std::fill(ring.begin(), ring.begin() + ring_n, 0);
   int64_t on_order0 = 0;
-  const int64_t on_hand0 = a.on_hand0[i] + initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
+  const int64_t on_hand0 = a.on_hand0.at(i) + initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
     ring[k % ring_n] += v;
     on_order0 += v;
   });
@@ -80,20 +80,6 @@ void prefetch_tile_ahead(const int32_t* demand, int64_t T, int64_t t0, int64_t n
     const uintptr_t to = base + static_cast<uintptr_t>((b * T + t0 + nt) * 4);
     for (uintptr_t line = from; line < to; line += 64) __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 2);
   }
-}
-
-// Days [t0 + full, t0 + nt) element by element; returns acc OR'ed with their values.
-template <int B>
-int32_t load_tile_tail(const int32_t* demand, int64_t T, int64_t t0, int64_t full, int64_t nt, int32_t (*tile)[B],
-                       int32_t acc) {
-  for (int b = 0; b < B; ++b) {
-    const int32_t* row = demand + b * T + t0;
-    for (int64_t j = full; j < nt; ++j) {
-      tile[j][b] = row[j];
-      acc |= row[j];
-    }
-  }
-  return acc;
 }
 
 // Days [t0, t0 + nt) of B int32 rows into tile[day][row], 8 rows x 8 days at a time through an
@@ -138,7 +124,14 @@ int32_t load_tile_i32(const int32_t* demand, int64_t T, int64_t t0, int64_t nt, 
     acc = _mm_cvtsi128_si32(_mm_or_si128(h2, _mm_shuffle_epi32(h2, 0xB1)));
   }
 #endif
-  return load_tile_tail<B>(demand, T, t0, full, nt, tile, acc);
+  for (int b = 0; b < B; ++b) {
+    const int32_t* row = demand + b * T + t0;
+    for (int64_t j = full; j < nt; ++j) {
+      tile[j][b] = row[j];
+      acc |= row[j];
+    }
+  }
+  return acc;
 }
 
 // Tile loader of simulate_block: true if any value is negative.
@@ -165,13 +158,13 @@ bool block_params(const SimArgs& a, int64_t i0, inv::SimRowParams* rows, int64_t
   bool narrow = true;
   for (int b = 0; b < kBlock; ++b) {
     const int64_t i = i0 + b;
-    const int64_t L = a.lead_time[i];
+    const int64_t L = a.lead_time.at(i);
     rows[b].S = a.S + i * a.target_cols;
     rows[b].s = a.s ? a.s + i * a.target_cols : nullptr;
     rows[b].L = L;
     rows[b].rules = rules_of(a, i);
     oo0[b] = 0;
-    rows[b].on_hand0 = a.on_hand0[i] + initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
+    rows[b].on_hand0 = a.on_hand0.at(i) + initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
       put(b, k, v);
       oo0[b] += v;
     });
@@ -191,7 +184,7 @@ bool block_rows(const SimArgs& a, int64_t i0, std::vector<int64_t>& ring, std::v
   const D* demand = static_cast<const D*>(a.demand);
   const int64_t stride = a.target_cols > 1 ? 1 : 0;
   int64_t P = 1;
-  for (int b = 0; b < kBlock; ++b) P = std::max(P, a.lead_time[i0 + b] + 1);
+  for (int b = 0; b < kBlock; ++b) P = std::max(P, a.lead_time.at(i0 + b) + 1);
   inv::SimRowParams rows[kBlock];
   inv::SimTotals tot[kBlock];
   int64_t oo0[kBlock];
@@ -227,7 +220,7 @@ bool block_rows(const SimArgs& a, int64_t i0, std::vector<int64_t>& ring, std::v
 template <class D>
 int64_t simulate_typed(const SimArgs& a) {
   int64_t max_l = 1;
-  for (int64_t i = 0; i < a.n; ++i) max_l = std::max(max_l, a.lead_time[i]);
+  for (int64_t i = 0; i < a.n; ++i) max_l = std::max(max_l, a.lead_time.at(i));
   std::atomic<int64_t> first_bad{-1};
   const int64_t n_blocks = (a.n + kBlock - 1) / kBlock;
   parallel_for(n_blocks, 16, [&](int64_t begin, int64_t end) {

@@ -9,12 +9,15 @@
 namespace skucast {
 namespace cpu {
 
-// A per-row int64 argument: value of row i is p[i * stride] (stride 0 for a scalar).
-struct RowI64 {
-  const int64_t* p = nullptr;
+// A per-row argument: value of row i is p[i * stride] (stride 1 for one value per row, 0 for one
+// value for every row: a scalar argument is never broadcast to (n,) first).
+template <class T>
+struct PerRow {
+  const T* p = nullptr;
   int64_t stride = 0;
-  SKUCAST_HD int64_t at(int64_t i) const { return p[i * stride]; }
+  SKUCAST_HD T at(int64_t i) const { return p[i * stride]; }
 };
+using RowI64 = PerRow<int64_t>;
 
 // Daily parameter x[i, t] = p[i * row_stride + t * day_stride] (day_stride 0: constant per row).
 struct Daily {

@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "skucast/core/hostdevice.h"
+#include "skucast/cpu/inventory_kernels.h"
 
 namespace skucast {
 namespace cpu {
@@ -27,15 +27,6 @@ int64_t allocate_nb(int64_t n, int64_t m, const int64_t* supply, const double* m
 // Sample paths of the period demand: samples (n, m, num) int64 >= 0 (not modified).
 void allocate_samples(int64_t n, int64_t m, int64_t num, const int64_t* supply, const int64_t* samples,
                       const int64_t* on_hand, const int64_t* min_display, int64_t* out);
-
-// A per-row argument of simulate: one value per row (stride 1), or one for every row (stride 0: a
-// scalar argument is passed as it is, not broadcast to (n,) first, which cost ~4 ms per 1e6 rows).
-template <class T>
-struct PerRow {
-  const T* p = nullptr;
-  int64_t stride = 1;
-  SKUCAST_HD T operator[](int64_t i) const { return p[i * stride]; }
-};
 
 struct SimArgs {
   int64_t n = 0, T = 0;
