@@ -267,8 +267,8 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
     // indexed by row in the reviews and at the tile end, which keeps them in memory.
     for (int64_t j = 0; j < nt;) {
       int64_t j_end = j < 32 && nt > 32 ? 32 : nt;
+      arrive(st.oh, st.bl);
       if (t0 + j == next_review && r < n_reviews) {
-        arrive(st.oh, st.bl);
         if (plain) {
           review_plain(r);
         } else {
@@ -276,8 +276,6 @@ int simulate_block_narrow(const int32_t* demand, int64_t T, const SimRowParams* 
         }
         ++r;
         next_review += review_period;
-      } else {
-        arrive(st.oh, st.bl);
       }
       if (r < n_reviews && next_review - t0 < j_end) j_end = next_review - t0;
       NarrowVec* so_half = j < 32 ? so_lo : so_hi;

@@ -312,10 +312,11 @@ SKUCAST_HD double negbin_log_tail(double y, double mu, double alpha, bool* is_cd
   return negbin_log_sf_direct(y, mu, alpha, log_pmf, kCfMaxIter, &converged);
 }
 
-// The tail computed directly (cdf below the mean, sf above); the other is 1 - it.
-SKUCAST_HD double log_tail(double y, double mu, double alpha, bool* is_cdf) {
+// The tail computed directly (cdf below the mean, sf above); the other is 1 - it. log_pmf_out
+// (optional) receives logpmf(y) when the NB fractions computed it for their prefactor.
+SKUCAST_HD double log_tail(double y, double mu, double alpha, bool* is_cdf, double* log_pmf_out = nullptr) {
   if (alpha == 0.0 || poisson_limit(y, mu, alpha)) return poisson_log_tail(y, mu, is_cdf);
-  return negbin_log_tail(y, mu, alpha, is_cdf);
+  return negbin_log_tail(y, mu, alpha, is_cdf, log_pmf_out);
 }
 
 // logpmf's value is <= 0 (up to rounding): this marks "not computed".
@@ -328,8 +329,7 @@ SKUCAST_HD double cdf_and_log_pmf(double y, double mu, double alpha, double* log
   *log_pmf = kNoLogPmf;
   if (y == 0.0) return exp(logpmf_zero(mu, alpha));
   bool is_cdf;
-  const double lt = alpha == 0.0 || poisson_limit(y, mu, alpha) ? poisson_log_tail(y, mu, &is_cdf)
-                                                                  : negbin_log_tail(y, mu, alpha, &is_cdf, log_pmf);
+  const double lt = log_tail(y, mu, alpha, &is_cdf, log_pmf);
   return is_cdf ? exp(lt) : -expm1(lt);
 }
 

@@ -48,14 +48,19 @@ SKUCAST_HD_NOINLINE int64_t bisect(int64_t guess, double q, double mu, double al
   return hi;
 }
 
+// A start index from a real one: 0 below 0 (or NaN, rather than an undefined conversion), at
+// most 1e18.
+SKUCAST_HD int64_t start_index(double x) {
+  return !(x >= 0.0) ? 0 : (x > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(x));
+}
+
 // Large means: a Cornish-Fisher start, cdf() there, then a short walk on pmf ratios.
 SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
   const double sd = sqrt(mu) * sqrt(1.0 + alpha * mu);  // not sqrt(mu + alpha mu^2): mu^2 overflows past 1e154
   const double z = normal_ppf(q);
   const double skew = (1.0 + 2.0 * alpha * mu) / sd;
   const double guess = floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)));
-  // (a NaN guess, were one left, starts at 0 rather than an undefined conversion)
-  int64_t k = !(guess >= 0) ? 0 : (guess > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(guess));
+  int64_t k = start_index(guess);
   constexpr int kMaxSteps = 64;
   double log_pmf, c, term;
   auto anchor = [&]() {  // cdf() and the pmf at k: where the walk starts
@@ -72,8 +77,7 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
     double dist = (q - c) / term;
     if (!(fabs(dist) > 0.5 * kMaxSteps)) break;  // close enough, or NaN
     dist = dist > max_move ? max_move : (dist < -max_move ? -max_move : dist);
-    const double to = floor(static_cast<double>(k) + dist);
-    const int64_t k_new = !(to >= 0.0) ? 0 : (to > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(to));
+    const int64_t k_new = start_index(floor(static_cast<double>(k) + dist));
     if (k_new == k) break;
     k = k_new;
     anchor();
