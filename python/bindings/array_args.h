@@ -6,7 +6,9 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
+#include "skucast/cpu/inventory_kernels.h"
 #include "skucast/cpu/kernels.h"
 
 namespace skucast {
@@ -72,6 +74,22 @@ inline void need_size(const py::array& a, int64_t size, const char* name) {
 
 inline void require_contiguous(const py::array& a, const char* name) {
   if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+}
+
+// A per-row argument of element type T: 0-d (one value for every row, stride 0) or a
+// C-contiguous (n,) array.
+template <class T>
+cpu::PerRow<T> per_row(const py::array& a, int64_t n, const char* name) {
+  const py::dtype dt = a.dtype();
+  const char kind = std::is_floating_point<T>::value ? 'f' : 'i';
+  if (dt.kind() != kind || dt.itemsize() != static_cast<py::ssize_t>(sizeof(T)))
+    throw py::type_error(std::string(name) + (kind == 'f' ? ": must be float64" : ": must be int64"));
+  const T* p = static_cast<const T*>(a.data());
+  if (a.ndim() == 0) return {p, 0};
+  if (a.ndim() != 1) throw py::value_error(std::string(name) + ": internal shape mismatch");
+  need_size(a, n, name);
+  require_contiguous(a, name);
+  return {p, 1};
 }
 
 }  // namespace bindings

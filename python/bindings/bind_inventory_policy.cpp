@@ -8,18 +8,6 @@ using namespace skucast::bindings;
 
 namespace {
 
-// int64 scalar (0-d, stride 0) or contiguous (n,) array.
-cpu::RowI64 row_i64(const py::array& a, int64_t n, const char* name) {
-  if (dtype_of(a, name) != DType::i64) throw py::type_error(std::string(name) + ": must be int64");
-  cpu::RowI64 r;
-  r.p = static_cast<const int64_t*>(a.data());
-  if (a.ndim() == 0) return r;
-  if (a.ndim() != 1 || a.shape(0) != n) throw py::value_error(std::string(name) + ": internal shape mismatch");
-  require_contiguous(a, name);
-  r.stride = 1;
-  return r;
-}
-
 // float64 (n, horizon) with any element strides (broadcast views allowed).
 cpu::Daily daily(const py::array& a, int64_t n, const char* name) {
   if (dtype_of(a, name) != DType::f64) throw py::type_error(std::string(name) + ": must be float64");
@@ -39,10 +27,10 @@ cpu::DemandArgs demand_args(const py::array& mu, const py::array& alpha, int64_t
   d.horizon = horizon;
   d.mu = daily(mu, d.n, "mu");
   d.alpha = daily(alpha, d.n, "alpha");
-  d.start = row_i64(start, d.n, "start");
-  d.review = row_i64(review, d.n, "review_period");
+  d.start = per_row<int64_t>(start, d.n, "start");
+  d.review = per_row<int64_t>(review, d.n, "review_period");
   if (lt_pmf.is_none()) {
-    d.lead = row_i64(lead, d.n, "lead_time");
+    d.lead = per_row<int64_t>(lead, d.n, "lead_time");
   } else {
     const py::array p = lt_pmf.cast<py::array>();
     if (dtype_of(p, "lead_time_pmf") != DType::f64 || p.ndim() != 2 || p.shape(0) != d.n)
@@ -50,7 +38,7 @@ cpu::DemandArgs demand_args(const py::array& mu, const py::array& alpha, int64_t
     require_contiguous(p, "lead_time_pmf");
     d.lt_pmf = static_cast<const double*>(p.data());
     d.lt_cols = p.shape(1);
-    d.lead = row_i64(lead, d.n, "lead_time");
+    d.lead = per_row<int64_t>(lead, d.n, "lead_time");
   }
   d.service = service;
   d.target = target;
@@ -66,18 +54,18 @@ cpu::ReplenishArgs replenish_args(int64_t n, int policy, const py::array& on_han
   cpu::ReplenishArgs r;
   r.n = n;
   r.policy = policy;
-  r.on_hand = row_i64(on_hand, n, "on_hand");
-  r.on_order = row_i64(on_order, n, "on_order");
-  r.backorders = row_i64(backorders, n, "backorders");
-  r.S = row_i64(S, n, "S");
-  r.s = row_i64(s, n, "s");
-  r.Q = row_i64(Q, n, "Q");
-  r.moq = row_i64(moq, n, "moq");
-  r.case_pack = row_i64(case_pack, n, "case_pack");
+  r.on_hand = per_row<int64_t>(on_hand, n, "on_hand");
+  r.on_order = per_row<int64_t>(on_order, n, "on_order");
+  r.backorders = per_row<int64_t>(backorders, n, "backorders");
+  r.S = per_row<int64_t>(S, n, "S");
+  r.s = per_row<int64_t>(s, n, "s");
+  r.Q = per_row<int64_t>(Q, n, "Q");
+  r.moq = per_row<int64_t>(moq, n, "moq");
+  r.case_pack = per_row<int64_t>(case_pack, n, "case_pack");
   r.has_max_order = !max_order.is_none();
-  if (r.has_max_order) r.max_order = row_i64(max_order.cast<py::array>(), n, "max_order");
+  if (r.has_max_order) r.max_order = per_row<int64_t>(max_order.cast<py::array>(), n, "max_order");
   r.has_shelf = !shelf.is_none();
-  if (r.has_shelf) r.shelf = row_i64(shelf.cast<py::array>(), n, "shelf_capacity");
+  if (r.has_shelf) r.shelf = per_row<int64_t>(shelf.cast<py::array>(), n, "shelf_capacity");
   return r;
 }
 

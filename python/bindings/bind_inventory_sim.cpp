@@ -12,6 +12,7 @@ namespace py = pybind11;
 using namespace skucast;
 using skucast::bindings::Arr;
 using skucast::bindings::need_size;
+using skucast::bindings::per_row;
 
 namespace {
 
@@ -72,14 +73,6 @@ Arr<int64_t> allocate_samples(const Arr<int64_t>& supply, const Arr<int64_t>& sa
   return out;
 }
 
-// A per-row argument: (n,), or 0-d for one value for every row.
-template <class T>
-cpu::PerRow<T> per_row(const Arr<T>& v, int64_t n, const char* name) {
-  if (v.ndim() == 0) return {v.data(), 0};
-  need_size(v, n, name);
-  return {v.data(), 1};
-}
-
 // Returns (out_i (kSimIntCols, n), out_f (kSimFloatCols, n), trace or None, first bad flat
 // demand index or -1).
 py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::object& s_obj, int64_t n_reviews,
@@ -113,8 +106,8 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
   a.first_review = first_review;
   a.policy = policy;
   a.lost_sales = lost_sales;
-  a.lead_time = per_row(lead_time, n, "lead_time");
-  a.on_hand0 = per_row(on_hand0, n, "on_hand0");
+  a.lead_time = per_row<int64_t>(lead_time, n, "lead_time");
+  a.on_hand0 = per_row<int64_t>(on_hand0, n, "on_hand0");
   Arr<int64_t> oo;
   if (!on_order_obj.is_none()) {
     oo = on_order_obj.cast<Arr<int64_t>>();
@@ -122,10 +115,10 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
     a.on_order = oo.data();
     a.on_order_cols = oo.shape(1);
   }
-  a.moq = per_row(moq, n, "moq");
-  a.case_pack = per_row(case_pack, n, "case_pack");
-  a.max_order = per_row(max_order, n, "max_order");
-  a.smoothing = per_row(smoothing, n, "smoothing");
+  a.moq = per_row<int64_t>(moq, n, "moq");
+  a.case_pack = per_row<int64_t>(case_pack, n, "case_pack");
+  a.max_order = per_row<int64_t>(max_order, n, "max_order");
+  a.smoothing = per_row<double>(smoothing, n, "smoothing");
   Arr<int64_t> out_i({int64_t{cpu::kSimIntCols}, n});
   Arr<double> out_f({int64_t{cpu::kSimFloatCols}, n});
   a.out_i = out_i.mutable_data();

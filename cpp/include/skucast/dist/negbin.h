@@ -103,15 +103,14 @@ constexpr double kCfEps = 1e-16;
 constexpr int kCfMaxIter = 1 << 22;
 
 // Lentz continued fraction (the Poisson tails' incomplete gamma):
-// h = b0 + a1/(b1 + a2/(b2 + ...)), with coefficients from `coef(i, a_i, b_i)`.
-// *converged (optional) reports whether the last step changed h by less than kCfEps.
+// h = b0 + a1/(b1 + a2/(b2 + ...)), with coefficients from `coef(i, a_i, b_i)`, until a step
+// changes h by less than kCfEps relative (or kCfMaxIter steps).
 template <class Coef>
-SKUCAST_HD double lentz(double b0, Coef coef, int max_iter = kCfMaxIter, bool* converged = nullptr) {
+SKUCAST_HD double lentz(double b0, Coef coef) {
   constexpr double kFpMin = 1e-300;
   double f = b0 == 0.0 ? kFpMin : b0;
   double c = f, d = 0.0;
-  bool done = false;
-  for (int i = 1; i < max_iter; ++i) {
+  for (int i = 1; i < kCfMaxIter; ++i) {
     double a, b;
     coef(i, a, b);
     d = b + a * d;
@@ -121,41 +120,32 @@ SKUCAST_HD double lentz(double b0, Coef coef, int max_iter = kCfMaxIter, bool* c
     d = 1.0 / d;
     const double delta = c * d;
     f *= delta;
-    if (fabs(delta - 1.0) < kCfEps) {
-      done = true;
-      break;
-    }
+    if (fabs(delta - 1.0) < kCfEps) break;
   }
-  if (converged) *converged = done;
   return f;
 }
 
 // r = 1 / (b0 + a_1 / (b_1 + a_2 / (b_2 + ...))) by the three-term recurrence of its convergents,
-// rescaled each step (the form of TOMS 708's BFRAC), with coefficients from `coef(m, a_m, b_m)`.
-// *converged reports whether the last step changed r by at most kFracEps relative: DBL_EPSILON,
-// at least one ulp of r, so a fraction whose convergents alternate in the last bit stops (with
+// rescaled each step (the form of TOMS 708's BFRAC), with coefficients from `coef(m, a_m, b_m)`,
+// until a step changes r by at most kFracEps relative (or kCfMaxIter steps): DBL_EPSILON, at
+// least one ulp of r, so a fraction whose convergents alternate in the last bit stops (with
 // 1e-16 only exact equality stopped it, or the 4M-step cap).
 constexpr double kFracEps = 2.220446049250313e-16;
 template <class Coef>
-SKUCAST_HD double recurrence_fraction(double b0, Coef coef, int max_iter, bool* converged) {
+SKUCAST_HD double recurrence_fraction(double b0, Coef coef) {
   double num0 = 0.0, den0 = 1.0, num1 = 1.0, den1 = b0, r = 1.0 / b0;
-  bool done = false;
-  for (int m = 1; m < max_iter; ++m) {
+  for (int m = 1; m < kCfMaxIter; ++m) {
     double an, bn;
     coef(static_cast<double>(m), an, bn);
     const double num2 = an * num0 + bn * num1, den2 = an * den0 + bn * den1;
     const double r_prev = r, inv_den2 = 1.0 / den2;  // one division per step, not three
     r = num2 * inv_den2;
-    if (fabs(r - r_prev) <= kFracEps * r) {
-      done = true;
-      break;
-    }
+    if (fabs(r - r_prev) <= kFracEps * r) break;
     num0 = num1 * inv_den2;
     den0 = den1 * inv_den2;
     num1 = r;
     den1 = 1.0;
   }
-  *converged = done;
   return r;
 }
 
@@ -218,8 +208,7 @@ SKUCAST_HD double log_sum_down_to_zero(double y, double mu, double alpha) {
 }
 
 // log cdf(y), for y below the mean (where the fraction converges fast).
-SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, double log_pmf, int max_iter,
-                                        bool* converged) {
+SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, double log_pmf) {
   const double one_am = 1.0 + alpha * mu;
   if (y <= 64.0) {
     // The finite sum: log cdf = log P(0) + log1p(sum_{k=1..y} pmf(k)/P(0)). Both terms keep
@@ -230,7 +219,6 @@ SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, doubl
       term *= mu * (1.0 + alpha * (k - 1.0)) / (one_am * k);
       sum += term;
     }
-    *converged = true;
     if (sum < 1e300) return logpmf_zero(mu, alpha) + log1p(sum);
     // A huge mean: the ratios to P(0) pass the double range (cdf(56) at mu = 1e7 read inf).
     return log_pmf + log_sum_down_to_zero(y, mu, alpha);
@@ -253,16 +241,14 @@ SKUCAST_HD double negbin_log_cdf_direct(double y, double mu, double alpha, doubl
         an = ratio * (ratio + c0) * e * e * (w * p);
         bn = m + w * alpha * e + (t + 1.0) / (c1 + t + t) * (c + m * (1.0 + q));
         ratio = t + 1.0;
-      },
-      max_iter, converged);
+      });
   return log_pmf + log(mu * p * (1.0 + alpha * y)) + log(r);
 }
 
 // log sf(y), for y above the mean: I_x(a, b) with a = A = y + 1, b = n, x = q, lambda =
 // A p - n q = p (y + 1 - mu); b - m = (1 - alpha m) / alpha. Prefactor x^a (1-x)^b / B(a, b) =
 // pmf(y) (q / alpha) (1 + alpha y).
-SKUCAST_HD double negbin_log_sf_direct(double y, double mu, double alpha, double log_pmf, int max_iter,
-                                       bool* converged) {
+SKUCAST_HD double negbin_log_sf_direct(double y, double mu, double alpha, double log_pmf) {
   const double A = y + 1.0;
   const double p = 1.0 / (1.0 + alpha * mu);
   const double q_over_alpha = mu * p;
@@ -283,8 +269,7 @@ SKUCAST_HD double negbin_log_sf_direct(double y, double mu, double alpha, double
         bn = m + w * inv_s + (t + 1.0) / (c1 + t + t) * (c + m * (1.0 + p));
         ratio = t + 1.0;
         s += 2.0;
-      },
-      max_iter, converged);
+      });
   return log_pmf + log(q_over_alpha * (1.0 + alpha * y)) + log(r);
 }
 
@@ -306,10 +291,9 @@ SKUCAST_HD double negbin_log_tail(double y, double mu, double alpha, bool* is_cd
   }
   const double log_pmf = logpmf(y, mu, alpha);
   if (log_pmf_out) *log_pmf_out = log_pmf;
-  bool converged = true;
   *is_cdf = y + 2.0 < mu * (1.0 + alpha);
-  if (*is_cdf) return negbin_log_cdf_direct(y, mu, alpha, log_pmf, kCfMaxIter, &converged);
-  return negbin_log_sf_direct(y, mu, alpha, log_pmf, kCfMaxIter, &converged);
+  if (*is_cdf) return negbin_log_cdf_direct(y, mu, alpha, log_pmf);
+  return negbin_log_sf_direct(y, mu, alpha, log_pmf);
 }
 
 // The tail computed directly (cdf below the mean, sf above); the other is 1 - it. log_pmf_out
