@@ -62,3 +62,43 @@ def test_gpu_array_without_cuda_build_raises(monkeypatch, call):
     monkeypatch.setattr(_device, "cuda_module", lambda: None)
     with pytest.raises(RuntimeError, match="built without CUDA"):
         call(FakeGpuArray())
+
+
+class HostAsDevice:
+    """A numpy array that the dispatch takes for a GPU array: the device is played by the CPU."""
+
+    def __init__(self, a):
+        self.a = np.asarray(a)
+        self.shape = self.a.shape
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": self.a.shape, "typestr": self.a.dtype.str, "data": (0, False), "version": 3, "strides": None}
+
+
+@pytest.mark.parametrize("levels", [np.float32([0.1, 0.5, 0.95]), 0.3, [0, 1], np.float16(0.7), np.float32(0.5),
+                                    np.array(0.3)])
+@pytest.mark.parametrize("method", ["inverted_cdf", "linear"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_gpu_quantiles_take_levels_in_numpy_types_like_the_cpu(monkeypatch, levels, method, dtype):
+    # levels numpy computes with in float32 / integers: the GPU path does the CPU path's rank and
+    # weight arithmetic around the device's order statistics (here played by the CPU kernel)
+    def device_quantiles(samples, lv, axis, m, linear):  # the CUDA kernel takes float64 levels
+        assert linear == (m == "linear")
+        lv64 = np.asarray(lv, dtype=np.float64)
+        out = skucast.quantiles(samples.a, lv64.reshape(-1), axis=axis, method=m)
+        return HostAsDevice(out[..., 0] if lv64.ndim == 0 else out)
+
+    monkeypatch.setattr(_gpu, "quantiles", device_quantiles)
+    monkeypatch.setattr(_gpu, "to_host", lambda x: x.a)
+    monkeypatch.setattr(_gpu, "like", lambda ref, host: HostAsDevice(host))
+    x = (np.random.default_rng(3).normal(10, 5, (6, 4, 33)) * 7).astype(dtype)
+    for axis in (-1, 1):
+        got = skucast.quantiles(HostAsDevice(x), levels, axis=axis, method=method).a
+        want = np.asarray(skucast.quantiles(x, levels, axis=axis, method=method))
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+        ref = np.moveaxis(np.quantile(x, levels, axis=axis, method=method), 0, -1) if np.ndim(levels) else \
+            np.quantile(x, levels, axis=axis, method=method)
+        assert got.dtype == ref.dtype
+        np.testing.assert_array_equal(got, ref)

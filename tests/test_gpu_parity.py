@@ -111,6 +111,16 @@ def test_quantiles_axis0_dtypes(rng, dtype):
                                       skucast.quantiles(x, [0.05, 0.5, 0.99], axis=0, method=method))
 
 
+@pytest.mark.parametrize("levels", [np.float32([0.1, 0.5, 0.95]), 0.3, [0, 1], np.float16(0.7), np.array(0.3)])
+def test_quantiles_levels_in_numpy_types(rng, levels):
+    x = rng.normal(10, 5, (40, 101)).astype(np.float32)
+    for method in ("inverted_cdf", "linear"):
+        got = skucast.quantiles(cp.asarray(x), levels, method=method)
+        want = np.asarray(skucast.quantiles(x, levels, method=method))
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(_cpu(got), want)
+
+
 def test_aggregates_float_and_scalar_window(rng):
     x = rng.uniform(0, 10, (50, 28, 6)).astype(np.float32)
     np.testing.assert_array_equal(_cpu(skucast.window_sum(cp.asarray(x), 3, 7, axis=1)),

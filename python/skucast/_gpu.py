@@ -43,6 +43,20 @@ def any_gpu(*args) -> bool:
     return any(is_gpu_array(a) for a in args)
 
 
+def dtype_of(x) -> np.dtype:
+    """The element type of a GPU array, or of a host value as the CPU path reads it."""
+    return _dtype(x) if is_gpu_array(x) else _checks.as_numeric(x, "samples").dtype
+
+
+def to_host(x) -> np.ndarray:
+    return _backend(x).to_host(x)
+
+
+def like(ref, host: np.ndarray):
+    """A host result as an array of ref's library, on ref's device."""
+    return _backend(ref).asarray(host)
+
+
 def _module():
     mod = _device.cuda_module()
     if mod is None:
@@ -399,11 +413,7 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf", linear=False):
         if bad is not None:
             index = tuple(int(i) for i in np.unravel_index(bad[0], shape))
             raise _checks.bad_value("samples", "must not be NaN", index, _item(arr, index))
-    if scalar_level:
-        out = out[..., 0]
-        if linear and dt == _F32:
-            out = c.be.astype(out, _F32)
-    return out
+    return out[..., 0] if scalar_level else out
 
 
 def _out_dtype(dt):

@@ -34,24 +34,13 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     if method not in _METHODS:
         raise ValueError(f"method: must be one of {sorted(_METHODS)}, got {method!r}")
     if _gpu.any_gpu(samples, levels):
-        return _gpu.quantiles(samples, levels, axis, method, _METHODS[method])
+        return _quantiles_gpu(samples, levels, axis, method)
     arr = _as_samples(samples)
-    if arr.ndim == 0:
-        raise ValueError("samples: need at least one dimension (the sample axis)")
-    axis = _checks.check_int(axis, "axis", -arr.ndim, arr.ndim - 1) % arr.ndim
-    n = arr.shape[axis]
-    if n == 0:
-        raise ValueError(f"samples: the sample axis (axis={axis}) is empty")
-    lv_in = _checks.as_numeric(levels, "levels")
-    if lv_in.ndim > 1:
-        raise ValueError(f"levels: must be a scalar or 1-D, got shape {lv_in.shape}")
-    if lv_in.size == 0:
-        raise ValueError("levels: is empty")
-    _checks.raise_first_bad({"levels": lv_in}, [("levels", ~((lv_in >= 0) & (lv_in <= 1)), "must be in [0, 1]")])
-    if _METHODS[method] and not _kernel_interpolates_like_numpy(arr.dtype, levels, lv_in):
-        return _linear_in_numpy_types(arr, axis, lv_in, type(levels) in (int, float))
-    if not _METHODS[method] and lv_in.dtype.kind == "f" and lv_in.dtype != np.float64:
-        return _inverted_cdf_in_numpy_types(arr, axis, lv_in)
+    axis, n = _sample_axis(arr.shape, axis)
+    lv_in = _checked_levels(levels)
+    if _in_numpy_types(method, arr.dtype, levels, lv_in):
+        select = lambda lv, m: quantiles(arr, lv, axis=axis, method=m)  # noqa: E731
+        return _numpy_types(select, n, arr.dtype, method, levels, lv_in)
     lv = np.ascontiguousarray(lv_in.astype(np.float64).reshape(-1))
 
     outer = int(np.prod(arr.shape[:axis], dtype=np.int64))
@@ -69,6 +58,60 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     return _as_levels(out, lv_in)
 
 
+def _sample_axis(shape, axis):
+    """The sample axis, normalized, and its length (which must not be 0)."""
+    if len(shape) == 0:
+        raise ValueError("samples: need at least one dimension (the sample axis)")
+    axis = _checks.check_int(axis, "axis", -len(shape), len(shape) - 1) % len(shape)
+    if shape[axis] == 0:
+        raise ValueError(f"samples: the sample axis (axis={axis}) is empty")
+    return axis, shape[axis]
+
+
+def _checked_levels(levels) -> np.ndarray:
+    lv_in = _checks.as_numeric(levels, "levels")
+    if lv_in.ndim > 1:
+        raise ValueError(f"levels: must be a scalar or 1-D, got shape {lv_in.shape}")
+    if lv_in.size == 0:
+        raise ValueError("levels: is empty")
+    _checks.raise_first_bad({"levels": lv_in}, [("levels", ~((lv_in >= 0) & (lv_in <= 1)), "must be in [0, 1]")])
+    return lv_in
+
+
+def _in_numpy_types(method, dtype, levels, lv_in) -> bool:
+    """Levels numpy computes with in other types than float64 (see _numpy_types)."""
+    if _METHODS[method]:
+        return not _kernel_interpolates_like_numpy(dtype, levels, lv_in)
+    return lv_in.dtype.kind == "f" and lv_in.dtype != np.float64
+
+
+def _quantiles_gpu(samples, levels, axis, method):
+    """GPU arrays: the kernels on the device. Levels that numpy takes in other types than float64
+    get the CPU path's rank and weight arithmetic on the host, around order statistics selected
+    on the device and copied back, so both devices give the same values and dtypes."""
+    host_levels = _gpu.to_host(levels) if _gpu.is_gpu_array(levels) else levels
+    lv_in = _checks.as_numeric(host_levels, "levels")
+    dtype = _as_samples(np.empty(0, _gpu.dtype_of(samples))).dtype  # the dtype the kernels take
+    if not _in_numpy_types(method, dtype, host_levels, lv_in):
+        return _gpu.quantiles(samples, levels, axis, method, _METHODS[method])
+    shape = tuple(samples.shape) if hasattr(samples, "shape") else np.shape(samples)
+    axis, n = _sample_axis(shape, axis)
+    lv_in = _checked_levels(host_levels)
+    ref = samples if _gpu.is_gpu_array(samples) else levels
+
+    def select(lv, m):
+        return _gpu.to_host(_gpu.quantiles(samples, lv, axis, m, _METHODS[m]))
+
+    out = _numpy_types(select, n, dtype, method, host_levels, lv_in)
+    return _gpu.like(ref, np.asarray(out))
+
+
+def _numpy_types(select, n, dtype, method, levels, lv_in):
+    if _METHODS[method]:
+        return _linear_in_numpy_types(select, n, dtype, lv_in, type(levels) in (int, float))
+    return _inverted_cdf_in_numpy_types(select, n, dtype, lv_in)
+
+
 def _kernel_interpolates_like_numpy(dtype, levels, lv_in) -> bool:
     """The kernel's linear method interpolates in float64 from float64 weights, as numpy does
     for float64 levels, except that a Python float level is "weak" in numpy (the weight takes
@@ -78,24 +121,24 @@ def _kernel_interpolates_like_numpy(dtype, levels, lv_in) -> bool:
     return not (type(levels) is float and dtype == np.float32)
 
 
-def _linear_in_numpy_types(arr, axis, q, weak):
+def _linear_in_numpy_types(select, n, dtype, q, weak):
     """numpy's linear method where it computes in other types than float64 (float32 levels;
     a Python float level with float32 samples; integer levels, which take an order statistic):
     the virtual index, neighbours, weight and lerp in numpy's own operations, on the neighbours
-    the kernel selects (as inverted_cdf order statistics), so every rounding is numpy's."""
-    n = arr.shape[axis]
+    the kernel selects (as inverted_cdf order statistics), so every rounding is numpy's.
+    select(levels, method): the kernel's quantiles of the samples (a host array)."""
     with np.errstate(over="ignore", invalid="ignore"):
         vi = (n - 1) * q  # numpy's dtype rules: float32 stays float32, integers stay integers
     if not np.isfinite(vi).all():  # float16 levels past 65504 samples: numpy's index overflows
-        return _in_float64(arr, axis, q, "linear", np.result_type(arr.dtype, q.dtype))
+        return _in_float64(select, q, "linear", np.result_type(dtype, q.dtype))
     if vi.dtype.kind in "iub":
-        return _as_levels(_order_statistics(arr, axis, vi), q)
+        return _as_levels(_order_statistics(select, n, vi), q)
     prev = np.floor(vi).astype(np.int64)
     above = vi >= n - 1  # numpy: both neighbours are the last value, weight vi + 1
     prev = np.where(above, -1, prev)
     gamma = np.asarray(vi - prev, dtype=vi.dtype)
     nxt = np.where(above, n - 1, prev + 1)
-    values = _order_statistics(arr, axis, np.concatenate([np.where(above, n - 1, prev).ravel(), nxt.ravel()]))
+    values = _order_statistics(select, n, np.concatenate([np.where(above, n - 1, prev).ravel(), nxt.ravel()]))
     if values.dtype == np.int32:  # the difference in int64, as the kernel takes it (numpy's wraps)
         values = values.astype(np.int64)
     a, b = values[..., :prev.size], values[..., prev.size:]
@@ -106,34 +149,32 @@ def _linear_in_numpy_types(arr, axis, q, weak):
     return _as_levels(out, q)
 
 
-def _inverted_cdf_in_numpy_types(arr, axis, q):
+def _inverted_cdf_in_numpy_types(select, n, dtype, q):
     """numpy's inverted_cdf with float32 / float16 levels: its index n q - 1 is rounded in the
     levels' type (10 * float32(0.1) is exactly 1: the lower sample), so the ranks are taken
     with numpy's own operations and the kernel selects those order statistics."""
-    n = arr.shape[axis]
     with np.errstate(over="ignore", invalid="ignore"):
         index = n * q - 1
     if not np.isfinite(index).all():  # float16 levels past 65504 samples: numpy's index overflows
-        return _in_float64(arr, axis, q, "inverted_cdf", arr.dtype)
+        return _in_float64(select, q, "inverted_cdf", dtype)
     prev = np.floor(index)
     ranks = np.maximum(np.where(index - prev == 0, prev, prev + 1), 0).astype(np.int64)
-    return _as_levels(_order_statistics(arr, axis, ranks), q)
+    return _as_levels(_order_statistics(select, n, ranks), q)
 
 
-def _in_float64(arr, axis, q, method, dtype):
+def _in_float64(select, q, method, dtype):
     """Levels whose index overflows their own type (numpy's answer is then meaningless): the
     float64 computation, in the dtype numpy would give."""
-    out = quantiles(arr, q.astype(np.float64), axis=axis, method=method)
+    out = _as_levels(select(q.astype(np.float64).reshape(-1), method), q)
     return np.asarray(out).astype(dtype, copy=False)[()]
 
 
-def _order_statistics(arr, axis, ranks):
-    """Values of the 0-based order statistics ``ranks`` (flattened, in their order) along
-    ``axis``, levels axis last: the kernel's inverted_cdf at (r + 1/2) / n is rank r, each
-    distinct rank selected once."""
-    n = arr.shape[axis]
+def _order_statistics(select, n, ranks):
+    """Values of the 0-based order statistics ``ranks`` (flattened, in their order), levels
+    axis last: the kernel's inverted_cdf at (r + 1/2) / n is rank r, each distinct rank
+    selected once."""
     unique, pos = np.unique(np.asarray(ranks).reshape(-1), return_inverse=True)
-    return quantiles(arr, (unique + 0.5) / n, axis=axis, method="inverted_cdf")[..., pos]
+    return select((unique + 0.5) / n, "inverted_cdf")[..., pos]
 
 
 def _as_levels(out, q):
