@@ -83,7 +83,7 @@ __device__ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, con
     int64_t C = 0;
     for (int64_t l = 0; l < m; ++l) {
       c_mid[l] = units(l, q, c_lo[l]);
-      C += c_mid[l];
+      C = inv::add_units(C, c_mid[l]);
     }
     if (C > R) {
       u_hi = u;
@@ -115,7 +115,7 @@ __device__ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, con
     int64_t C = 0;
     for (int64_t l = 0; l < m; ++l) {
       c_mid[l] = c_lo[l] == c_hi[l] ? c_lo[l] : units(l, q, c_lo[l]);
-      C += c_mid[l];
+      C = inv::add_units(C, c_mid[l]);
     }
     if (C <= R) {
       u_lo = u;
@@ -189,7 +189,7 @@ __global__ void allocate_samples_kernel(int64_t n, int64_t m, int64_t num, const
     for (int64_t l = 0; l < m; ++l) base[l] = on_hand[i * m + l] + out[l];
     auto count = [&](int64_t j) {
       int64_t C = 0;
-      for (int64_t l = 0; l < m; ++l) C += inv::sample_units_above(desc + l * num, num, j, base[l]);
+      for (int64_t l = 0; l < m; ++l) C = inv::add_units(C, inv::sample_units_above(desc + l * num, num, j, base[l]));
       return C;
     };
     if (count(0) <= R) {

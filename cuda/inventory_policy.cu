@@ -54,9 +54,9 @@ __global__ void replenish_kernel(cpu::ReplenishArgs r, int64_t* order, int8_t* r
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < r.n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t ip = 0;
     int arg = inv::check_replenish(r, i, ip);
-    const int64_t S = r.policy == inv::kSQ ? 0 : r.S.at(i);
-    const int64_t s = (r.policy == inv::kSS || r.policy == inv::kSQ) ? r.s.at(i) : 0;
-    if (arg < 0 && r.policy == inv::kSS && s > S) arg = cpu::kArgSAboveS;
+    int64_t S = 0, s = 0;
+    const int level_arg = inv::given_levels(r, i, S, s);
+    if (arg < 0) arg = level_arg;
     if (arg >= 0) {
       report_row(bad, i, arg);
       order[i] = 0;

@@ -108,11 +108,12 @@ bool finite_nonnegative(const double* x, int64_t m) {
   return !bad;
 }
 
-// True when every x is >= 0: no sign bit in their bitwise or.
-bool nonnegative(const int64_t* x, int64_t m) {
+// True when every x is in [0, 2^61): no bit above bit 60 (the sign included) in their bitwise
+// or. (Stock and display units below 2^61 keep on_hand + display below 2^62.)
+bool within_units(const int64_t* x, int64_t m) {
   int64_t bits = 0;
   for (int64_t l = 0; l < m; ++l) bits |= x[l];
-  return bits >= 0;
+  return static_cast<uint64_t>(bits) < (UINT64_C(1) << 61);
 }
 
 // Row i of an (n, m) argument as m contiguous values: in place when its locations are adjacent
@@ -128,8 +129,8 @@ const T* cell_row(const Cells<T>& c, int64_t i, int64_t m, std::vector<T>& buf) 
 // One SKU's cells as the Python layer requires them, checked in the kernel's pass (a separate
 // numpy pass over the (n, m) arrays cost a fifth of the call).
 bool valid_cells(int64_t m, const double* mu, const double* alpha, const int64_t* on_hand, const int64_t* md) {
-  return finite_nonnegative(mu, m) && finite_nonnegative(alpha, m) && nonnegative(on_hand, m) &&
-         (!md || nonnegative(md, m));
+  return finite_nonnegative(mu, m) && finite_nonnegative(alpha, m) && within_units(on_hand, m) &&
+         (!md || within_units(md, m));
 }
 
 void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* alpha, const int64_t* on_hand,
@@ -154,7 +155,7 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
     int64_t C = 0;
     for (int64_t l = 0; l < m; ++l) {
       w.c_mid[l] = units(l, q, w.c_lo[l]);
-      C += w.c_mid[l];
+      C = inv::add_units(C, w.c_mid[l]);
     }
     if (C > R) {
       u_hi = u;
@@ -186,7 +187,7 @@ void allocate_nb_sku(int64_t m, int64_t supply, const double* mu, const double* 
     for (int64_t l = 0; l < m; ++l) {
       // Locations whose count is the same at both ends cannot change in between.
       w.c_mid[l] = w.c_lo[l] == w.c_hi[l] ? w.c_lo[l] : units(l, q, w.c_lo[l]);
-      C += w.c_mid[l];
+      C = inv::add_units(C, w.c_mid[l]);
     }
     if (C <= R) {
       u_lo = u;
@@ -232,7 +233,7 @@ void allocate_samples_sku(int64_t m, int64_t num, int64_t supply, const int64_t*
   }
   auto count = [&](int64_t j) {
     int64_t C = 0;
-    for (int64_t l = 0; l < m; ++l) C += inv::sample_units_above(desc.data() + l * num, num, j, base[l]);
+    for (int64_t l = 0; l < m; ++l) C = inv::add_units(C, inv::sample_units_above(desc.data() + l * num, num, j, base[l]));
     return C;
   };
   if (count(0) <= R) {  // every unit with a positive increment fits; the rest stays

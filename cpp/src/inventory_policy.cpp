@@ -39,14 +39,19 @@ struct Pmf {
   int64_t end() const { return off + static_cast<int64_t>(p.size()); }
 };
 
+// Above this many entries a law is too wide for the pmf arrays (512 MB of doubles): the row is
+// refused (kArgTooWide) instead of solved on a truncated law.
+constexpr size_t kMaxPmfEntries = size_t{1} << 26;
+constexpr int kArgTooWide = 3;  // RowSolver's bad_arg codes: 0 mu, 1 alpha, 2 window, 3 this
+
 // pmf of NB(m, a) from near the mode outwards; stops where the geometric bound of the remaining
-// tail falls below kDayTail.
-void nb_pmf_array(double m, double a, Pmf& out) {
+// tail falls below kDayTail. False when the law needs more than kMaxPmfEntries entries.
+bool nb_pmf_array(double m, double a, Pmf& out) {
   out.p.clear();
   if (m <= 0.0) {
     out.off = 0;
     out.p.push_back(1.0);
-    return;
+    return true;
   }
   const int64_t k0 = static_cast<int64_t>(std::floor(m));
   const double p0 = std::exp(nb::logpmf(static_cast<double>(k0), m, a));
@@ -61,6 +66,7 @@ void nb_pmf_array(double m, double a, Pmf& out) {
     pk *= r;
     --k;
     down.push_back(pk);
+    if (down.size() > kMaxPmfEntries) return false;
   }
   out.off = k;
   out.p.assign(down.rbegin(), down.rend());
@@ -74,8 +80,9 @@ void nb_pmf_array(double m, double a, Pmf& out) {
     pk *= r;
     ++k;
     out.p.push_back(pk);
-    if (out.p.size() > (1u << 26)) break;  // safety net
+    if (out.p.size() > kMaxPmfEntries) return false;
   }
+  return true;
 }
 
 void trim(Pmf& x) {
@@ -149,6 +156,7 @@ class RowSolver {
 
   // Returns false on a bad parameter (arg set to 0 mu / 1 alpha).
   bool solve(int64_t i, Levels& out, int& bad_arg) {
+    too_wide_ = false;
     int64_t st = 0, L = 0, R = 0;
     if (inv::check_window(d_, i, st, L, R) >= 0) {
       bad_arg = 2;
@@ -169,8 +177,7 @@ class RowSolver {
       Pmf& pl = sc_.mix_l;
       Pmf& plr = sc_.mix_lr;
       if (!conv) {
-        nb_pmf_array(mL.mean, mL.alpha_eff(), pl);
-        nb_pmf_array(mLR.mean, mLR.alpha_eff(), plr);
+        too_wide_ = !nb_pmf_array(mL.mean, mL.alpha_eff(), pl) || !nb_pmf_array(mLR.mean, mLR.alpha_eff(), plr);
       } else {
         start_run();
         for (int64_t t = st; t < st + L + R; ++t) {
@@ -179,6 +186,10 @@ class RowSolver {
         }
         if (L + R == L) pl = sc_.run;
         plr = sc_.run;
+      }
+      if (too_wide_) {
+        bad_arg = kArgTooWide;
+        return false;
       }
       finish(pl, plr, R > 0, fr_target, out);
       return true;
@@ -226,7 +237,7 @@ class RowSolver {
           // closed form NB(m, c/m) (or the variance-matched NB for "moment")
           double a_eff = 0.0;
           if (m > 0.0) a_eff = all.closed_form() ? 0.5 * (all.c_min + all.c_max) / m : std::max(0.0, (v - m) / (m * m));
-          nb_pmf_array(m, a_eff, sc_.snap);
+          if (!nb_pmf_array(m, a_eff, sc_.snap)) too_wide_ = true;
           cur = &sc_.snap;
         }
         if (wl > 0.0) mix_into(sc_.mix_l, *cur, wl);
@@ -247,6 +258,10 @@ class RowSolver {
       }
       return true;
     }
+    if (too_wide_) {
+      bad_arg = kArgTooWide;
+      return false;
+    }
     finish(sc_.mix_l, sc_.mix_lr, R > 0, fr_target, out);
     return true;
   }
@@ -257,10 +272,14 @@ class RowSolver {
     sc_.run.p.assign(1, 1.0);
   }
   void add_day(double mu, double a) {
-    if (mu <= 0.0) return;
-    nb_pmf_array(mu, a, sc_.day);
+    if (mu <= 0.0 || too_wide_) return;
+    if (!nb_pmf_array(mu, a, sc_.day)) {
+      too_wide_ = true;
+      return;
+    }
     convolve_into(sc_.run, sc_.day, sc_.tmp);
     trim(sc_.tmp);
+    if (sc_.tmp.p.size() > kMaxPmfEntries) too_wide_ = true;
     std::swap(sc_.run, sc_.tmp);
   }
 
@@ -288,6 +307,7 @@ class RowSolver {
   const DemandArgs& d_;
   double z_;
   Scratch sc_;
+  bool too_wide_ = false;  // a law of this row needed more than kMaxPmfEntries entries
   LossFn lf_l_, lf_lr_;
 };
 
@@ -444,9 +464,9 @@ BadValue replenish(const ReplenishArgs& r, int64_t* order, int8_t* reason) {
     auto one_row = [&](int64_t i) {
       int64_t ip = 0;
       int arg = check_replenish(r, i, ip);
-      const int64_t S = r.policy == inv::kSQ ? 0 : r.S.at(i);
-      const int64_t s = (r.policy == inv::kSS || r.policy == inv::kSQ) ? r.s.at(i) : 0;
-      if (arg < 0 && r.policy == inv::kSS && s > S) arg = kArgSAboveS;
+      int64_t S = 0, s = 0;
+      const int level_arg = inv::given_levels(r, i, S, s);
+      if (arg < 0) arg = level_arg;
       if (arg >= 0) {
         if (!first.found()) first = BadValue{i, arg};
         order[i] = 0;
@@ -580,7 +600,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
           }
           // normal: the value of inv::normal_level (ceil(mean + z sd), at least 0); exact: nb_level
           const double Sv = S_blk[i - b0];
-          const int64_t S = exact_levels ? S_int[i - b0] : Sv > 0.0 ? static_cast<int64_t>(Sv) : 0;
+          const int64_t S = exact_levels ? S_int[i - b0] : inv::level_of(Sv);
           if (simple_rs) {
             // branch-free (R, S) rules (orders vs no orders is a coin flip for the branch
             // predictor): whole cases by a reciprocal multiply with an exact +-1 fix-up, then moq.
@@ -605,7 +625,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             return;
           }
           const double sv = need_s ? s_blk[i - b0] : 0.0;
-          const int64_t s = exact_levels ? (need_s ? s_int[i - b0] : 0) : sv > 0.0 ? static_cast<int64_t>(sv) : 0;
+          const int64_t s = exact_levels ? (need_s ? s_int[i - b0] : 0) : inv::level_of(sv);
           order_row(r, i, ip, S, s, order, reason);
         };
         int64_t i = b0;

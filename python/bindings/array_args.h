@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -45,15 +46,29 @@ inline BroadcastShape shape_of(const py::array& a) {
   return s;
 }
 
+// The kernels read whole elements: the data and every stride must be multiples of the element
+// size (the Python layer copies misaligned views, e.g. fields of packed structured arrays).
+inline void require_aligned(const py::array& a, const char* name) {
+  const auto item = a.itemsize();
+  bool ok = reinterpret_cast<uintptr_t>(a.data()) % static_cast<uintptr_t>(item) == 0;
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) ok = ok && a.strides(d) % item == 0;
+  if (!ok) throw py::value_error(std::string(name) + ": misaligned data or strides");
+}
+
+inline void require_contiguous(const py::array& a, const char* name) {
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
+  require_aligned(a, name);
+}
+
 // Element strides of `a`, which must have exactly the broadcast shape `s` (a broadcast view).
 inline Strided strided_of(const py::array& a, const BroadcastShape& s, const char* name) {
   if (a.ndim() != s.ndim) throw py::value_error(std::string(name) + ": internal shape mismatch");
+  require_aligned(a, name);
   Strided out;
   out.data = a.data();
   const auto item = a.itemsize();
   for (int d = 0; d < s.ndim; ++d) {
     if (a.shape(d) != s.shape[d]) throw py::value_error(std::string(name) + ": internal shape mismatch");
-    if (a.strides(d) % item != 0) throw py::value_error(std::string(name) + ": misaligned strides");
     out.strides[d] = a.strides(d) / item;
   }
   return out;
@@ -72,9 +87,7 @@ inline void need_size(const py::array& a, int64_t size, const char* name) {
   if (a.size() != size) throw py::value_error(std::string(name) + ": internal size mismatch");
 }
 
-inline void require_contiguous(const py::array& a, const char* name) {
-  if (!(a.flags() & py::array::c_style)) throw py::value_error(std::string(name) + ": must be C-contiguous");
-}
+
 
 // A per-row argument of element type T: 0-d (one value for every row, stride 0) or a
 // C-contiguous (n,) array.
@@ -84,6 +97,7 @@ cpu::PerRow<T> per_row(const py::array& a, int64_t n, const char* name) {
   const char kind = std::is_floating_point<T>::value ? 'f' : 'i';
   if (dt.kind() != kind || dt.itemsize() != static_cast<py::ssize_t>(sizeof(T)))
     throw py::type_error(std::string(name) + (kind == 'f' ? ": must be float64" : ": must be int64"));
+  require_aligned(a, name);
   const T* p = static_cast<const T*>(a.data());
   if (a.ndim() == 0) return {p, 0};
   if (a.ndim() != 1) throw py::value_error(std::string(name) + ": internal shape mismatch");

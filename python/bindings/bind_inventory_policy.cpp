@@ -12,6 +12,7 @@ namespace {
 cpu::Daily daily(const py::array& a, int64_t n, const char* name) {
   if (dtype_of(a, name) != DType::f64) throw py::type_error(std::string(name) + ": must be float64");
   if (a.ndim() != 2 || a.shape(0) != n) throw py::value_error(std::string(name) + ": internal shape mismatch");
+  require_aligned(a, name);
   cpu::Daily d;
   d.p = static_cast<const double*>(a.data());
   d.row_stride = a.strides(0) / 8;

@@ -31,8 +31,8 @@ cpu::Cells<T> cells_of(const py::object& value, int64_t n, int64_t m, const char
   const py::array a = value.cast<py::array>();
   if (!a.dtype().is(py::dtype::of<T>())) throw py::type_error(std::string(name) + ": wrong dtype");
   if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != m) throw py::value_error(std::string(name) + ": expected (n, m)");
+  skucast::bindings::require_aligned(a, name);
   const auto size = static_cast<py::ssize_t>(sizeof(T));
-  if (a.strides(0) % size || a.strides(1) % size) throw py::value_error(std::string(name) + ": misaligned strides");
   return {static_cast<const T*>(a.data()), a.strides(0) / size, a.strides(1) / size};
 }
 
@@ -81,6 +81,7 @@ py::tuple simulate(const py::array& demand, const Arr<int64_t>& S, const py::obj
                    const Arr<int64_t>& moq, const Arr<int64_t>& case_pack, const Arr<int64_t>& max_order,
                    const Arr<double>& smoothing, bool want_trace) {
   if (demand.ndim() != 2 || !(demand.flags() & py::array::c_style)) throw py::value_error("demand: expected C-contiguous (n, T)");
+  skucast::bindings::require_aligned(demand, "demand");
   const int64_t n = demand.shape(0), T = demand.shape(1);
   cpu::SimArgs a;
   const py::dtype dt = demand.dtype();

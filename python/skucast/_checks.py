@@ -21,6 +21,8 @@ def as_numeric(value, name: str) -> np.ndarray:
         raise TypeError(f"{name}: expected real numbers, got an array of dtype {arr.dtype} ({_REJECTED_KINDS[kind]})")
     if kind not in "iuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    if not arr.flags.aligned:  # e.g. a field of a packed structured array: the kernels read whole elements
+        arr = arr.copy()
     return arr
 
 
@@ -106,3 +108,11 @@ def check_int(value, name: str, low: int | None = None, high: int | None = None)
     if high is not None and value > high:
         raise ValueError(f"{name}: must be <= {high}, got {value}")
     return value
+
+
+def per_row_alpha(n, horizon):
+    """A (n,) alpha with (n, horizon) mu is taken per row; when n == horizon it could as well be
+    per day (numpy's broadcasting), so the caller must say which."""
+    if n == horizon and n > 1:
+        raise ValueError(f"alpha: shape ({n},) with mu of shape ({n}, {horizon}) is ambiguous (per row or per "
+                         "day?): pass alpha[:, None] for one dispersion per row or alpha[None, :] for one per day")

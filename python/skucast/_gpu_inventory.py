@@ -91,6 +91,7 @@ class _Demand:
         else:
             self.horizon = shape[1]
             if len(_shape(a)) == 1 and _shape(a)[0] == self.n:
+                _checks.per_row_alpha(self.n, self.horizon)
                 a = a.reshape(self.n, 1)
             self.mu = c.be.contiguous(m)
             self.alpha = c.be.broadcast_contiguous(a, shape)
@@ -254,7 +255,8 @@ def simulate(demand, kw):
     review_period = _checks.check_int(kw["review_period"], "review_period", 1)
     first_review = _checks.check_int(kw["first_review"], "first_review", 0)
     policy = kw["policy"]
-    if (T > 0 and first_review >= T) or policy not in ("RS", "sS") or (policy == "sS" and kw["s"] is None):
+    if (T == 0 or T > Sim.MAX_SIM_DAYS or first_review >= T or policy not in ("RS", "sS")
+            or (policy == "sS" and kw["s"] is None)):
         fail()
     n_reviews = len(range(first_review, T, review_period))
 
@@ -290,14 +292,16 @@ def simulate(demand, kw):
     moq, cp = rows(kw["moq"], "moq"), rows(kw["case_pack"], "case_pack")
     mo = rows(0 if kw["max_order"] is None else kw["max_order"], "max_order")
     beta = rows(kw["smoothing"], "smoothing", integer=False)
+    big = Sim.MAX_UNITS
     bad = (_any(S_arr < 0) or _any(L < 0) or _any(oh < 0) or _any(cp <= 0) or _any(moq < 0)
-           or _any(~((beta > 0) & (beta <= 1))))
+           or _any(~((beta > 0) & (beta <= 1))) or _any(S_arr > big) or _any(oh > big) or _any(cp > big)
+           or _any(moq > big) or _any(mo > big))
     if kw["max_order"] is not None:
         cp1 = cp * (cp > 0) + (cp <= 0)
         m1 = moq * (moq > 0) + (moq <= 0)
         bad = bad or _any(mo <= 0) or _any(moq > mo) or _any(mo // cp1 * cp < m1)
     if s_arr is not None:
-        bad = bad or _any(s_arr > S_arr)
+        bad = bad or _any(s_arr > S_arr) or _any(s_arr < -big)
     max_lead = int(L.max().item()) if n else 0
     oo, oo_cols = None, 0
     if kw["on_order"] is not None:
@@ -319,6 +323,8 @@ def simulate(demand, kw):
         else:
             fail()
         oo_cols = _shape(oo)[1]
+        if oo_cols:
+            bad = bad or _any(oo > big) or _any(oo.sum(axis=1) > big)
     fvals = {k: rows(kw[k], k, integer=False) for k in ("unit_cost", "holding_cost_rate", "order_cost",
                                                         "stockout_cost")}
     price = None if kw["price"] is None else rows(kw["price"], "price", integer=False)

@@ -69,7 +69,8 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
         if smp.shape[2] == 0:
             raise ValueError("samples: the sample axis is empty")
         shape = smp.shape[:2]
-        _checks.raise_first_bad({"samples": smp}, [("samples", smp < 0, "must be >= 0")])
+        _checks.raise_first_bad({"samples": smp}, [("samples", smp < 0, "must be >= 0"),
+                                                    ("samples", smp > 2**60, "must be <= 2**60")])
     else:
         mu_arr = _checks.as_numeric(mu, "mu").astype(np.float64, copy=False)
         if mu_arr.ndim != 2:
@@ -100,7 +101,7 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     # The kernel checks the (n, m) cells in its own pass and returns None on a bad one; every
     # rule is then run here, in the order errors are reported (cells of mu and alpha first).
     out = _core.inv_allocate_nb(avail, mu_arr, alpha_arr, oh, md_arg)
-    if out is None or (sup < 0).any() or (res < 0).any():
+    if out is None or (sup < 0).any() or (res < 0).any() or (sup >= 2**62).any():
         _raise_bad_values(mu=mu_arr, alpha=alpha_arr, sup=sup, res=res, oh=oh, md=md)
         raise AssertionError("allocate: the kernel refused a cell that passes every check")
     return out
@@ -113,9 +114,12 @@ def _raise_bad_values(mu=None, alpha=None, sup=None, res=None, oh=None, md=None)
         ("mu", mu, lambda a: ~(np.isfinite(a) & (a >= 0)), "must be finite and >= 0"),
         ("alpha", alpha, lambda a: ~(np.isfinite(a) & (a >= 0)), "must be finite and >= 0"),
         ("supply", sup, lambda a: a < 0, "must be >= 0"),
+        ("supply", sup, lambda a: a >= 2**62, "must be < 2**62"),
         ("reserve", res, lambda a: a < 0, "must be >= 0"),
         ("on_hand", oh, lambda a: a < 0, "must be >= 0 (negative stock)"),
+        ("on_hand", oh, lambda a: a >= 2**61, "must be < 2**61"),
         ("min_display", md, lambda a: a < 0, "must be >= 0"),
+        ("min_display", md, lambda a: a >= 2**61, "must be < 2**61"),
     ]:
         if arr is not None:
             values[name] = arr

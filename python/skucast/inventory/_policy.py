@@ -201,8 +201,12 @@ class _Demand:
                 raise ValueError(f"samples: expected shape (n, num_samples, horizon), got {self.samples.shape}")
             if self.samples.shape[1] == 0:
                 raise ValueError("samples: num_samples must be >= 1")
+            # window sums of up to `horizon` days stay below 2^62 (int64 sums cannot wrap)
+            limit = 2**62 // max(self.samples.shape[2], 1)
             _checks.raise_first_bad({"samples": self.samples}, [
-                ("samples", self.samples < 0, "demand must be >= 0")])
+                ("samples", ~np.isfinite(self.samples) if self.samples.dtype.kind == "f" else False, "must be finite"),
+                ("samples", self.samples < 0, "demand must be >= 0"),
+                ("samples", self.samples > limit, f"demand must be <= 2**62 / horizon = {limit}")])
             self.n, self.horizon = self.samples.shape[0], self.samples.shape[2]
         else:
             if alpha is None:
@@ -217,6 +221,7 @@ class _Demand:
             elif mu_arr.ndim == 2:
                 self.n, self.horizon = mu_arr.shape
                 if al.ndim == 1 and al.shape[0] == self.n:
+                    _checks.per_row_alpha(self.n, self.horizon)
                     al = al[:, None]  # one dispersion per row (the usual case), whatever the horizon
                 try:
                     np.broadcast_to(al, mu_arr.shape)
@@ -288,8 +293,9 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
     ----------
     mu : (n, horizon) float daily NB means (>= 0; 0 = no demand that day), or (n,) a constant daily
         mean per row (windows of any length).
-    alpha : NB dispersion (>= 0, 0 = Poisson), broadcastable to mu (numpy rules: per row use
-        ``alpha[:, None]`` with 2-d mu; (n,) with 1-d mu).
+    alpha : NB dispersion (>= 0, 0 = Poisson), broadcastable to mu (numpy rules), except that a
+        (n,) alpha with (n, horizon) mu is one dispersion per row (a ValueError when n == horizon,
+        which numpy would read per day: pass ``alpha[:, None]`` or ``alpha[None, :]`` there).
     samples : (n, num_samples, horizon) sample paths, instead of mu/alpha.
     lead_time, review_period, start : int or (n,) int arrays >= 0. The protection interval of row
         i is days [start, start + lead_time + review_period) and must lie within the horizon.
@@ -323,8 +329,19 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
         mu_v, al_v, horizon, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN)
     if bad is not None:
         dem.validate()
+        if bad[1] == _TOO_WIDE:
+            raise _too_wide(bad[0])
         raise RuntimeError(f"invalid demand input in row {bad[0]}")  # pragma: no cover
     return OrderUpToResult(S, s, safety, mean)
+
+
+_TOO_WIDE = 3  # RowSolver's code for a law wider than its pmf arrays (cpu/src/inventory_policy.cpp)
+
+
+def _too_wide(row):
+    return ValueError(f"mu: row {row}: the protection interval's demand law spans more than 2**26 units, too wide "
+                      "for the pmf arrays of this method (fill rate, lead_time_pmf or convolved windows); use "
+                      "method='normal' for such rows")
 
 
 def safety_stock(**kwargs) -> np.ndarray:
@@ -450,6 +467,13 @@ _REPLENISH_ERRORS = {
     10: ("on_hand", "must be <= 2**60"),
     11: ("on_order", "must be <= 2**60"),
     12: ("backorders", "must be <= 2**60"),
+    13: ("case_pack", "must be <= 2**60"),
+    14: ("moq", "must be <= 2**60"),
+    15: ("max_order", "must be <= 2**60"),
+    16: ("shelf_capacity", "must be <= 2**60"),
+    17: ("Q", "must be <= 2**60"),
+    18: ("S", "must be within +-2**62"),
+    19: ("s", "must be within +-2**62"),
 }
 
 
@@ -457,6 +481,8 @@ def _raise_replenish(bad, arrays):
     row, arg = bad
     if arg >= 100:
         arrays["_demand"].validate()
+        if arg == 100 + _TOO_WIDE:
+            raise _too_wide(row)
     name, rule = _REPLENISH_ERRORS[arg]
     a = arrays[name]
     idx = (int(row),) if a.ndim == 1 else ()

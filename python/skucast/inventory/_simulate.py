@@ -11,6 +11,10 @@ _INT_COLS = ["demand_units", "sold_units", "lost_units", "stockout_days", "num_o
 # the rest of _METRICS are totals passed through.
 _DERIVED = ["fill_rate", "cycle_service_level", "avg_on_hand", "orders_var", "demand_var", "bullwhip",
             "avg_inventory_value", "holding_cost", "ordering_cost", "stockout_cost", "total_cost", "lost_revenue"]
+# Bounds that keep every total of the kernel in int64 (inventory/simulate.h, kMaxSimUnits).
+MAX_UNITS, MAX_UNITS_TEXT = 2**40, "2**40"
+MAX_SIM_DAYS = 2**18
+
 _TRACE_COLS = ["on_hand", "backlog", "sold", "unmet", "order", "arrival", "position"]
 _METRICS = ["fill_rate", "cycle_service_level", "stockout_days", "lost_units", "avg_on_hand",
             "avg_inventory_value", "holding_cost", "ordering_cost", "stockout_cost", "total_cost", "num_orders",
@@ -184,6 +188,8 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         return _gpu_inventory.simulate(demand, kw)
     dem = _demand(demand)
     n, T = dem.shape
+    if T == 0 or T > MAX_SIM_DAYS:
+        raise ValueError(f"demand: the number of days must be in [1, {MAX_SIM_DAYS}], got shape {dem.shape}")
     review_period = _checks.check_int(review_period, "review_period", 1)
     first_review = _checks.check_int(first_review, "first_review", 0)
     if T > 0 and first_review >= T:
@@ -212,13 +218,19 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     def per_row(mask):  # a bad scalar is reported at row 0, as if broadcast
         return np.broadcast_to(mask, (n,)) if np.ndim(mask) == 0 and mask else mask
 
+    big = MAX_UNITS
     rules = [
         ("S", S_arr < 0, "must be >= 0"),
+        ("S", S_arr > big, f"must be <= {MAX_UNITS_TEXT}"),
         ("lead_time", per_row(L < 0), "must be >= 0"),
         ("initial_on_hand", per_row(oh < 0), "must be >= 0 (negative stock)"),
         ("case_pack", per_row(cp <= 0), "must be >= 1"),
         ("moq", per_row(moq_a < 0), "must be >= 0"),
         ("smoothing", per_row(~((beta > 0) & (beta <= 1))), "must be in (0, 1]"),
+        ("initial_on_hand", per_row(oh > big), f"must be <= {MAX_UNITS_TEXT}"),
+        ("case_pack", per_row(cp > big), f"must be <= {MAX_UNITS_TEXT}"),
+        ("moq", per_row(moq_a > big), f"must be <= {MAX_UNITS_TEXT}"),
+        ("max_order", per_row(mo > big), f"must be <= {MAX_UNITS_TEXT}"),
     ]
     values = {"S": S_arr, "lead_time": L, "initial_on_hand": oh, "case_pack": cp, "moq": moq_a, "smoothing": beta,
               "max_order": mo}
@@ -230,6 +242,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     if s_arr is not None:
         values["s"] = s_arr
         rules.append(("s", s_arr > np.broadcast_to(S_arr, s_arr.shape), "must be <= S"))
+        rules.append(("s", s_arr < -big, f"must be >= -{MAX_UNITS_TEXT}"))
     _checks.raise_first_bad(values, rules)
     # Units due after the last day never arrive within the run, whatever the lead time: the
     # kernel's pipeline holds min(L, T + 1) days, so a lead time of 1e9 costs no more than T + 1.
@@ -250,6 +263,11 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         else:
             raise ValueError(f"on_order: expected (n,) = ({n},) or (n, K), got {oo.shape}")
         _checks.raise_first_bad({"on_order": oo_checked}, [("on_order", oo_checked < 0, "must be >= 0 (negative stock)")])
+        # (entries >= 0 here; past MAX_UNITS one entry already fails, so the sum cannot wrap)
+        over = (oo > big).any(axis=1) | (oo.sum(axis=1) > big)
+        if over.any():
+            r = int(np.flatnonzero(over)[0])
+            raise ValueError(f"on_order: the units in transit of row {r} must total <= {MAX_UNITS_TEXT}")
         if oo.shape[1] > 0:
             late = (oo > 0) & (np.arange(oo.shape[1])[None, :] >= np.reshape(np.maximum(L, 1), (-1, 1)))
             _checks.raise_first_bad({"on_order": oo}, [("on_order", late, "arrives after the lead time (day >= L)")])
@@ -274,7 +292,8 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     out_i = raw_i.T  # (n, cols) view of column-major totals: each column contiguous
     if bad >= 0:
         row, day = divmod(int(bad), T)
-        raise _checks.bad_value("demand", "must be >= 0", (row, day), dem[row, day])
+        rule = "must be >= 0" if dem[row, day] < 0 else f"must be <= {MAX_UNITS_TEXT}"
+        raise _checks.bad_value("demand", rule, (row, day), dem[row, day])
 
     trace = None
     rows = None

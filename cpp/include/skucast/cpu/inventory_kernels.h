@@ -54,7 +54,9 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
 enum ReplenishArg : int {
   kArgOnHand = 0, kArgOnOrder = 1, kArgBackorders = 2, kArgCasePack = 3, kArgMoq = 4, kArgMaxOrder = 5,
   kArgMoqAboveMax = 6, kArgShelf = 7, kArgOrderQ = 8, kArgSAboveS = 9,
-  kArgOnHandLarge = 10, kArgOnOrderLarge = 11, kArgBackordersLarge = 12
+  kArgOnHandLarge = 10, kArgOnOrderLarge = 11, kArgBackordersLarge = 12, kArgCasePackLarge = 13,
+  kArgMoqLarge = 14, kArgMaxOrderLarge = 15, kArgShelfLarge = 16, kArgOrderQLarge = 17, kArgSLarge = 18,
+  kArgSmallSLarge = 19
 };
 
 struct ReplenishArgs {

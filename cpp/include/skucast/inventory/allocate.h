@@ -15,6 +15,14 @@ namespace inv {
 // closer to 1 than ~1e-12 cannot be told apart in double.
 constexpr double kMinGain = 1e-12;
 
+// A running count of units over locations, saturating at 2^62: counts are compared with the
+// supply (< 2^62) only, and a heavy tail's count at a deep threshold can reach 2^62 at each
+// location (ppf saturates there), so a plain sum over locations could wrap.
+constexpr int64_t kUnitCap = INT64_C(1) << 62;
+SKUCAST_HD int64_t add_units(int64_t count, int64_t units) {  // 0 <= count, units <= kUnitCap
+  return units >= kUnitCap - count ? kUnitCap : count + units;
+}
+
 // NB: number of extra units at a location holding `base` whose increment 1 - cdf(y) exceeds
 // 1 - q, i.e. #{y >= base : cdf(y) < q} = max(0, ppf(q) - base). q in [0, 1).
 SKUCAST_HD_NOINLINE int64_t nb_units_above(double q, double mu, double alpha, int64_t base) {

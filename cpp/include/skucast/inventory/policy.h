@@ -42,10 +42,16 @@ struct WindowMoments {
   }
 };
 
-// Retail baseline: ceil(mean + z sd), at least 0.
+// A whole-number level held as a double, as an int64 in [0, 2^62] (the exact levels saturate at
+// 2^62 too; past 2^63 the conversion itself would be undefined).
+SKUCAST_HD int64_t level_of(double v) {
+  constexpr double kMax = 4611686018427387904.0;  // 2^62
+  return v > 0.0 ? (v < kMax ? static_cast<int64_t>(v) : INT64_C(4611686018427387904)) : 0;
+}
+
+// Retail baseline: ceil(mean + z sd), in [0, 2^62].
 SKUCAST_HD int64_t normal_level(double mean, double var, double z) {
-  const double v = ceil(mean + z * sqrt(var > 0.0 ? var : 0.0));
-  return v > 0.0 ? static_cast<int64_t>(v) : 0;
+  return level_of(ceil(mean + z * sqrt(var > 0.0 ? var : 0.0)));
 }
 
 // Smallest S with P(D <= S) >= q for D ~ NB(mean, alpha); D = 0 when mean == 0.

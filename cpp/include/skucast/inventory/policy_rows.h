@@ -103,17 +103,36 @@ SKUCAST_HD int check_replenish(const cpu::ReplenishArgs& r, int64_t i, int64_t& 
   if (oh > kMaxUnits) return cpu::kArgOnHandLarge;
   if (oo > kMaxUnits) return cpu::kArgOnOrderLarge;
   if (bo > kMaxUnits) return cpu::kArgBackordersLarge;
+  // Rules up to 2^60 units too, levels (given or solved) within +-2^62: every step of
+  // replenish_row (S - IP, whole cases, s - IP + Q) then stays below 2^63.
   const int64_t cp = r.case_pack.at(i), moq = r.moq.at(i);
   if (cp <= 0) return cpu::kArgCasePack;
+  if (cp > kMaxUnits) return cpu::kArgCasePackLarge;
   if (moq < 0) return cpu::kArgMoq;
+  if (moq > kMaxUnits) return cpu::kArgMoqLarge;
   if (r.has_max_order) {
     const int64_t mx = r.max_order.at(i);
     if (mx < 0) return cpu::kArgMaxOrder;
+    if (mx > kMaxUnits) return cpu::kArgMaxOrderLarge;
     if (moq > mx) return cpu::kArgMoqAboveMax;
   }
   if (r.has_shelf && r.shelf.at(i) < 0) return cpu::kArgShelf;
+  if (r.has_shelf && r.shelf.at(i) > kMaxUnits) return cpu::kArgShelfLarge;
   if (r.policy == kSQ && r.Q.at(i) <= 0) return cpu::kArgOrderQ;
+  if (r.policy == kSQ && r.Q.at(i) > kMaxUnits) return cpu::kArgOrderQLarge;
   ip = oh + oo - bo;
+  return -1;
+}
+
+// The levels replenish() is given for row i (S unused by (s, Q), s only by (s, S) and (s, Q)),
+// and the code of the first bad one, or -1: within +-2^62 (solved levels are in [0, 2^62]), s <= S.
+SKUCAST_HD int given_levels(const cpu::ReplenishArgs& r, int64_t i, int64_t& S, int64_t& s) {
+  constexpr int64_t kMaxLevel = INT64_C(1) << 62;
+  S = r.policy == kSQ ? 0 : r.S.at(i);
+  s = (r.policy == kSS || r.policy == kSQ) ? r.s.at(i) : 0;
+  if (S > kMaxLevel || S < -kMaxLevel) return cpu::kArgSLarge;
+  if (s > kMaxLevel || s < -kMaxLevel) return cpu::kArgSmallSLarge;
+  if (r.policy == kSS && s > S) return cpu::kArgSAboveS;
   return -1;
 }
 

@@ -102,6 +102,14 @@ SKUCAST_HD SimTrace trace_columns(int64_t* base, int64_t T) {
   return tr;
 }
 
+// Units of any one quantity (a day's demand, S, s, the initial stock, the units in transit, the
+// order rules) up to 2^40, over at most 2^18 days (the Python layer checks the rest): every
+// total (stock-days, demand, backlog, orders) then stays below 2^62.
+constexpr int64_t kMaxSimUnits = INT64_C(1) << 40;
+
+// A day's demand the simulation refuses: negative, or past kMaxSimUnits (one unsigned compare).
+SKUCAST_HD bool bad_demand(int64_t d) { return static_cast<uint64_t>(d) > static_cast<uint64_t>(kMaxSimUnits); }
+
 // One row. Day t: (1) the order placed on day t - L arrives; (2) on a review day the
 // inventory position IP = on_hand + on_order - backorders is compared with S (and s) and an
 // order is placed (with L = 0 it is on the shelf at once); (3) demand is served from stock,
@@ -109,7 +117,7 @@ SKUCAST_HD SimTrace trace_columns(int64_t* base, int64_t T) {
 // S, s: one per review at stride target_stride (0: one value for all reviews; s may be nullptr
 // for RS). ring: scratch of max(L, 1) int64 holding the
 // pipeline by arrival day, pre-filled with the initial in-transit units (ring[k % L] arrives on
-// day k, k < L). Returns the first bad day (negative demand) or -1.
+// day k, k < L). Returns the first bad day (see bad_demand) or -1.
 template <class D, bool kTrace>
 SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, const int64_t* s, int64_t target_stride, int64_t n_reviews,
                                 int64_t review_period, int64_t first_review, int policy, bool lost_sales,
@@ -185,7 +193,7 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
       on_hand -= fill;
     }
     const int64_t d = static_cast<int64_t>(demand[t]);
-    if (d < 0) return t;
+    if (bad_demand(d)) return t;
     const int64_t sold = d < on_hand ? d : on_hand;
     const int64_t unmet = d - sold;
     on_hand -= sold;
@@ -237,8 +245,8 @@ struct SimRowParams {
 // P > max L day slots shared by the block (slot t % P holds what arrives on day t). ring:
 // P * B int64, zero except the initial in-transit units (ring[(k % P) * B + b] arrives on day
 // k). Stockout days are kept as one bit per day in each tile and turned into stockout-day and
-// cycle counts once per tile, off the daily path. Returns false, with nothing written, if any
-// demand value is negative (the caller reruns the rows with simulate_row to locate it).
+// cycle counts once per tile, off the daily path. Returns true if any demand value is bad
+// (bad_demand; the caller reruns the rows with simulate_row to locate it).
 template <class D, int B>
 SKUCAST_HD bool load_tile_generic(const D* demand, int64_t T, int64_t t0, int64_t nt, D (*tile)[B]) {
   bool neg = false;
@@ -246,7 +254,7 @@ SKUCAST_HD bool load_tile_generic(const D* demand, int64_t T, int64_t t0, int64_
     const D* row = demand + b * T + t0;
     for (int64_t j = 0; j < nt; ++j) {
       tile[j][b] = row[j];
-      neg |= row[j] < 0;
+      neg |= bad_demand(static_cast<int64_t>(row[j]));
     }
   }
   return neg;
