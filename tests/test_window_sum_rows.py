@@ -56,8 +56,11 @@ def test_eight_row_groups_special_values(rng):
     x[4, :, :] = -0.0
     x[5, 1, :] = np.float32(3e38)  # overflows float32 on output, not in the float64 sum
     start[2:6], length[2:6] = 0, 28
-    got = skucast.window_sum(x, start, length)
+    # the kernel's IEEE propagation, bit for bit (the public function then refuses NaN/inf sums)
+    got = skucast._core.window_sum(x, 9, 16, 28, 1, start.astype(np.int64), length.astype(np.int64)).reshape(9, 16)
     np.testing.assert_array_equal(got.view(np.int32), _day_order_ref(x, start, length).view(np.int32))
+    with pytest.raises(ValueError, match=r"samples: must be finite \(NaN/inf\); first bad value at index \(2, 3, 0\)"):
+        skucast.window_sum(x, start, length)
 
 
 def test_avx2_fallback_same_bits(tmp_path, rng):

@@ -147,7 +147,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       if (has_nan) {
         int64_t j = 0;
         while (src[j * inner] == src[j * inner]) ++j;  // the first NaN
-        if (!first.found()) first = BadValue{o * n * inner + j * inner + i, 0};
+        first.keep_first(BadValue{o * n * inner + j * inner + i, 0});  // rows are not in flat order when inner > 1
         continue;
       }
       // inverted_cdf with one rank per level (the usual case): the values are the output row.

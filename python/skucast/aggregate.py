@@ -45,7 +45,19 @@ def window_sum(samples, start, length, axis=-1):
     m1 = int(np.prod(arr.shape[1:axis], dtype=np.int64))
     m2 = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))
     out = _core.window_sum(np.ascontiguousarray(arr), series, m1, horizon, m2, s, ln)
+    if out.dtype.kind == "f" and not np.isfinite(out).all():  # (a check of the small output, not the input)
+        days = np.arange(horizon)
+        in_window = (days >= s[:, None]) & (days < (s + ln)[:, None])  # (series, horizon)
+        shape = [series] + [1] * (arr.ndim - 1)
+        shape[axis] = horizon
+        _raise_not_finite(arr, ~np.isfinite(arr) & in_window.reshape(shape))
     return out.reshape(arr.shape[:axis] + arr.shape[axis + 1:])
+
+
+def _raise_not_finite(arr, bad):
+    """A sum came out NaN or inf: name the first NaN/inf value it took, else the overflow."""
+    _checks.raise_first_bad({"samples": arr}, [("samples", bad, "must be finite (NaN/inf)")])
+    raise ValueError(f"samples: a sum overflows {arr.dtype} (values too large to add up)")
 
 
 def group_sum(samples, group_ids, num_groups):
@@ -70,4 +82,6 @@ def group_sum(samples, group_ids, num_groups):
     ])
     cols = int(np.prod(arr.shape[1:], dtype=np.int64))
     out = _core.group_sum(np.ascontiguousarray(arr), arr.shape[0], cols, ids, num_groups)
+    if out.dtype.kind == "f" and not np.isfinite(out).all():
+        _raise_not_finite(arr, ~np.isfinite(arr))
     return out.reshape((num_groups,) + arr.shape[1:])

@@ -155,11 +155,12 @@ SKUCAST_HD double poisson_log_tail(double y, double mu, bool* is_cdf) {
   const double a = y + 1.0;
   // x^a e^-x / Gamma(a) = mu * pmf(y): Loader's pmf keeps the prefactor accurate.
   const double log_pref = log(mu) + poisson_logpmf(y, mu);
-  if (mu < a) {
+  if (mu <= a) {  // (mu == a: at 2^53 the fraction below divides 0 by 0)
     // Series for P(a, x) = sf(y): terms x^k / ((a+1)...(a+k)).
+    // (counted in k: past a = 2^53, ap += 1 would no longer change ap, and the loop never ended)
     double term = 1.0 / a, sum = term;
-    for (double ap = a + 1.0; ap < a + 1e9; ap += 1.0) {
-      term *= mu / ap;
+    for (int64_t k = 1; k < 1000000000; ++k) {
+      term *= mu / (a + static_cast<double>(k));
       sum += term;
       if (term < sum * kCfEps) break;
     }

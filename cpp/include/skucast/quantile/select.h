@@ -88,8 +88,9 @@ void count_ranks(const T* row, int64_t n, int64_t stride, double lo, std::vector
   int64_t j = 0;
 #if defined(__AVX2__)
   if constexpr (std::is_same_v<T, float>) {
-    // Bucket indices eight at a time (exact: whole floats minus a whole lo), then the counts.
-    if (stride == 1) {
+    // Bucket indices eight at a time, then the counts. x - lo is a whole number below the width;
+    // it is exact in float only below 2^24 (above, 16777219 rounds to 16777220: a slot past the end).
+    if (stride == 1 && width <= (size_t{1} << 24)) {
       const __m256 base = _mm256_set1_ps(static_cast<float>(lo));
       alignas(32) int32_t idx[8];
       for (; j + 8 <= n; j += 8) {
