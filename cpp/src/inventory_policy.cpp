@@ -432,7 +432,6 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
     const double z = skucast::normal_ppf(d.service);
     const int64_t R = d.review.p[0];
     constexpr int64_t kBlock = 256;
-    constexpr double kLevelMax = 4611686018427387904.0;  // 2^62
     double S_lr[kBlock], S_l[kBlock], m_lr[kBlock];
     for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
       const int64_t nb = b0 + kBlock < end ? kBlock : end - b0;
@@ -444,13 +443,14 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
         const double mu = mp[j], a = ap[j];
         int64_t st, L, Rw;
         if (inv::check_window(d, i, st, L, Rw) >= 0 || !(mu >= 0.0 && mu < INFINITY) ||
-            !(a >= 0.0 && a < INFINITY) || !(S_lr[j] < kLevelMax && S_l[j] < kLevelMax)) {
+            !(a >= 0.0 && a < INFINITY) || !(S_lr[j] < static_cast<double>(nb::kPpfMax) &&
+                                             S_l[j] < static_cast<double>(nb::kPpfMax))) {
           solve_row(i);
           continue;
         }
-        const int64_t Sv = S_lr[j] > 0.0 ? static_cast<int64_t>(S_lr[j]) : 0;
+        const int64_t Sv = inv::level_of(S_lr[j]);
         S[i] = Sv;
-        if (s) s[i] = S_l[j] > 0.0 ? static_cast<int64_t>(S_l[j]) : 0;
+        if (s) s[i] = inv::level_of(S_l[j]);
         if (mean) mean[i] = m_lr[j];
         if (safety) safety[i] = static_cast<double>(Sv) - m_lr[j];
       }

@@ -87,8 +87,6 @@ inline void need_size(const py::array& a, int64_t size, const char* name) {
   if (a.size() != size) throw py::value_error(std::string(name) + ": internal size mismatch");
 }
 
-
-
 // A per-row argument of element type T: 0-d (one value for every row, stride 0) or a
 // C-contiguous (n,) array.
 template <class T>
@@ -97,12 +95,14 @@ cpu::PerRow<T> per_row(const py::array& a, int64_t n, const char* name) {
   const char kind = std::is_floating_point<T>::value ? 'f' : 'i';
   if (dt.kind() != kind || dt.itemsize() != static_cast<py::ssize_t>(sizeof(T)))
     throw py::type_error(std::string(name) + (kind == 'f' ? ": must be float64" : ": must be int64"));
-  require_aligned(a, name);
   const T* p = static_cast<const T*>(a.data());
-  if (a.ndim() == 0) return {p, 0};
+  if (a.ndim() == 0) {
+    require_aligned(a, name);
+    return {p, 0};
+  }
   if (a.ndim() != 1) throw py::value_error(std::string(name) + ": internal shape mismatch");
   need_size(a, n, name);
-  require_contiguous(a, name);
+  require_contiguous(a, name);  // (alignment included)
   return {p, 1};
 }
 

@@ -192,7 +192,7 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         raise ValueError(f"demand: the number of days must be in [1, {MAX_SIM_DAYS}], got shape {dem.shape}")
     review_period = _checks.check_int(review_period, "review_period", 1)
     first_review = _checks.check_int(first_review, "first_review", 0)
-    if T > 0 and first_review >= T:
+    if first_review >= T:
         raise ValueError(f"first_review: must be < the number of days ({T}), got {first_review}")
     n_reviews = len(range(first_review, T, review_period))
     if policy not in ("RS", "sS"):

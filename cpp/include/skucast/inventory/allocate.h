@@ -15,12 +15,11 @@ namespace inv {
 // closer to 1 than ~1e-12 cannot be told apart in double.
 constexpr double kMinGain = 1e-12;
 
-// A running count of units over locations, saturating at 2^62: counts are compared with the
-// supply (< 2^62) only, and a heavy tail's count at a deep threshold can reach 2^62 at each
-// location (ppf saturates there), so a plain sum over locations could wrap.
-constexpr int64_t kUnitCap = INT64_C(1) << 62;
-SKUCAST_HD int64_t add_units(int64_t count, int64_t units) {  // 0 <= count, units <= kUnitCap
-  return units >= kUnitCap - count ? kUnitCap : count + units;
+// A running count of units over locations, saturating at nb::kPpfMax = 2^62: counts are compared
+// with the supply (< 2^62) only, and a heavy tail's count at a deep threshold can reach 2^62 at
+// each location (ppf saturates there), so a plain sum over locations could wrap.
+SKUCAST_HD int64_t add_units(int64_t count, int64_t units) {  // 0 <= count, units <= nb::kPpfMax
+  return units >= nb::kPpfMax - count ? nb::kPpfMax : count + units;
 }
 
 // NB: number of extra units at a location holding `base` whose increment 1 - cdf(y) exceeds

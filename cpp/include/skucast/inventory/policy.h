@@ -42,11 +42,10 @@ struct WindowMoments {
   }
 };
 
-// A whole-number level held as a double, as an int64 in [0, 2^62] (the exact levels saturate at
-// 2^62 too; past 2^63 the conversion itself would be undefined).
+// A whole-number level held as a double, as an int64 in [0, nb::kPpfMax = 2^62], where the exact
+// levels saturate too (past 2^63 the conversion itself would be undefined).
 SKUCAST_HD int64_t level_of(double v) {
-  constexpr double kMax = 4611686018427387904.0;  // 2^62
-  return v > 0.0 ? (v < kMax ? static_cast<int64_t>(v) : INT64_C(4611686018427387904)) : 0;
+  return v > 0.0 ? (v < static_cast<double>(nb::kPpfMax) ? static_cast<int64_t>(v) : nb::kPpfMax) : 0;
 }
 
 // Retail baseline: ceil(mean + z sd), in [0, 2^62].

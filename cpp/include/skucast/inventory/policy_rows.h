@@ -125,13 +125,13 @@ SKUCAST_HD int check_replenish(const cpu::ReplenishArgs& r, int64_t i, int64_t& 
 }
 
 // The levels replenish() is given for row i (S unused by (s, Q), s only by (s, S) and (s, Q)),
-// and the code of the first bad one, or -1: within +-2^62 (solved levels are in [0, 2^62]), s <= S.
+// and the code of the first bad one, or -1: within +-2^62 (solved levels are in [0, nb::kPpfMax =
+// 2^62]), s <= S.
 SKUCAST_HD int given_levels(const cpu::ReplenishArgs& r, int64_t i, int64_t& S, int64_t& s) {
-  constexpr int64_t kMaxLevel = INT64_C(1) << 62;
   S = r.policy == kSQ ? 0 : r.S.at(i);
   s = (r.policy == kSS || r.policy == kSQ) ? r.s.at(i) : 0;
-  if (S > kMaxLevel || S < -kMaxLevel) return cpu::kArgSLarge;
-  if (s > kMaxLevel || s < -kMaxLevel) return cpu::kArgSmallSLarge;
+  if (S > nb::kPpfMax || S < -nb::kPpfMax) return cpu::kArgSLarge;
+  if (s > nb::kPpfMax || s < -nb::kPpfMax) return cpu::kArgSmallSLarge;
   if (r.policy == kSS && s > S) return cpu::kArgSAboveS;
   return -1;
 }
