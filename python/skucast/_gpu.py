@@ -385,24 +385,16 @@ def _samples(c, samples):
 
 
 def quantiles(samples, levels, axis=-1, method="inverted_cdf", linear=False):
+    from .quantiles import _checked_levels, _sample_axis  # (the CPU path's checks; it imports this module)
+
     c = _Call(samples, levels)
     arr = _samples(c, samples)
     shape = tuple(arr.shape)
-    if len(shape) == 0:
-        raise ValueError("samples: need at least one dimension (the sample axis)")
-    axis = _checks.check_int(axis, "axis", -len(shape), len(shape) - 1) % len(shape)
-    n = shape[axis]
-    if n == 0:
-        raise ValueError(f"samples: the sample axis (axis={axis}) is empty")
+    axis, n = _sample_axis(shape, axis)
     host_levels = c.be.to_host(c.be.asarray(levels)) if is_gpu_array(levels) else levels
-    lv = _checks.as_numeric(host_levels, "levels").astype(np.float64)
-    scalar_level = lv.ndim == 0
-    if lv.ndim > 1:
-        raise ValueError(f"levels: must be a scalar or 1-D, got shape {lv.shape}")
-    lv = np.ascontiguousarray(lv.reshape(-1))
-    if lv.size == 0:
-        raise ValueError("levels: is empty")
-    _checks.raise_first_bad({"levels": lv}, [("levels", ~((lv >= 0) & (lv <= 1)), "must be in [0, 1]")])
+    lv_in = _checked_levels(host_levels)
+    scalar_level = lv_in.ndim == 0
+    lv = np.ascontiguousarray(lv_in.astype(np.float64).reshape(-1))
     outer, inner = _size(shape[:axis]), _size(shape[axis + 1:])
     out_shape = shape[:axis] + shape[axis + 1:]
     dt = _dtype(arr)
