@@ -11,6 +11,7 @@
 #include "skucast/cpu/bucket_select_avx512.h"
 #include "skucast/cpu/count_select_avx512.h"
 #include "skucast/cpu/lerp_avx512.h"
+#include "skucast/cpu/network_select_avx512.h"
 #include "skucast/cpu/row_scan_avx512.h"
 #include "skucast/cpu/kernels.h"
 #include "skucast/quantile/row_scan.h"
@@ -108,6 +109,100 @@ bool lerp_levels(const T* values, const RankPlan& plan, int64_t num_levels, doub
   return false;
 }
 
+// Contiguous float rows of up to 256 values, 16 at a time through the sorting network. Up to
+// kNetworkAllRows values every row goes there, as contiguous groups; longer rows that look like
+// counts are scanned first (one_row(r, true)), and whole-number rows of a narrow range are
+// counted instead, faster there than the network. Groups of fewer than 4 rows take the row-by-row path. A group with a
+// NaN goes row by row, which reports it. direct: the output, when the values at the ranks are
+// the output rows. Returns the first row not done.
+constexpr int64_t kNetworkAllRows = 128;
+constexpr double kNetworkCountRange = 256;  // count_by_buckets' AVX-512 range
+
+template <class T, class OneRow, class Finish>
+int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int64_t* ranks, int64_t num_ranks,
+                     void* direct, int64_t num_levels, OneRow& one_row, Finish& finish) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    constexpr int lanes = network512::kLanes;
+    alignas(64) int32_t scratch[network512::kMaxWires * lanes];
+    std::vector<float> group(static_cast<size_t>(lanes * num_ranks));
+    int64_t pending[lanes];
+    // The `live` rows in pending through the network (the last one repeated in the other lanes);
+    // ahead: the next rows' bytes, prefetched along the way.
+    auto run = [&](int64_t live, const char* ahead, int64_t ahead_bytes) {
+      const float* rows[lanes];
+      float* found[lanes];
+      for (int l = 0; l < lanes; ++l) {
+        const int64_t r = pending[std::min<int64_t>(l, live - 1)];
+        rows[l] = data + r * n;
+        found[l] = direct != nullptr && l < live ? static_cast<float*>(direct) + r * num_levels
+                                                 : group.data() + l * num_ranks;
+      }
+      if (network512::select16(rows, n, ranks, num_ranks, found, scratch, ahead, ahead_bytes)) {
+        for (int64_t l = 0; l < live; ++l) one_row(pending[l], false);
+      } else if (direct == nullptr) {
+        for (int64_t l = 0; l < live; ++l) finish(pending[l], found[l]);
+      }
+    };
+    if (n <= kNetworkAllRows) {
+      int64_t r = r0;
+      for (; r1 - r >= 4; r += lanes) {
+        const int64_t live = std::min<int64_t>(lanes, r1 - r);
+        for (int64_t l = 0; l < live; ++l) pending[l] = r + l;
+        // The network reads 16 rows a tile at a time, a pattern the hardware prefetcher does
+        // not follow: the next group is fetched in order while this one is sorted.
+        const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
+        run(live, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * 4);
+      }
+      return std::min(r, r1);
+    }
+    int64_t live = 0;
+    for (int64_t r = r0; r < r1;) {
+      // Rows whose first 16 values are whole numbers are scanned (and counted if they are whole
+      // and narrow); the scan is not spent on the others, continuous rows in practice. 16 such
+      // rows in a row go through the network as they lie, with the next 16 prefetched.
+      bool any_whole = r1 - r < lanes;
+      for (int64_t l = 0; l < lanes && !any_whole; ++l) any_whole = network512::whole_prefix(data + (r + l) * n, n);
+      if (!any_whole) {
+        int64_t saved[lanes];
+        std::copy(pending, pending + live, saved);
+        for (int64_t l = 0; l < lanes; ++l) pending[l] = r + l;
+        const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
+        run(lanes, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * 4);
+        std::copy(saved, saved + live, pending);
+        r += lanes;
+        continue;
+      }
+      for (const int64_t end = std::min<int64_t>(r + lanes, r1); r < end; ++r) {
+        if (network512::whole_prefix(data + r * n, n) && one_row(r, true)) continue;
+        pending[live++] = r;
+        if (live == lanes) {
+          run(live, nullptr, 0);
+          live = 0;
+        }
+      }
+    }
+    if (live >= 4) {
+      run(live, nullptr, 0);
+    } else {
+      for (int64_t l = 0; l < live; ++l) one_row(pending[l], false);
+    }
+    return r1;
+  }
+#endif
+  (void)data, (void)n, (void)ranks, (void)num_ranks, (void)direct, (void)num_levels, (void)one_row, (void)finish;
+  return r0;
+}
+
+template <class T>
+bool use_network(int64_t n, int64_t inner) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  if constexpr (std::is_same_v<T, float>) return inner == 1 && n >= 1 && n <= network512::kMaxWires && use_avx512();
+#endif
+  (void)n, (void)inner;
+  return false;
+}
+
 // How far ahead contiguous rows are prefetched: ~6 KB (8 rows of 200 floats) was fastest here.
 constexpr int64_t kPrefetchBytes = 6400;
 
@@ -119,7 +214,9 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   const int64_t rows = outer * inner;
   bool direct_out = !linear && num_ranks == num_levels;
   for (int64_t l = 0; l < num_levels; ++l) direct_out = direct_out && plan.lo_pos[l] == l;
-  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
+  const bool by_network = use_network<T>(n, inner);
+  int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
+  if (by_network) grain = (grain + network512::kLanes - 1) / network512::kLanes * network512::kLanes;
   // Rows over half the distance are streamed well enough by the hardware prefetcher alone.
   const int64_t row_bytes = n * static_cast<int64_t>(sizeof(T));
   const int64_t prefetch_rows = std::max<int64_t>(2, kPrefetchBytes / std::max<int64_t>(row_bytes, 1));
@@ -133,7 +230,21 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
     std::vector<int32_t> hist;
     BucketScratch<T> buckets;
     BadValue first;
-    for (int64_t r = r0; r < r1; ++r) {
+    // The output row from the values at the plan's ranks.
+    auto finish = [&](int64_t r, const T* found) {
+      if (linear) {
+        double* dst = static_cast<double*>(out) + r * num_levels;
+        if (!lerp_levels(found, plan, num_levels, dst))
+          for (int64_t l = 0; l < num_levels; ++l)
+            dst[l] = quantile::lerp_like_numpy(found[plan.lo_pos[l]], found[plan.hi_pos[l]], plan.gamma[l]);
+      } else if (!direct_out) {
+        T* dst = static_cast<T*>(out) + r * num_levels;
+        for (int64_t l = 0; l < num_levels; ++l) dst[l] = found[plan.lo_pos[l]];
+      }
+    };
+    // One row by itself; with defer_selection, only a row that is counted (or has a NaN) is done
+    // and true returned. Returns whether the row is done.
+    auto one_row = [&](int64_t r, bool defer_selection) {
       const int64_t o = inner == 1 ? r : r / inner, i = inner == 1 ? 0 : r % inner;  // no division per row
       const T* src = data + o * n * inner + i;
       if (prefetch_rows_ahead && r + prefetch_rows < rows) {  // contiguous rows: fetch a later row while this one is worked on
@@ -148,20 +259,21 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
         int64_t j = 0;
         while (src[j * inner] == src[j * inner]) ++j;  // the first NaN
         first.keep_first(BadValue{o * n * inner + j * inner + i, 0});  // rows are not in flat order when inner > 1
-        continue;
+        return true;
       }
       // inverted_cdf with one rank per level (the usual case): the values are the output row.
       T* found = direct_out ? static_cast<T*>(out) + r * num_levels : values.data();
       const double range = static_cast<double>(hi) - static_cast<double>(lo);
       // Buckets are indexed through doubles: only for values they hold exactly.
       const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
-      if (whole && exact && range < max_count_range) {
+      if (whole && exact && range < (defer_selection ? kNetworkCountRange : max_count_range)) {
         if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, found, buckets)) {
           hist.resize(4 * (static_cast<size_t>(range) + 1));
           quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
                                 found);
         }
       } else {
+        if (defer_selection) return false;
         const T* contiguous = src;
         if (inner != 1) {
           for (int64_t j = 0; j < n; ++j) row[j] = src[j * inner];
@@ -173,16 +285,13 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
           for (int64_t k = 0; k < num_ranks; ++k) found[k] = row[plan.ranks[k]];
         }
       }
-      if (linear) {
-        double* dst = static_cast<double*>(out) + r * num_levels;
-        if (!lerp_levels(values.data(), plan, num_levels, dst))
-          for (int64_t l = 0; l < num_levels; ++l)
-            dst[l] = quantile::lerp_like_numpy(values[plan.lo_pos[l]], values[plan.hi_pos[l]], plan.gamma[l]);
-      } else if (!direct_out) {
-        T* dst = static_cast<T*>(out) + r * num_levels;
-        for (int64_t l = 0; l < num_levels; ++l) dst[l] = values[plan.lo_pos[l]];
-      }
-    }
+      finish(r, found);
+      return true;
+    };
+    int64_t r = r0;
+    if (by_network) r = network_rows(data, n, r0, r1, plan.ranks.data(), num_ranks, direct_out ? out : nullptr,
+                                     num_levels, one_row, finish);
+    for (; r < r1; ++r) one_row(r, false);
     bad[static_cast<size_t>(r0 / grain)].keep_first(first);
   });
   BadValue result;
