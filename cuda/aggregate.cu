@@ -1,5 +1,7 @@
 // Sums over sample paths on the GPU: one thread per output element, adding in the same order
 // as the CPU loop (no atomics), so results are deterministic and equal the CPU's bit for bit.
+#include <type_traits>
+
 #include "common.cuh"
 #include "skucast/core/sum_types.h"
 
@@ -28,14 +30,21 @@ __global__ void window_sum_kernel(const T* data, int64_t m1, int64_t horizon, in
   }
 }
 
-// One thread per column, summing the series in order into every group's row of that column.
+// One thread per column, summing the series in order into every group's row of that column,
+// in the accumulator type (double for float32: a scratch array, rounded into out after).
 template <class T>
 __global__ void group_sum_kernel(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
-                                 Out<T>* out) {
+                                 Acc<T>* acc) {
   for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols; c += int64_t(gridDim.x) * blockDim.x) {
-    for (int64_t g = 0; g < num_groups; ++g) out[g * cols + c] = Out<T>(0);
-    for (int64_t i = 0; i < n; ++i) out[group_ids[i] * cols + c] += data[i * cols + c];
+    for (int64_t g = 0; g < num_groups; ++g) acc[g * cols + c] = Acc<T>(0);
+    for (int64_t i = 0; i < n; ++i) acc[group_ids[i] * cols + c] += data[i * cols + c];
   }
+}
+
+template <class T>
+__global__ void round_sums_kernel(const Acc<T>* acc, int64_t total, Out<T>* out) {
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x)
+    out[t] = static_cast<Out<T>>(acc[t]);
 }
 
 __global__ void check_windows_kernel(const int64_t* start, const int64_t* length, int64_t series, int64_t horizon,
@@ -101,9 +110,19 @@ void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int
   const cudaStream_t s = as_stream(stream);
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
-                                                            num_groups, static_cast<Out<T>*>(out));
-    check_launch();
+    if constexpr (std::is_same_v<Acc<T>, Out<T>>) {
+      group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
+                                                              num_groups, static_cast<Out<T>*>(out));
+      check_launch();
+    } else {
+      const int64_t total = num_groups * cols;
+      Scratch<Acc<T>> acc(static_cast<size_t>(total), s);
+      group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
+                                                              num_groups, acc.get());
+      check_launch();
+      round_sums_kernel<T><<<grid_for(total), kThreads, 0, s>>>(acc.get(), total, static_cast<Out<T>*>(out));
+      check_launch();
+    }
   });
 }
 

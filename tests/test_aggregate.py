@@ -193,3 +193,21 @@ def test_group_sum_random(n, g, inner, seed, dtype):
     x = _data(rng, (n, inner) if inner else (n,), dtype)
     ids = rng.integers(0, g, n)
     _assert_group(skucast.group_sum(x, ids, g), _group_ref(x, ids, g), dtype)
+
+
+def test_group_sum_float32_adds_in_double():
+    # 2^24 plus ten ones: float32 additions would drop every one; double sums round once.
+    x = np.array([[2.0**24, 3.0]] + [[1.0, 0.5]] * 10, dtype=np.float32)
+    got = skucast.group_sum(x, np.zeros(11, np.int64), 2)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [[16777226.0, 8.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(got[0], skucast.window_sum(x.T[None], [0], [11])[0])
+
+
+def test_group_sum_float32_many_groups_and_columns(rng):
+    # More groups than fit 1024 double columns each: narrower column blocks, same sums.
+    x = rng.standard_normal((3000, 37)).astype(np.float32)
+    ids = rng.integers(0, 2000, 3000)
+    ref = np.zeros((2000, 37))
+    np.add.at(ref, ids, x.astype(np.float64))
+    np.testing.assert_array_equal(skucast.group_sum(x, ids, 2000), ref.astype(np.float32))

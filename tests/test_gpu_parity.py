@@ -71,6 +71,14 @@ def test_aggregates(rng):
     ids = rng.integers(0, 17, 300)
     np.testing.assert_array_equal(_cpu(skucast.group_sum(cp.asarray(x), cp.asarray(ids), 20)),
                                   skucast.group_sum(x, ids, 20))
+    # float32 sums in double on both devices (2^24 + ones), and continuous values
+    f = np.concatenate([np.full((1, 8, 28), 2.0**24), np.ones((299, 8, 28))]).astype(np.float32)
+    f[:, :, 1::2] = rng.standard_normal((300, 8, 14))
+    for got, ref in ((skucast.group_sum(cp.asarray(f), cp.asarray(ids), 20), skucast.group_sum(f, ids, 20)),
+                     (skucast.window_sum(cp.asarray(f), cp.asarray(start), cp.asarray(length)),
+                      skucast.window_sum(f, start, length))):
+        assert got.dtype == ref.dtype == np.float32
+        np.testing.assert_array_equal(_cpu(got), ref)
 
 
 def test_nll_axis_and_float32(data):

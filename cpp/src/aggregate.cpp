@@ -112,23 +112,50 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
   });
 }
 
+// Double accumulators per thread for float32 group sums: up to this many, and at least 16
+// columns' worth for every group.
+constexpr int64_t kGroupScratchDoubles = int64_t{1} << 19;
+
 template <class T>
-void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, Out<T>* out) {
+void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
+                     Out<T>* out) {
   // out: num_groups x cols, zeroed by the caller. Threads own disjoint column blocks, so every
   // output element is summed by one thread in series order: the result is the same for any
   // thread count.
-  constexpr int64_t kBlock = 1024;
-  const int64_t blocks = (cols + kBlock - 1) / kBlock;
-  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t c0 = b * kBlock, c1 = std::min(cols, c0 + kBlock);
-      for (int64_t i = 0; i < n; ++i) {
-        Out<T>* dst = out + group_ids[i] * cols;
-        const T* src = data + i * cols;
-        for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+  if constexpr (std::is_same_v<Acc<T>, Out<T>>) {
+    constexpr int64_t kBlock = 1024;
+    const int64_t blocks = (cols + kBlock - 1) / kBlock;
+    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t c0 = b * kBlock, c1 = std::min(cols, c0 + kBlock);
+        for (int64_t i = 0; i < n; ++i) {
+          Out<T>* dst = out + group_ids[i] * cols;
+          const T* src = data + i * cols;
+          for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+        }
       }
-    }
-  });
+    });
+  } else {
+    // float32: each block of columns is summed for every group in double, then rounded once
+    // (as the GPU kernel and window_sum do).
+    const int64_t groups = std::max<int64_t>(num_groups, 1);
+    const int64_t block = std::clamp<int64_t>(kGroupScratchDoubles / groups / 16 * 16, 16, 1024);
+    const int64_t blocks = (cols + block - 1) / block;
+    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+      std::vector<Acc<T>> acc(static_cast<size_t>(groups * block));
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t c0 = b * block, width = std::min(cols, c0 + block) - c0;
+        std::fill(acc.begin(), acc.begin() + groups * width, Acc<T>(0));
+        for (int64_t i = 0; i < n; ++i) {
+          Acc<T>* dst = acc.data() + group_ids[i] * width;
+          const T* src = data + i * cols + c0;
+          for (int64_t c = 0; c < width; ++c) dst[c] += src[c];
+        }
+        for (int64_t g = 0; g < num_groups; ++g)
+          for (int64_t c = 0; c < width; ++c) out[g * cols + c0 + c] = static_cast<Out<T>>(acc[g * width + c]);
+      }
+    });
+  }
 }
 
 }  // namespace
@@ -142,10 +169,10 @@ void window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64
 }
 
 void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
-               int64_t /*num_groups: ids are checked by the caller*/, void* out) {
+               int64_t num_groups /*ids are checked by the caller*/, void* out) {
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    group_sum_typed(static_cast<const T*>(data), n, cols, group_ids, static_cast<Out<T>*>(out));
+    group_sum_typed(static_cast<const T*>(data), n, cols, group_ids, num_groups, static_cast<Out<T>*>(out));
   });
 }
 

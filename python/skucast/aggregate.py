@@ -66,6 +66,8 @@ def group_sum(samples, group_ids, num_groups):
     ``samples``: (n_series, ...); ``group_ids``: one integer in [0, num_groups) per series.
     Returns (num_groups, ...) where group g holds the sum over its members of each sample
     path, so quantiles of the result are coherent hierarchical totals. Empty groups are 0.
+    Sums in series order; integers sum to int64, float32 to float32 (accumulated in float64,
+    rounded once), float64 to float64.
     """
     if _gpu.any_gpu(samples, group_ids):
         return _gpu.group_sum(samples, group_ids, num_groups)

@@ -198,6 +198,7 @@ SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int tiles) {
   // Runs made only of padding tiles hold only padding: their blocks are left as they are.
   const int live_blocks = (tiles + run / 16 - 1) / (run / 16) * (run / 16);
   for (int block = 0; block < live_blocks; ++block) {
+    ahead.step();
     V v[16];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) v[i] = load<V>(w + 16 * block + i);
@@ -272,7 +273,9 @@ SKUCAST_AVX512_FN __mmask16 network_select16(const float* const* rows, int64_t n
                                              int64_t ahead_bytes) {
   static_assert(N >= 16 && N <= kMaxWires && (N & (N - 1)) == 0, "N: a power of two, 16 to 256");
   const int tiles = static_cast<int>((n + 15) / 16);
-  constexpr int steps = N / 16 + 16 * (N >= 32) + 16 * (N >= 64) + 16 * (N >= 128) + 16 * (N >= 256);
+  // Prefetch steps: the tiles, the residue groups of each merge and the blocks of all but the last.
+  constexpr int merges = (N >= 32) + (N >= 64) + (N >= 128) + (N >= 256);
+  constexpr int steps = N / 16 + 16 * merges + (N / 16) * (merges > 0 ? merges - 1 : 0);
   Ahead prefetch{ahead, ahead_bytes, (ahead_bytes / steps + 63) / 64 * 64};
   const __m512i negative_zero = _mm512_set1_epi32(INT32_MIN);
   __mmask16 nan_rows = 0, negative_zero_rows = 0;
