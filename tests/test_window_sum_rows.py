@@ -57,8 +57,13 @@ def test_eight_row_groups_special_values(rng):
     x[5, 1, :] = np.float32(3e38)  # overflows float32 on output, not in the float64 sum
     start[2:6], length[2:6] = 0, 28
     # the kernel's IEEE propagation, bit for bit (the public function then refuses NaN/inf sums)
-    got = skucast._core.window_sum(x, 9, 16, 28, 1, start.astype(np.int64), length.astype(np.int64)).reshape(9, 16)
-    np.testing.assert_array_equal(got.view(np.int32), _day_order_ref(x, start, length).view(np.int32))
+    got, finite = skucast._core.window_sum(x, 9, 16, 28, 1, start.astype(np.int64), length.astype(np.int64))
+    assert not finite  # the kernel's own check of its sums
+    np.testing.assert_array_equal(got.reshape(9, 16).view(np.int32), _day_order_ref(x, start, length).view(np.int32))
+    finite_rows = [0, 1, 6, 7, 8]
+    got, finite = skucast._core.window_sum(np.ascontiguousarray(x[finite_rows]), 5, 16, 28, 1,
+                                           start[finite_rows].astype(np.int64), length[finite_rows].astype(np.int64))
+    assert finite
     with pytest.raises(ValueError, match=r"samples: must be finite \(NaN/inf\); first bad value at index \(2, 3, 0\)"):
         skucast.window_sum(x, start, length)
 

@@ -1,6 +1,10 @@
 // Sums over sample paths: lead-time windows per series (window_sum) and hierarchy groups
 // (group_sum). Both read each input element at most once, in memory order.
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #if defined(__AVX2__)
@@ -61,16 +65,45 @@ inline Acc<T> window_total(const T* row, int64_t a, int64_t b) {
   return (s0 + s1) + (s2 + s3);
 }
 
+// Sums are checked for NaN/inf by the largest magnitude's bits (NaN and inf sort above every
+// finite value): a max of integers, which the compiler vectorizes (a float compare loop it did
+// not). Integer sums are always finite.
 template <class T>
-void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon, int64_t m2, const int64_t* start,
+using MagnitudeBits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+
+template <class T>
+MagnitudeBits<T> largest_magnitude_bits(const T* v, int64_t n) {
+  using Bits = MagnitudeBits<T>;
+  constexpr Bits kMagnitude = std::numeric_limits<Bits>::max() >> 1;
+  Bits top = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Bits b;
+    std::memcpy(&b, v + i, sizeof b);
+    top = std::max<Bits>(top, b & kMagnitude);
+  }
+  return top;
+}
+
+template <class T>
+bool finite_bits(MagnitudeBits<T> top) {
+  const T largest = std::numeric_limits<T>::max();
+  MagnitudeBits<T> limit;
+  std::memcpy(&limit, &largest, sizeof largest);
+  return top <= limit;
+}
+
+template <class T>
+bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon, int64_t m2, const int64_t* start,
                       const int64_t* length, Out<T>* out) {
   // Work is split by series (each owns m1 rows of horizon x m2 values), so no row index needs
   // a division and every series' window is read once.
   const int64_t series_cost = std::max<int64_t>(1, m1 * horizon * m2);
   const int64_t grain = std::max<int64_t>(1, 65536 / series_cost);
   const bool avx512 = use_avx512();
+  std::atomic<bool> finite{true};
   parallel_for(series, grain, [&](int64_t s0, int64_t s1) {
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
+    MagnitudeBits<Out<T>> top = 0;  // of the sums written, each series' checked while in cache
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t len = length[s];
       int64_t j = 0;
@@ -108,8 +141,13 @@ void window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
         }
         for (int64_t k = 0; k < m2; ++k) dst[k] = static_cast<Out<T>>(acc[k]);
       }
+      if constexpr (std::is_floating_point_v<T>)
+        top = std::max(top, largest_magnitude_bits(out + s * m1 * m2, m1 * m2));
     }
+    if constexpr (std::is_floating_point_v<T>)
+      if (!finite_bits<T>(top)) finite.store(false, std::memory_order_relaxed);
   });
+  return finite.load();
 }
 
 // Double accumulators per thread for float32 group sums: up to this many, and at least 16
@@ -160,11 +198,12 @@ void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
 
 }  // namespace
 
-void window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
+bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                 const int64_t* start, const int64_t* length, void* out) {
-  visit_dtype(dtype, [&](auto tag) {
+  return visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    window_sum_typed(static_cast<const T*>(data), series, m1, horizon, m2, start, length, static_cast<Out<T>*>(out));
+    return window_sum_typed(static_cast<const T*>(data), series, m1, horizon, m2, start, length,
+                            static_cast<Out<T>*>(out));
   });
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 DType out_dtype(DType d) { return (d == DType::i32 || d == DType::i64) ? DType::i64 : d; }
 
-py::array window_sum(const py::array& data, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
+// (sums, whether every sum is finite)
+py::tuple window_sum(const py::array& data, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                      const py::array_t<int64_t, py::array::c_style>& start,
                      const py::array_t<int64_t, py::array::c_style>& length) {
   require_contiguous(data, "samples");
@@ -20,11 +21,12 @@ py::array window_sum(const py::array& data, int64_t series, int64_t m1, int64_t 
   void* op = out.mutable_data();
   const int64_t* sp = start.data();
   const int64_t* lp = length.data();
+  bool finite = true;
   {
     py::gil_scoped_release release;
-    cpu::window_sum(data.data(), dt, series, m1, horizon, m2, sp, lp, op);
+    finite = cpu::window_sum(data.data(), dt, series, m1, horizon, m2, sp, lp, op);
   }
-  return out;
+  return py::make_tuple(out, finite);
 }
 
 py::array group_sum(const py::array& data, int64_t n, int64_t cols,

@@ -44,8 +44,8 @@ def window_sum(samples, start, length, axis=-1):
     ])
     m1 = int(np.prod(arr.shape[1:axis], dtype=np.int64))
     m2 = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))
-    out = _core.window_sum(np.ascontiguousarray(arr), series, m1, horizon, m2, s, ln)
-    if out.dtype.kind == "f" and not np.isfinite(out).all():  # (a check of the small output, not the input)
+    out, finite = _core.window_sum(np.ascontiguousarray(arr), series, m1, horizon, m2, s, ln)
+    if not finite:  # the kernel checks the sums it writes; the input is read again only then
         days = np.arange(horizon)
         in_window = (days >= s[:, None]) & (days < (s + ln)[:, None])  # (series, horizon)
         shape = [series] + [1] * (arr.ndim - 1)

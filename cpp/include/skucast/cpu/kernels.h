@@ -40,8 +40,9 @@ BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int6
                    int64_t num_levels, bool linear, void* out);
 
 // data: contiguous (series, m1, horizon, m2); out: (series, m1, m2), f32 for f32, f64 for f64,
-// int64 for integers. Windows are validated by the caller.
-void window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
+// int64 for integers. Windows are validated by the caller. Returns whether every sum is finite
+// (each thread checks the sums it wrote while they are in cache).
+bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                 const int64_t* start, const int64_t* length, void* out);
 
 // data: contiguous (n, cols); out: zeroed (num_groups, cols), same dtype rule as window_sum.
