@@ -79,14 +79,18 @@ class HostAsDevice:
 @pytest.mark.parametrize("levels", [np.float32([0.1, 0.5, 0.95]), 0.3, [0, 1], np.float16(0.7), np.float32(0.5),
                                     np.array(0.3)])
 @pytest.mark.parametrize("method", ["inverted_cdf", "linear"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8, np.float16])
 def test_gpu_quantiles_take_levels_in_numpy_types_like_the_cpu(monkeypatch, levels, method, dtype):
     # levels numpy computes with in float32 / integers: the GPU path does the CPU path's rank and
-    # weight arithmetic around the device's order statistics (here played by the CPU kernel)
+    # weight arithmetic around the device's order statistics (here played by the CPU kernel);
+    # narrow dtypes come back in their own dtype, as on the CPU
     def device_quantiles(samples, lv, axis, m, linear):  # the CUDA kernel takes float64 levels
         assert linear == (m == "linear")
         lv64 = np.asarray(lv, dtype=np.float64)
-        out = skucast.quantiles(samples.a, lv64.reshape(-1), axis=axis, method=m)
+        a = samples.a  # widened as _gpu._samples does on the device
+        if a.dtype not in (np.float32, np.float64, np.int32, np.int64):
+            a = a.astype(np.float32 if a.dtype.kind == "f" else np.int64)
+        out = skucast.quantiles(a, lv64.reshape(-1), axis=axis, method=m)
         return HostAsDevice(out[..., 0] if lv64.ndim == 0 else out)
 
     monkeypatch.setattr(_gpu, "quantiles", device_quantiles)

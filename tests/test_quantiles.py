@@ -181,3 +181,30 @@ def test_float16_levels_past_their_range(method):
     want = skucast.quantiles(x, levels.astype(np.float64), method=method)
     np.testing.assert_array_equal(got, want)
     assert skucast.quantiles(x.astype(np.float32), np.float16(0.5), method=method).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint16, np.uint32, np.uint64, np.float16])
+def test_narrow_and_unsigned_dtypes_match_numpy_values_and_dtypes(dtype):
+    # inverted_cdf returns sample values in the samples' dtype; linear follows numpy's type rules
+    # for the levels given (float32 / float16 levels, a Python float on float16 samples).
+    # (numpy rounds float16 differences to float16 before weighting them: so does skucast)
+    rng = np.random.default_rng(3)
+    for x in ((np.arange(24).reshape(2, 12) % 5).astype(dtype), (rng.random((3, 4, 17)) * 100).astype(dtype)):
+        for axis in range(x.ndim):
+            for method in ("inverted_cdf", "linear"):
+                for levels in ([0.5, 0.9], 0.37, np.array(0.3), np.array([0.5, 0.33], np.float32), [0, 1],
+                               np.array([0.1, 0.77], np.float16)):
+                    ref = np.quantile(x, levels, axis=axis, method=method)
+                    ref = np.moveaxis(ref, 0, -1) if np.ndim(levels) else ref
+                    got = skucast.quantiles(x, levels, axis=axis, method=method)
+                    assert got.dtype == ref.dtype, (axis, method, levels)
+                    np.testing.assert_array_equal(got, ref)
+        one = skucast.quantiles(x.reshape(-1), 0.37, method="linear")
+        assert type(one) is type(np.quantile(x.reshape(-1), 0.37, method="linear"))
+
+
+def test_signed_narrow_differences_do_not_wrap():
+    # numpy's int8 difference 127 - (-128) wraps; skucast takes it exactly, as for int32
+    x = np.array([-128, 127], np.int8)
+    assert skucast.quantiles(x, 0.5, method="linear") == -0.5
+    assert skucast.quantiles(x, np.float32(0.5), method="linear") == np.float32(-0.5)

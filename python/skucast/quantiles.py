@@ -25,8 +25,8 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     count paths) or "linear" (numpy's default), values, dtype and scalar-ness alike: linear
     follows numpy's types (float64 for float64 levels; the weight in float32 for float32
     levels; float32 for a Python float level on float32 samples; integer levels take an order
-    statistic). Inputs float32/float64/int32/int64 (int32 differences are taken in int64, where
-    numpy's wrap around), any layout; a scalar level gives no levels axis.
+    statistic). Inputs of any integer or float dtype (int32 differences are taken in int64, where
+    numpy's wrap around; uint64 up to 2**63-1), any layout; a scalar level gives no levels axis.
 
     >>> paths = skucast.nbinom.sample(mu=[3.0, 40.0], alpha=0.4, num_samples=500, seed=1)
     >>> skucast.quantiles(paths, [0.5, 0.9, 0.98])          # shape (2, 3)
@@ -34,13 +34,34 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     if method not in _METHODS:
         raise ValueError(f"method: must be one of {sorted(_METHODS)}, got {method!r}")
     if _gpu.any_gpu(samples, levels):
-        return _quantiles_gpu(samples, levels, axis, method)
+        out, given = _quantiles_gpu(samples, levels, axis, method), np.dtype(_gpu.dtype_of(samples))
+        if method == "inverted_cdf" and given.kind in "iuf" and np.dtype(_gpu.dtype_of(out)) != given:
+            ref = samples if _gpu.is_gpu_array(samples) else levels  # narrow dtypes: cast on the host
+            return _gpu.like(ref, np.asarray(_gpu.to_host(out)).astype(given))
+        return out
+    given = getattr(samples, "dtype", None)
+    return _in_sample_dtype(_quantiles_cpu(samples, levels, axis, method), given, method)
+
+
+def _in_sample_dtype(out, given, method):
+    """inverted_cdf picks sample values: in the samples' own dtype, as numpy (the kernels take
+    int8..uint32 and uint64 as int64 and float16 as float32, which hold them exactly)."""
+    if method == "inverted_cdf" and given is not None and given.kind in "iuf" and out.dtype != given:
+        return out.astype(given)[()]
+    return out
+
+
+def _quantiles_cpu(samples, levels, axis, method):
     arr = _as_samples(samples)
     axis, n = _sample_axis(arr.shape, axis)
     lv_in = _checked_levels(levels)
-    if _in_numpy_types(method, arr.dtype, levels, lv_in):
-        select = lambda lv, m: quantiles(arr, lv, axis=axis, method=m)  # noqa: E731
-        return _numpy_types(select, n, arr.dtype, method, levels, lv_in)
+    given = getattr(samples, "dtype", arr.dtype)  # numpy's types follow the samples' own dtype
+    if given.kind not in "iuf":
+        given = arr.dtype
+    if _in_numpy_types(method, given, levels, lv_in):
+        def select(lv, m):  # order statistics in the samples' dtype; linear ones in the kernel's
+            return _in_sample_dtype(quantiles(arr, lv, axis=axis, method=m), given, m)
+        return _numpy_types(select, n, given, method, levels, lv_in)
     lv = np.ascontiguousarray(lv_in.astype(np.float64).reshape(-1))
 
     outer = int(np.prod(arr.shape[:axis], dtype=np.int64))
@@ -91,7 +112,9 @@ def _quantiles_gpu(samples, levels, axis, method):
     on the device and copied back, so both devices give the same values and dtypes."""
     host_levels = _gpu.to_host(levels) if _gpu.is_gpu_array(levels) else levels
     lv_in = _checks.as_numeric(host_levels, "levels")
-    dtype = _as_samples(np.empty(0, _gpu.dtype_of(samples))).dtype  # the dtype the kernels take
+    dtype = np.dtype(_gpu.dtype_of(samples))  # numpy's types follow the samples' own dtype
+    if dtype.kind not in "iuf":
+        dtype = _as_samples(np.empty(0, dtype)).dtype
     if not _in_numpy_types(method, dtype, host_levels, lv_in):
         return _gpu.quantiles(samples, levels, axis, method, _METHODS[method])
     shape = tuple(samples.shape) if hasattr(samples, "shape") else np.shape(samples)
@@ -99,8 +122,8 @@ def _quantiles_gpu(samples, levels, axis, method):
     lv_in = _checked_levels(host_levels)
     ref = samples if _gpu.is_gpu_array(samples) else levels
 
-    def select(lv, m):
-        return _gpu.to_host(_gpu.quantiles(samples, lv, axis, m, _METHODS[m]))
+    def select(lv, m):  # order statistics in the samples' dtype; linear ones in the kernel's
+        return _in_sample_dtype(_gpu.to_host(_gpu.quantiles(samples, lv, axis, m, _METHODS[m])), dtype, m)
 
     out = _numpy_types(select, n, dtype, method, host_levels, lv_in)
     return _gpu.like(ref, np.asarray(out))
@@ -115,10 +138,10 @@ def _numpy_types(select, n, dtype, method, levels, lv_in):
 def _kernel_interpolates_like_numpy(dtype, levels, lv_in) -> bool:
     """The kernel's linear method interpolates in float64 from float64 weights, as numpy does
     for float64 levels, except that a Python float level is "weak" in numpy (the weight takes
-    the samples' float32 type)."""
-    if lv_in.dtype != np.float64:
+    the samples' float32 or float16 type)."""
+    if lv_in.dtype != np.float64 or dtype == np.float16:  # numpy rounds float16 differences to float16
         return False
-    return not (type(levels) is float and dtype == np.float32)
+    return not (type(levels) is float and dtype.kind == "f" and dtype != np.float64)
 
 
 def _linear_in_numpy_types(select, n, dtype, q, weak):
@@ -139,11 +162,16 @@ def _linear_in_numpy_types(select, n, dtype, q, weak):
     gamma = np.asarray(vi - prev, dtype=vi.dtype)
     nxt = np.where(above, n - 1, prev + 1)
     values = _order_statistics(select, n, np.concatenate([np.where(above, n - 1, prev).ravel(), nxt.ravel()]))
-    if values.dtype == np.int32:  # the difference in int64, as the kernel takes it (numpy's wraps)
-        values = values.astype(np.int64)
     a, b = values[..., :prev.size], values[..., prev.size:]
     t = float(gamma) if weak else gamma.reshape(-1)
-    diff = b - a
+    if values.dtype.kind == "i" and values.dtype.itemsize < 8:
+        # signed differences exactly, as the kernel takes them (numpy's wrap around): int32's in
+        # int64; int8's and int16's in the type numpy multiplies them in (it holds them exactly)
+        diff = b.astype(np.int64) - a.astype(np.int64)
+        if values.dtype.itemsize < 4:
+            diff = diff.astype(np.result_type(values.dtype, t))
+    else:
+        diff = b - a
     out = np.add(a, diff * t)
     np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5, casting="unsafe", dtype=out.dtype)
     return _as_levels(out, q)
