@@ -264,3 +264,16 @@ def test_inventory_simulate(rng, dtype):
     bad[3, 40] = -1
     with pytest.raises(ValueError, match=r"demand.*\(3, 40\)"):
         inv.simulate(cp.asarray(bad), S=10, lead_time=2)
+
+
+def test_narrow_and_uint64_samples_like_the_cpu(rng):
+    x = rng.integers(0, 200, (5, 40)).astype(np.uint8)
+    for method in ("inverted_cdf", "linear"):
+        got = skucast.quantiles(cp.asarray(x), [0.1, 0.5, 0.9], axis=1, method=method)
+        want = skucast.quantiles(x, [0.1, 0.5, 0.9], axis=1, method=method)
+        assert got.dtype == want.dtype  # uint8 for inverted_cdf, as numpy
+        np.testing.assert_array_equal(_cpu(got), want)
+    big = np.array([[1, 2**63 + 5]], dtype=np.uint64)
+    for a in (big, cp.asarray(big)):
+        with pytest.raises(ValueError, match=r"values above 2\*\*63-1 are not supported"):
+            skucast.quantiles(a, 0.5, axis=1)
