@@ -277,3 +277,18 @@ def test_narrow_and_uint64_samples_like_the_cpu(rng):
     for a in (big, cp.asarray(big)):
         with pytest.raises(ValueError, match=r"values above 2\*\*63-1 are not supported"):
             skucast.quantiles(a, 0.5, axis=1)
+
+
+def test_inventory_allocate_bounds_like_the_cpu():
+    # the CPU path's integer bounds, with its messages (the device kernels would wrap past them)
+    mu, smp = np.ones((2, 3)), np.ones((2, 3, 4), np.int64)
+    cases = [(dict(supply=[2**62, 1], mu=mu), r"supply: must be < 2\*\*62"),
+             (dict(supply=[5, 1], mu=mu, on_hand=np.full((2, 3), 2**61)), r"on_hand: must be < 2\*\*61"),
+             (dict(supply=[5, 1], mu=mu, min_display=np.full((2, 3), 2**61)), r"min_display: must be < 2\*\*61"),
+             (dict(supply=[5, 1], samples=smp * 2**61), r"samples: must be <= 2\*\*60")]
+    for kw, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            inv.allocate(**kw)
+        dev = {k: cp.asarray(v) for k, v in kw.items()}
+        with pytest.raises(ValueError, match=msg):
+            inv.allocate(**dev)

@@ -201,7 +201,7 @@ def allocate(supply, kw):
         fail()
     if samples is not None:
         smp = _whole_int64(c, samples, "samples")
-        if smp is None or len(_shape(smp)) != 3 or _shape(smp)[2] == 0 or _any(smp < 0):
+        if smp is None or len(_shape(smp)) != 3 or _shape(smp)[2] == 0 or _any(smp < 0) or _any(smp > 2**60):
             fail()
         smp = c.be.contiguous(smp)
         shape = _shape(smp)[:2]
@@ -224,6 +224,8 @@ def allocate(supply, kw):
     oh = c.be.broadcast_contiguous(c.int64(kw["on_hand"], "on_hand"), shape)
     md = c.be.broadcast_contiguous(c.int64(kw["min_display"], "min_display"), shape)
     if _any(sup < 0) or _any(res < 0) or _any(oh < 0) or _any(md < 0):
+        fail()
+    if _any(sup >= 2**62) or _any(oh >= 2**61) or _any(md >= 2**61):  # the CPU path's bounds (its errors)
         fail()
     avail = sup - res
     avail = c.be.contiguous(avail * (avail > 0))
