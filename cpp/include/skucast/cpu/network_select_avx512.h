@@ -118,15 +118,14 @@ SKUCAST_NETWORK_FN void exchange(V& a, V& b) {
 }
 
 // Every comparator of net on v, unrolled so that v stays in registers.
-template <const auto& net, bool flip, class V, std::size_t... I>
+template <const auto& net, class V, std::size_t... I>
 SKUCAST_NETWORK_FN void apply(V* v, std::index_sequence<I...>) {
-  ((net[I].descending != flip ? exchange<true>(v[net[I].lo], v[net[I].hi])
-                              : exchange<false>(v[net[I].lo], v[net[I].hi])),
+  ((net[I].descending ? exchange<true>(v[net[I].lo], v[net[I].hi]) : exchange<false>(v[net[I].lo], v[net[I].hi])),
    ...);
 }
-template <const auto& net, bool flip = false, class V>
+template <const auto& net, class V>
 SKUCAST_NETWORK_FN void apply(V* v) {
-  apply<net, flip>(v, std::make_index_sequence<net.size()>{});
+  apply<net>(v, std::make_index_sequence<net.size()>{});
 }
 
 // A 16 x 16 transpose of 32-bit lanes (64 shuffles).
@@ -182,6 +181,19 @@ struct Ahead {
   }
 };
 
+// 16 wires sorted ascending in v, stored ascending or reversed: one network for both
+// directions halves the unrolled code the front end has to decode.
+template <class V>
+SKUCAST_NETWORK_FN void store_block(__m512i* at, const V* v, bool descending) {
+  if (descending) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) store(at + 15 - i, v[i]);
+  } else {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) store(at + i, v[i]);
+  }
+}
+
 template <int N, int run, class V>
 SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int tiles) {
   constexpr int groups = N / 16;
@@ -202,12 +214,8 @@ SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int tiles) {
     V v[16];
 #pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) v[i] = load<V>(w + 16 * block + i);
-    if ((16 * block) & run)
-      apply<kNear16, true>(v);
-    else
-      apply<kNear16>(v);
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; ++i) store(w + 16 * block + i, v[i]);
+    apply<kNear16>(v);
+    store_block(w + 16 * block, v, ((16 * block) & run) != 0);
   }
 }
 
@@ -215,12 +223,8 @@ SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int tiles) {
 // and descending for odd ones, as the first bitonic merge wants them.
 template <class V>
 SKUCAST_NETWORK_FN void sort_tile(V* v, int tile, __m512i* w) {
-  if (tile & 1)
-    apply<kSort16, true>(v);
-  else
-    apply<kSort16>(v);
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, v[i]);
+  apply<kSort16>(v);
+  store_block(w + 16 * tile, v, (tile & 1) != 0);
 }
 
 // The merges after the tiles are sorted, then the ranks' wires transposed back to rows (as
