@@ -8,7 +8,7 @@
 // The network compares floats (vminps/vmaxps: twice the throughput of integer min/max here).
 // That gives the order of sort_small's keys for every value but -0.0, which float min/max do
 // not tell from 0.0, so a group holding a -0.0 is sorted on the int32 order keys instead: the
-// same bits as the other paths either way.
+// same bits as the paths that sort on the keys either way.
 #pragma once
 #include "skucast/cpu/avx512.h"
 SKUCAST_AVX512_WARNINGS_OFF
