@@ -1,10 +1,12 @@
-"""The AVX-512 bucket selection of float32 rows gives the same bits as the portable path
-(SKUCAST_NO_AVX512=1, run in a subprocess), and both equal numpy, on random and edge rows:
+"""The AVX-512 paths for float32 and float64 rows (sorting network, counting, bucket selection)
+give the same bits as the portable path (SKUCAST_NO_AVX512=1, run in a subprocess), and both
+equal numpy, on random and edge rows:
 every length 1..300 (tails of any width), ties, all-equal rows, +-inf, -0.0 next to 0.0 (and
 one -0.0 among continuous rows: the sorting network's order-key variant), outliers (buckets too
 full for the register sort), whole-number rows (the counting variant and its limits, the
 byte-compare variant of narrow ranges at its width limit), NaN rows, strided copies. 21 rows of
-each: a full group of 16 for the sorting network of rows up to 256 values and a padded one of 5."""
+each: full and padded groups of the sorting network of rows up to 256 values (16 float32 rows a
+group, 8 float64 rows)."""
 import os
 import subprocess
 import sys
@@ -66,9 +68,15 @@ def _rows(kind, n, rng):
     return rng.standard_normal((ROWS, n)) * 1e-42  # subnormal spread
 
 
+F64_LENGTHS = list(range(1, 34)) + [63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 300]
+
+
 def _inputs():
     rng = np.random.default_rng(7)
-    return {f"{kind}_{n}": _rows(kind, n, rng).astype(np.float32) for kind in KINDS for n in range(1, 301)}
+    out = {f"{kind}_{n}": _rows(kind, n, rng).astype(np.float32) for kind in KINDS for n in range(1, 301)}
+    # float64 rows (the network's 8-row groups; its int64-key variant for -0.0), fewer lengths
+    out.update({f"{kind}_{n}_f64": _rows(kind, n, rng) for kind in KINDS for n in F64_LENGTHS})
+    return out
 
 
 # One rank per level (inverted_cdf then writes straight into the output row), and one level.
@@ -159,23 +167,24 @@ def test_strided_rows_match_contiguous():
 
 
 def test_nan_rows_report_the_first_nan():
-    # Groups of the sorting network (4 rows, 16 + 24, continuous or counted rows of 200) and
-    # the row-by-row paths alike.
+    # Groups of the sorting network (4 rows, 16 + 24, continuous or counted rows of 200; float32
+    # and float64) and the row-by-row paths alike.
     for env_off in ("", "1"):
         code = (
             "import numpy as np, skucast\n"
             "rng = np.random.default_rng(1)\n"
             "for shape in ((4, 37), (40, 37), (40, 200)):\n"
-            "    for x in (rng.standard_normal(shape), rng.integers(0, 9, shape) * 1.0):\n"
-            "        x = x.astype(np.float32)\n"
-            "        x[2, 20] = np.nan; x[3, 5] = np.nan; x[-1, 1] = np.nan\n"
-            "        try:\n            skucast.quantiles(x, [0.5])\n"
-            "        except ValueError as e:\n            print(e)\n"
+            "    for dtype in (np.float32, np.float64):\n"
+            "        for x in (rng.standard_normal(shape), rng.integers(0, 9, shape) * 1.0):\n"
+            "            x = x.astype(dtype)\n"
+            "            x[2, 20] = np.nan; x[3, 5] = np.nan; x[-1, 1] = np.nan\n"
+            "            try:\n                skucast.quantiles(x, [0.5])\n"
+            "            except ValueError as e:\n                print(e)\n"
         )
         env = dict(os.environ, SKUCAST_NO_AVX512=env_off)
         out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True)
         lines = out.stdout.splitlines()
-        assert len(lines) == 6 and all("index (2, 20)" in line for line in lines), out.stdout
+        assert len(lines) == 12 and all("index (2, 20)" in line for line in lines), out.stdout
 
 
 def test_many_levels_match_numpy():

@@ -122,23 +122,24 @@ template <class T, class OneRow, class Finish>
 int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int64_t* ranks, int64_t num_ranks,
                      void* direct, int64_t num_levels, OneRow& one_row, Finish& finish) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
-  if constexpr (std::is_same_v<T, float>) {
-    constexpr int lanes = network512::kLanes;
-    alignas(64) int32_t scratch[network512::kMaxWires * lanes];
-    std::vector<float> group(static_cast<size_t>(lanes * num_ranks));
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    constexpr int lanes = network512::Elem<T>::kRows;  // rows per group: 16 float, 8 double
+    constexpr int64_t min_group = lanes / 4;            // fewer go row by row
+    alignas(64) int32_t scratch[network512::kMaxWires * network512::kLanes];
+    std::vector<T> group(static_cast<size_t>(lanes * num_ranks));
     int64_t pending[lanes];
     // The `live` rows in pending through the network (the last one repeated in the other lanes);
     // ahead: the next rows' bytes, prefetched along the way.
     auto run = [&](int64_t live, const char* ahead, int64_t ahead_bytes) {
-      const float* rows[lanes];
-      float* found[lanes];
+      const T* rows[lanes];
+      T* found[lanes];
       for (int l = 0; l < lanes; ++l) {
         const int64_t r = pending[std::min<int64_t>(l, live - 1)];
         rows[l] = data + r * n;
-        found[l] = direct != nullptr && l < live ? static_cast<float*>(direct) + r * num_levels
+        found[l] = direct != nullptr && l < live ? static_cast<T*>(direct) + r * num_levels
                                                  : group.data() + l * num_ranks;
       }
-      if (network512::select16(rows, n, ranks, num_ranks, found, scratch, ahead, ahead_bytes)) {
+      if (network512::select_rows(rows, n, ranks, num_ranks, found, scratch, ahead, ahead_bytes)) {
         for (int64_t l = 0; l < live; ++l) one_row(pending[l], false);
       } else if (direct == nullptr) {
         for (int64_t l = 0; l < live; ++l) finish(pending[l], found[l]);
@@ -146,21 +147,21 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
     };
     if (n <= kNetworkAllRows) {
       int64_t r = r0;
-      for (; r1 - r >= 4; r += lanes) {
+      for (; r1 - r >= min_group; r += lanes) {
         const int64_t live = std::min<int64_t>(lanes, r1 - r);
         for (int64_t l = 0; l < live; ++l) pending[l] = r + l;
-        // The network reads 16 rows a tile at a time, a pattern the hardware prefetcher does
+        // The network reads its rows a tile at a time, a pattern the hardware prefetcher does
         // not follow: the next group is fetched in order while this one is sorted.
         const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
-        run(live, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * 4);
+        run(live, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * int64_t{sizeof(T)});
       }
       return std::min(r, r1);
     }
     int64_t live = 0;
     for (int64_t r = r0; r < r1;) {
-      // Rows whose first 16 values are whole numbers are scanned (and counted if they are whole
-      // and narrow); the scan is not spent on the others, continuous rows in practice. 16 such
-      // rows in a row go through the network as they lie, with the next 16 prefetched.
+      // Rows whose first values are whole numbers are scanned (and counted if they are whole
+      // and narrow); the scan is not spent on the others, continuous rows in practice. A group
+      // of such rows in a row goes through the network as it lies, with the next prefetched.
       bool any_whole = r1 - r < lanes;
       for (int64_t l = 0; l < lanes && !any_whole; ++l) any_whole = network512::whole_prefix(data + (r + l) * n, n);
       if (!any_whole) {
@@ -168,7 +169,7 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
         std::copy(pending, pending + live, saved);
         for (int64_t l = 0; l < lanes; ++l) pending[l] = r + l;
         const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
-        run(lanes, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * 4);
+        run(lanes, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * int64_t{sizeof(T)});
         std::copy(saved, saved + live, pending);
         r += lanes;
         continue;
@@ -182,7 +183,7 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
         }
       }
     }
-    if (live >= 4) {
+    if (live >= min_group) {
       run(live, nullptr, 0);
     } else {
       for (int64_t l = 0; l < live; ++l) one_row(pending[l], false);
@@ -197,7 +198,8 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
 template <class T>
 bool use_network(int64_t n, int64_t inner) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
-  if constexpr (std::is_same_v<T, float>) return inner == 1 && n >= 1 && n <= network512::kMaxWires && use_avx512();
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+    return inner == 1 && n >= 1 && n <= network512::kMaxWires && use_avx512();
 #endif
   (void)n, (void)inner;
   return false;

@@ -1,6 +1,6 @@
-// Order statistics of 16 contiguous float rows at once, one row per lane (AVX-512, chosen at run
-// time like the bucket selection). The rows are transposed so that register j holds value j of
-// every row, then go through a sorting network that does not look at the data: Batcher's
+// Order statistics of 16 contiguous float rows (8 double rows) at once, one row per lane (AVX-512,
+// chosen at run time like the bucket selection). The rows are transposed so that register j holds
+// value j of every row, then go through a sorting network that does not look at the data: Batcher's
 // odd-even merge sort of each 16 values in registers, then bitonic merges up to the row's power
 // of two (padding sorts last). Each compare-exchange is one min and one max for 16 rows, with no
 // branch, histogram or bookkeeping per row; the bucket selection spent most of its time on those
@@ -18,6 +18,7 @@ SKUCAST_AVX512_WARNINGS_OFF
 #include <utility>
 
 #include "skucast/cpu/bucket_select_avx512.h"
+#include "skucast/cpu/window_rows_avx512.h"
 
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
 
@@ -29,7 +30,7 @@ namespace network512 {
 // registers (GCC did not inline the transpose by itself, which sent every tile through memory).
 #define SKUCAST_NETWORK_FN SKUCAST_AVX512_FN __attribute__((always_inline))
 
-constexpr int kLanes = 16;        // rows per call
+constexpr int kLanes = 16;        // rows per call at most (float rows; double rows: 8)
 constexpr int kMaxWires = 256;    // values per row
 
 struct Pair {
@@ -93,18 +94,38 @@ constexpr std::array<Pair, far_size<N, run>()> make_far() {
 template <int N, int run>
 inline constexpr auto kFar = make_far<N, run>();
 
-// The two orders the network sorts in: floats (no NaN, no -0.0) and int32 order keys.
+// int64 order keys of double rows (a type of their own for the overloads below).
+struct Key64 {
+  __m512i v;
+};
+
+// float bits <-> int64 order key, lane-wise (the map is its own inverse), as order_keys for floats.
+SKUCAST_NETWORK_FN __m512i order_keys64(__m512i bits) {
+  return _mm512_xor_si512(bits, _mm512_and_si512(_mm512_srai_epi64(bits, 63), _mm512_set1_epi64(INT64_MAX)));
+}
+
+// The orders the network sorts in: floats and doubles (no NaN, no -0.0), int32 and int64 keys.
 SKUCAST_NETWORK_FN __m512 lower(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
 SKUCAST_NETWORK_FN __m512 upper(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+SKUCAST_NETWORK_FN __m512d lower(__m512d a, __m512d b) { return _mm512_min_pd(a, b); }
+SKUCAST_NETWORK_FN __m512d upper(__m512d a, __m512d b) { return _mm512_max_pd(a, b); }
 SKUCAST_NETWORK_FN __m512i lower(__m512i a, __m512i b) { return _mm512_min_epi32(a, b); }
 SKUCAST_NETWORK_FN __m512i upper(__m512i a, __m512i b) { return _mm512_max_epi32(a, b); }
+SKUCAST_NETWORK_FN Key64 lower(Key64 a, Key64 b) { return {_mm512_min_epi64(a.v, b.v)}; }
+SKUCAST_NETWORK_FN Key64 upper(Key64 a, Key64 b) { return {_mm512_max_epi64(a.v, b.v)}; }
 SKUCAST_NETWORK_FN __m512 as(__m512, __m512i bits) { return _mm512_castsi512_ps(bits); }
+SKUCAST_NETWORK_FN __m512d as(__m512d, __m512i bits) { return _mm512_castsi512_pd(bits); }
 SKUCAST_NETWORK_FN __m512i as(__m512i, __m512i bits) { return bits; }
+SKUCAST_NETWORK_FN Key64 as(Key64, __m512i bits) { return {bits}; }
 SKUCAST_NETWORK_FN __m512i bits_of(__m512 v) { return _mm512_castps_si512(v); }
+SKUCAST_NETWORK_FN __m512i bits_of(__m512d v) { return _mm512_castpd_si512(v); }
 SKUCAST_NETWORK_FN __m512i bits_of(__m512i v) { return v; }
+SKUCAST_NETWORK_FN __m512i bits_of(Key64 v) { return v.v; }
 // A wire's float bits: as they are, or from an order key.
 SKUCAST_NETWORK_FN __m512i float_bits(__m512, __m512i wire) { return wire; }
+SKUCAST_NETWORK_FN __m512i float_bits(__m512d, __m512i wire) { return wire; }
 SKUCAST_NETWORK_FN __m512i float_bits(__m512i, __m512i wire) { return bucket512::order_keys(wire); }
+SKUCAST_NETWORK_FN __m512i float_bits(Key64, __m512i wire) { return order_keys64(wire); }
 template <class V>
 SKUCAST_NETWORK_FN V load(const __m512i* at) { return as(V{}, _mm512_load_si512(at)); }
 template <class V>
@@ -158,15 +179,95 @@ SKUCAST_NETWORK_FN void transpose16(__m512i* r) {
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
 
-// Column tile `tile` (values 16 tile .. 16 tile + 15) of the 16 rows as raw bits, one register
-// per column (lanes: rows); columns past n are 0.
-SKUCAST_NETWORK_FN void load_tile(const float* const* rows, int64_t n, int tile, __m512i* v) {
-  const int64_t j = 16 * static_cast<int64_t>(tile);
-  const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
+// What differs between float and double rows: rows per group (lanes), vector and key types,
+// the transposes between rows and wires, and the lane masks.
+template <class E>
+struct Elem;
+
+template <>
+struct Elem<float> {
+  using V = __m512;
+  using Key = __m512i;
+  static constexpr int kRows = 16;
+  // Column tile `tile` (values 16 tile .. 16 tile + 15) of the rows as raw bits, one register
+  // per column (lanes: rows); columns past n are 0.
+  static SKUCAST_NETWORK_FN void load_tile(const float* const* rows, int64_t n, int tile, __m512i* v) {
+    const int64_t j = 16 * static_cast<int64_t>(tile);
+    const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
 #pragma GCC unroll 16
-  for (int l = 0; l < kLanes; ++l) v[l] = _mm512_maskz_loadu_epi32(live, rows[l] + j);
-  transpose16(v);
-}
+    for (int l = 0; l < kRows; ++l) v[l] = _mm512_maskz_loadu_epi32(live, rows[l] + j);
+    transpose16(v);
+  }
+  static SKUCAST_NETWORK_FN uint32_t nan_rows(__m512i bits) {
+    const __m512 v = _mm512_castsi512_ps(bits);
+    return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  }
+  static SKUCAST_NETWORK_FN uint32_t negative_zero_rows(__m512i bits) {
+    return _mm512_cmpeq_epi32_mask(bits, _mm512_set1_epi32(INT32_MIN));
+  }
+  static SKUCAST_NETWORK_FN V pad() { return _mm512_set1_ps(INFINITY); }
+  static SKUCAST_NETWORK_FN Key key_pad() { return _mm512_set1_epi32(INT32_MAX); }
+  static SKUCAST_NETWORK_FN Key key(__m512i bits) { return bucket512::order_keys(bits); }
+  static SKUCAST_NETWORK_FN V or_pad(V v, bool padding) {
+    return _mm512_mask_mov_ps(v, static_cast<__mmask16>(padding ? 0xffff : 0), pad());
+  }
+  static SKUCAST_NETWORK_FN Key or_pad(Key v, bool padding) {
+    return _mm512_mask_mov_epi32(v, static_cast<__mmask16>(padding ? 0xffff : 0), key_pad());
+  }
+  // kRows registers of one value per rank (ranks k0.., count of them) to rows' values.
+  static SKUCAST_NETWORK_FN void store_ranks(__m512i* out, int64_t count, float* const* values, int64_t k0) {
+    transpose16(out);
+    const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
+#pragma GCC unroll 16
+    for (int l = 0; l < kRows; ++l) _mm512_mask_storeu_epi32(values[l] + k0, live, out[l]);
+  }
+};
+
+template <>
+struct Elem<double> {
+  using V = __m512d;
+  using Key = Key64;
+  static constexpr int kRows = 8;
+  // Columns 16 tile .. 16 tile + 15 of the 8 rows, as two 8 x 8 transposes.
+  static SKUCAST_NETWORK_FN void load_tile(const double* const* rows, int64_t n, int tile, __m512i* v) {
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+      const int64_t j = 16 * static_cast<int64_t>(tile) + 8 * half;
+      const __mmask8 live = j >= n ? __mmask8(0) : n - j >= 8 ? __mmask8(0xff) : static_cast<__mmask8>((1u << (n - j)) - 1);
+      __m512d z[8];
+#pragma GCC unroll 8
+      for (int l = 0; l < kRows; ++l) z[l] = _mm512_maskz_loadu_pd(live, rows[l] + j);
+      transpose8x8_pd(z);
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) v[8 * half + t] = _mm512_castpd_si512(z[t]);
+    }
+  }
+  static SKUCAST_NETWORK_FN uint32_t nan_rows(__m512i bits) {
+    const __m512d v = _mm512_castsi512_pd(bits);
+    return _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
+  }
+  static SKUCAST_NETWORK_FN uint32_t negative_zero_rows(__m512i bits) {
+    return _mm512_cmpeq_epi64_mask(bits, _mm512_set1_epi64(INT64_MIN));
+  }
+  static SKUCAST_NETWORK_FN V pad() { return _mm512_set1_pd(INFINITY); }
+  static SKUCAST_NETWORK_FN Key key_pad() { return {_mm512_set1_epi64(INT64_MAX)}; }
+  static SKUCAST_NETWORK_FN Key key(__m512i bits) { return {order_keys64(bits)}; }
+  static SKUCAST_NETWORK_FN V or_pad(V v, bool padding) {
+    return _mm512_mask_mov_pd(v, static_cast<__mmask8>(padding ? 0xff : 0), pad());
+  }
+  static SKUCAST_NETWORK_FN Key or_pad(Key v, bool padding) {
+    return {_mm512_mask_mov_epi64(v.v, static_cast<__mmask8>(padding ? 0xff : 0), key_pad().v)};
+  }
+  static SKUCAST_NETWORK_FN void store_ranks(__m512i* out, int64_t count, double* const* values, int64_t k0) {
+    __m512d z[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) z[k] = _mm512_castsi512_pd(out[k]);
+    transpose8x8_pd(z);
+    const __mmask8 live = static_cast<__mmask8>((1u << count) - 1);
+#pragma GCC unroll 8
+    for (int l = 0; l < kRows; ++l) _mm512_mask_storeu_pd(values[l] + k0, live, z[l]);
+  }
+};
 
 // The far half-cleaners of the merge into runs of `run` (distances 16 .. run / 2), residue by
 // residue, then the near ones block by block.
@@ -228,21 +329,22 @@ SKUCAST_NETWORK_FN void sort_tile(V* v, int tile, __m512i* w) {
 }
 
 // The merges after the tiles are sorted, then the ranks' wires transposed back to rows (as
-// float bits), 16 ranks at a time: the wanted blocks' near half-cleaners first (their wires
+// float bits), kRows ranks at a time: the wanted blocks' near half-cleaners first (their wires
 // are then in place).
-template <int N, class V>
+template <int N, class E, class V>
 SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, const int64_t* ranks,
-                                      int64_t num_ranks, float* const* values) {
+                                      int64_t num_ranks, E* const* values) {
   if constexpr (N >= 32) merge_level<N, 32, V>(w, prefetch, tiles);
   if constexpr (N >= 64) merge_level<N, 64, V>(w, prefetch, tiles);
   if constexpr (N >= 128) merge_level<N, 128, V>(w, prefetch, tiles);
   if constexpr (N >= 256) merge_level<N, 256, V>(w, prefetch, tiles);
+  constexpr int chunk = Elem<E>::kRows;
   V v[16];
   int finished = -1;
   __m512i out[16];
-  for (int64_t k0 = 0; k0 < num_ranks; k0 += 16) {
-    const int64_t count = num_ranks - k0 < 16 ? num_ranks - k0 : 16;
-    for (int64_t k = 0; k < 16; ++k) {
+  for (int64_t k0 = 0; k0 < num_ranks; k0 += chunk) {
+    const int64_t count = num_ranks - k0 < chunk ? num_ranks - k0 : chunk;
+    for (int64_t k = 0; k < chunk; ++k) {
       if (k >= count) {
         out[k] = _mm512_setzero_si512();
         continue;
@@ -257,85 +359,83 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
         for (int i = 0; i < 16; ++i) store(w + 16 * block + i, v[i]);
         finished = block;
       }
-      const __m512i wire = _mm512_load_si512(w + r);
-      out[k] = float_bits(V{}, wire);
+      out[k] = float_bits(V{}, _mm512_load_si512(w + r));
     }
-    transpose16(out);
-    const __mmask16 store_ranks = static_cast<__mmask16>((1u << count) - 1);
-#pragma GCC unroll 16
-    for (int l = 0; l < kLanes; ++l) _mm512_mask_storeu_epi32(values[l] + k0, store_ranks, out[l]);
+    Elem<E>::store_ranks(out, count, values, k0);
   }
 }
 
-// values[l][k] = the ranks[k]-th smallest value of rows[l], for 16 rows of n values
+// values[l][k] = the ranks[k]-th smallest value of rows[l], for Elem<E>::kRows rows of n values
 // (N / 2 < n <= N, N a power of two from 16 to 256; ranks ascending, < n). w: N registers of
 // scratch, 64-byte aligned. The ahead_bytes from ahead (the next rows) are prefetched along the
-// way, a share per tile. Returns the rows (lanes) holding a NaN; nothing is written then.
-template <int N>
-SKUCAST_AVX512_FN __mmask16 network_select16(const float* const* rows, int64_t n, const int64_t* ranks,
-                                             int64_t num_ranks, float* const* values, __m512i* w, const char* ahead,
-                                             int64_t ahead_bytes) {
+// way. Returns the rows (lane bits) holding a NaN; nothing is written then.
+template <int N, class E>
+SKUCAST_AVX512_FN uint32_t network_select(const E* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
+                                          E* const* values, __m512i* w, const char* ahead, int64_t ahead_bytes) {
   static_assert(N >= 16 && N <= kMaxWires && (N & (N - 1)) == 0, "N: a power of two, 16 to 256");
+  using T = Elem<E>;
+  using V = typename T::V;
+  using Key = typename T::Key;
   const int tiles = static_cast<int>((n + 15) / 16);
   // Prefetch steps: the tiles, the residue groups of each merge and the blocks of all but the last.
   constexpr int merges = (N >= 32) + (N >= 64) + (N >= 128) + (N >= 256);
   constexpr int steps = N / 16 + 16 * merges + (N / 16) * (merges > 0 ? merges - 1 : 0);
   Ahead prefetch{ahead, ahead_bytes, (ahead_bytes / steps + 63) / 64 * 64};
-  const __m512i negative_zero = _mm512_set1_epi32(INT32_MIN);
-  __mmask16 nan_rows = 0, negative_zero_rows = 0;
+  uint32_t nan_rows = 0, negative_zero_rows = 0;
   for (int tile = 0; tile < N / 16; ++tile) {
     prefetch.step();
-    __m512 v[16];
+    V v[16];
     if (tile < tiles) {
       __m512i bits[16];
-      load_tile(rows, n, tile, bits);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) {
-        v[i] = _mm512_castsi512_ps(bits[i]);
-        nan_rows |= _mm512_cmp_ps_mask(v[i], v[i], _CMP_UNORD_Q);
-        negative_zero_rows |= _mm512_cmpeq_epi32_mask(bits[i], negative_zero);
-      }
+      T::load_tile(rows, n, tile, bits);
       const int64_t live = n - 16 * static_cast<int64_t>(tile);
 #pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i)  // padding; no index known only at run time (v stays in registers)
-        v[i] = _mm512_mask_mov_ps(v[i], static_cast<__mmask16>(i < live ? 0 : 0xffff), _mm512_set1_ps(INFINITY));
+      for (int i = 0; i < 16; ++i) {
+        nan_rows |= T::nan_rows(bits[i]);
+        negative_zero_rows |= T::negative_zero_rows(bits[i]);
+        v[i] = T::or_pad(as(V{}, bits[i]), i >= live);  // no index known only at run time: v stays in registers
+      }
       sort_tile(v, tile, w);
     } else {  // pure padding: sorted as it is
 #pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, _mm512_set1_ps(INFINITY));
+      for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, T::pad());
     }
   }
   if (nan_rows) return nan_rows;
   if (negative_zero_rows == 0) {
-    merge_and_pick<N, __m512>(w, prefetch, tiles, ranks, num_ranks, values);
+    merge_and_pick<N, E, V>(w, prefetch, tiles, ranks, num_ranks, values);
     return 0;
   }
-  // -0.0 somewhere: again on the order keys (padding: INT32_MAX, after every key).
+  // -0.0 somewhere: again on the order keys (padding: the largest key, after every value's).
   for (int tile = 0; tile < N / 16; ++tile) {
-    __m512i v[16];
+    Key v[16];
     if (tile < tiles) {
-      load_tile(rows, n, tile, v);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) v[i] = bucket512::order_keys(v[i]);
+      __m512i bits[16];
+      T::load_tile(rows, n, tile, bits);
       const int64_t live = n - 16 * static_cast<int64_t>(tile);
 #pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i)
-        v[i] = _mm512_mask_mov_epi32(v[i], static_cast<__mmask16>(i < live ? 0 : 0xffff), _mm512_set1_epi32(INT32_MAX));
+      for (int i = 0; i < 16; ++i) v[i] = T::or_pad(T::key(bits[i]), i >= live);
       sort_tile(v, tile, w);
     } else {
 #pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, _mm512_set1_epi32(INT32_MAX));
+      for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, T::key_pad());
     }
   }
-  merge_and_pick<N, __m512i>(w, prefetch, tiles, ranks, num_ranks, values);
+  merge_and_pick<N, E, Key>(w, prefetch, tiles, ranks, num_ranks, values);
   return 0;
 }
 
-// Whether the first (up to) 16 values of a row are whole numbers (NaN: no).
+// Whether the first (up to) 16 float values (8 double values) of a row are whole numbers (NaN: no).
 SKUCAST_AVX512_FN bool whole_prefix(const float* row, int64_t n) {
   const __mmask16 live = n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1);
   const __m512 v = _mm512_maskz_loadu_ps(live, row);
   return _mm512_mask_cmp_ps_mask(live, v, _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                                 _CMP_NEQ_UQ) == 0;
+}
+SKUCAST_AVX512_FN bool whole_prefix(const double* row, int64_t n) {
+  const __mmask8 live = n >= 8 ? __mmask8(0xff) : static_cast<__mmask8>((1u << n) - 1);
+  const __m512d v = _mm512_maskz_loadu_pd(live, row);
+  return _mm512_mask_cmp_pd_mask(live, v, _mm512_roundscale_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
                                  _CMP_NEQ_UQ) == 0;
 }
 
@@ -346,16 +446,18 @@ inline int network_wires(int64_t n) {
   return wires;
 }
 
-// network_select16 for any n in 1..256; scratch: 64-byte aligned, room for 256 x 16 int32.
-SKUCAST_AVX512_FN __mmask16 select16(const float* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
-                                     float* const* values, int32_t* scratch, const char* ahead, int64_t ahead_bytes) {
+// network_select for any n in 1..256, Elem<E>::kRows rows; scratch: 64-byte aligned, room for
+// 256 x 16 int32.
+template <class E>
+SKUCAST_AVX512_FN uint32_t select_rows(const E* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
+                                       E* const* values, int32_t* scratch, const char* ahead, int64_t ahead_bytes) {
   __m512i* w = reinterpret_cast<__m512i*>(scratch);
   switch (network_wires(n)) {
-    case 16: return network_select16<16>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
-    case 32: return network_select16<32>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
-    case 64: return network_select16<64>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
-    case 128: return network_select16<128>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
-    default: return network_select16<256>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    case 16: return network_select<16>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    case 32: return network_select<32>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    case 64: return network_select<64>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    case 128: return network_select<128>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    default: return network_select<256>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
   }
 }
 
