@@ -82,7 +82,9 @@ def _inputs():
 # One rank per level (inverted_cdf then writes straight into the output row), and one level.
 DISTINCT_LEVELS = [np.array([0.1, 0.5, 0.9]), np.array([0.5])]
 SIGNED_ZERO_KINDS = ("zeros", "one_negative_zero")
-WHOLE_KINDS = ("counts", "sparse_counts", "whole_tiny_limit", "whole_negative")
+# int32/int64 copies of these rows are counted on float copies (exact below 2^24) or, near 2^24,
+# row by row
+WHOLE_KINDS = ("counts", "sparse_counts", "whole_tiny_limit", "whole_negative", "whole_near_2_24")
 
 
 def _results(inputs):

@@ -58,20 +58,28 @@ RankPlan plan_ranks(int64_t n, const double* levels, int64_t num_levels, bool li
 template <class T>
 quantile::RowScan<T> scan_any_row(const T* src, int64_t n, int64_t stride) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<T, float> || std::is_integral_v<T>) {
     if (stride == 1 && use_avx512()) return scan_row_avx512(src, n);
   }
 #endif
   return quantile::scan_row(src, n, stride);
 }
 
+// Integer rows counted by the float kernels: a float copy of the row and the float values.
+struct FloatCopy {
+  std::vector<float> row, values;
+  BucketScratch<float> scratch;
+};
+
 // Whole-number rows: the AVX-512 variants for contiguous float rows spanning <= 256 integers
-// (byte compares up to kTinyCountWidth, a histogram past it).
+// (byte compares up to kTinyCountWidth, a histogram past it). int32 / int64 rows (sample paths
+// from nbinom.sample) and double rows go through them on a float copy, exact below 2^24.
 template <class T>
 bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double range, const int64_t* ranks,
-                      int64_t num_ranks, T* values, BucketScratch<T>& scratch) {
+                      int64_t num_ranks, T* values, BucketScratch<T>& scratch, FloatCopy& copy) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
   if constexpr (std::is_same_v<T, float>) {
+    (void)copy;
     if (stride == 1 && range < 256 && std::fabs(lo) < 16777216.0f && use_avx512()) {  // 2^24: x - lo exact
       const int32_t width = static_cast<int32_t>(range) + 1;
       if (width <= kTinyCountWidth)
@@ -79,6 +87,19 @@ bool count_by_buckets(const T* row, int64_t n, int64_t stride, T lo, double rang
       else
         count_small_rows(row, n, lo, width, ranks, num_ranks, values, scratch);
       return true;
+    }
+  }
+  if constexpr (!std::is_same_v<T, float>) {  // double rows too (whole numbers here)
+    (void)scratch;
+    if (stride == 1 && range < 256 && lo > -16777216 && lo < 16777216 - 256 && use_avx512()) {
+      copy.row.resize(static_cast<size_t>(n));
+      copy.values.resize(static_cast<size_t>(num_ranks));
+      to_float_row(row, n, copy.row.data());
+      if (count_by_buckets(copy.row.data(), n, 1, static_cast<float>(lo), range, ranks, num_ranks,
+                           copy.values.data(), copy.scratch, copy)) {
+        for (int64_t k = 0; k < num_ranks; ++k) values[k] = static_cast<T>(copy.values[k]);
+        return true;
+      }
     }
   }
 #endif
@@ -231,6 +252,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
     std::vector<T> values(static_cast<size_t>(num_ranks));
     std::vector<int32_t> hist;
     BucketScratch<T> buckets;
+    FloatCopy float_copy;  // integer rows counted as floats
     BadValue first;
     // The output row from the values at the plan's ranks.
     auto finish = [&](int64_t r, const T* found) {
@@ -269,7 +291,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
       // Buckets are indexed through doubles: only for values they hold exactly.
       const bool exact = std::fabs(static_cast<double>(lo)) < 4.5e15 && std::fabs(static_cast<double>(hi)) < 4.5e15;
       if (whole && exact && range < (defer_selection ? kNetworkCountRange : max_count_range)) {
-        if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, found, buckets)) {
+        if (!count_by_buckets(src, n, inner, lo, range, plan.ranks.data(), num_ranks, found, buckets, float_copy)) {
           hist.resize(4 * (static_cast<size_t>(range) + 1));
           quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
                                 found);

@@ -40,6 +40,28 @@ SKUCAST_AVX512_FN void values_from_ends(const int32_t* ends, int32_t width, floa
   }
 }
 
+// Integer or whole double rows as floats (exact for |values| < 2^24, the only rows the count
+// kernels take).
+SKUCAST_AVX512_FN void to_float_row(const int32_t* row, int64_t n, float* out) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 live = bucket512::first_lanes(n - j);
+    _mm512_mask_storeu_ps(out + j, live, _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(live, row + j)));
+  }
+}
+SKUCAST_AVX512_FN void to_float_row(const int64_t* row, int64_t n, float* out) {
+  for (int64_t j = 0; j < n; j += 8) {
+    const __mmask8 live = static_cast<__mmask8>(bucket512::first_lanes(n - j));
+    _mm256_mask_storeu_ps(out + j, live, _mm512_cvtepi64_ps(_mm512_maskz_loadu_epi64(live, row + j)));
+  }
+}
+
+SKUCAST_AVX512_FN void to_float_row(const double* row, int64_t n, float* out) {
+  for (int64_t j = 0; j < n; j += 8) {
+    const __mmask8 live = static_cast<__mmask8>(bucket512::first_lanes(n - j));
+    _mm256_mask_storeu_ps(out + j, live, _mm512_cvtpd_ps(_mm512_maskz_loadu_pd(live, row + j)));
+  }
+}
+
 // Whole-number float rows spanning at most 256 integers, |values| < 2^24 (so x - lo is exact):
 // one bucket per integer, running counts by registers. Same values as quantile::count_ranks
 // (lo + bucket, formed in double).

@@ -1,11 +1,12 @@
-// quantile::scan_row for contiguous float rows, 16 lanes (AVX-512, chosen at run time like the
-// bucket selection). Tail lanes repeat the row's first value, which changes neither the range
-// nor the flags. Only the sign of a zero minimum or maximum may differ from the AVX2 scan, and
+// quantile::scan_row for contiguous float and integer rows (AVX-512, chosen at run time like
+// the bucket selection). Tail lanes repeat the row's first value, which changes neither the
+// range nor the flags. Only the sign of a zero minimum or maximum may differ from the AVX2 scan, and
 // no path's output depends on it (lo is a bucket base and a spread end, never a result).
 #pragma once
 #include "skucast/cpu/avx512.h"
 SKUCAST_AVX512_WARNINGS_OFF
 #include <cstdint>
+#include <type_traits>
 
 #include "skucast/quantile/row_scan.h"
 
@@ -32,6 +33,31 @@ SKUCAST_AVX512_TARGET inline quantile::RowScan<float> scan_row_avx512(
   r.whole = fraction == 0;
   r.has_nan = nan != 0;
   return r;
+}
+
+// The range of contiguous int32 / int64 rows (whole, no NaN by nature), 16 or 8 lanes.
+template <class I>
+SKUCAST_AVX512_TARGET inline quantile::RowScan<I> scan_row_avx512(const I* src, int64_t n) {
+  static_assert(std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>, "int32 or int64 rows");
+  constexpr bool wide = sizeof(I) == 8;
+  constexpr int64_t lanes = 64 / sizeof(I);
+  const __m512i first =
+      wide ? _mm512_set1_epi64(static_cast<int64_t>(src[0])) : _mm512_set1_epi32(static_cast<int32_t>(src[0]));
+  __m512i lo = first, hi = first;
+  for (int64_t j = 0; j < n; j += lanes) {
+    const __mmask16 live = static_cast<__mmask16>(n - j >= lanes ? (1u << lanes) - 1 : (1u << (n - j)) - 1);
+    if constexpr (wide) {
+      const __m512i v = _mm512_mask_loadu_epi64(first, static_cast<__mmask8>(live), src + j);
+      lo = _mm512_min_epi64(lo, v), hi = _mm512_max_epi64(hi, v);
+    } else {
+      const __m512i v = _mm512_mask_loadu_epi32(first, live, src + j);
+      lo = _mm512_min_epi32(lo, v), hi = _mm512_max_epi32(hi, v);
+    }
+  }
+  if constexpr (wide)
+    return {_mm512_reduce_min_epi64(lo), _mm512_reduce_max_epi64(hi)};
+  else
+    return {_mm512_reduce_min_epi32(lo), _mm512_reduce_max_epi32(hi)};
 }
 
 }  // namespace cpu
