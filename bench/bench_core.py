@@ -260,13 +260,16 @@ def bench_quantiles(cfg):
     levels = M5_LEVELS
     rng = np.random.default_rng(3)
     for (R, M) in cfg.q_shapes:
-        # float64 normal rows once (the goals are for float32; reported, not judged)
-        kinds = ("nb_counts", "normal", "normal_f64") if (R, M) == cfg.q_shapes[0] else ("nb_counts", "normal")
+        # float64 normal rows and nbinom.sample's own int64 paths once (the goals are for
+        # float32; reported, not judged)
+        kinds = ("nb_counts", "normal", "normal_f64", "nb_counts_i64") if (R, M) == cfg.q_shapes[0] \
+            else ("nb_counts", "normal")
         for kind in kinds:
-            if kind == "nb_counts":
+            if kind.startswith("nb_counts"):
                 mu, alpha = nb_params(rng, R)
                 try:
-                    x = skucast.nbinom.sample(mu, alpha, M, seed=12345).astype(np.float32)
+                    x = skucast.nbinom.sample(mu, alpha, M, seed=12345)
+                    x = x if kind == "nb_counts_i64" else x.astype(np.float32)
                     src = "skucast.nbinom.sample"
                 except Exception as e:
                     REC.failures.append(f"nbinom.sample failed while making quantile data: {e!r}")
@@ -332,7 +335,7 @@ def bench_quantiles(cfg):
                         REC.add("quantiles", case, "np.quantile(axis=1)", n, R * M, t_q, ref_t=t_sk)
                         REC.add("quantiles", case, "np.sort(axis=1)+gather", n, R * M, t_s, ref_t=t_sk,
                                 note="timed in alternation with skucast")
-                        if kind != "normal_f64":
+                        if kind in ("nb_counts", "normal"):
                             REC.goal(f"{case} vs np.quantile", n, t_q / t_sk, 20)
                             REC.goal(f"{case} vs sort+gather", n, t_s / t_sk, 3)
             del x
