@@ -1,11 +1,11 @@
 """The AVX-512 paths for float32 and float64 rows (sorting network, counting, bucket selection)
 give the same bits as the portable path (SKUCAST_NO_AVX512=1, run in a subprocess), and both
 equal numpy, on random and edge rows:
-every length 1..300 (tails of any width), ties, all-equal rows, +-inf, -0.0 next to 0.0 (and
+every length 1..300 and some to 1025 (tails of any width), ties, all-equal rows, +-inf, -0.0 next to 0.0 (and
 one -0.0 among continuous rows: the sorting network's order-key variant), outliers (buckets too
 full for the register sort), whole-number rows (the counting variant and its limits, the
 byte-compare variant of narrow ranges at its width limit), NaN rows, strided copies. 21 rows of
-each: full and padded groups of the sorting network of rows up to 256 values (16 float32 rows a
+each: full and padded groups of the sorting network of rows up to 1024 values (16 float32 rows a
 group, 8 float64 rows)."""
 import os
 import subprocess
@@ -68,12 +68,15 @@ def _rows(kind, n, rng):
     return rng.standard_normal((ROWS, n)) * 1e-42  # subnormal spread
 
 
-F64_LENGTHS = list(range(1, 34)) + [63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 300]
+F64_LENGTHS = list(range(1, 34)) + [63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 300, 513, 1024]
+# networks of 512 and 1024 wires (their wide far stages), and the first length past them
+LONG_LENGTHS = [384, 511, 512, 700, 1000, 1024, 1025]
 
 
 def _inputs():
     rng = np.random.default_rng(7)
-    out = {f"{kind}_{n}": _rows(kind, n, rng).astype(np.float32) for kind in KINDS for n in range(1, 301)}
+    out = {f"{kind}_{n}": _rows(kind, n, rng).astype(np.float32) for kind in KINDS
+           for n in list(range(1, 301)) + LONG_LENGTHS}
     # float64 rows (the network's 8-row groups; its int64-key variant for -0.0), fewer lengths
     out.update({f"{kind}_{n}_f64": _rows(kind, n, rng) for kind in KINDS for n in F64_LENGTHS})
     return out

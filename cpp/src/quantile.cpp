@@ -130,7 +130,8 @@ bool lerp_levels(const T* values, const RankPlan& plan, int64_t num_levels, doub
   return false;
 }
 
-// Contiguous float rows of up to 256 values, 16 at a time through the sorting network. Up to
+// Contiguous float / double rows of up to 1024 values, 16 / 8 at a time through the sorting
+// network. Up to
 // kNetworkAllRows values every row goes there, as contiguous groups; longer rows that look like
 // counts are scanned first (one_row(r, true)), and whole-number rows of a narrow range are
 // counted instead, faster there than the network. Groups of fewer than 4 rows take the row-by-row path. A group with a

@@ -31,7 +31,7 @@ namespace network512 {
 #define SKUCAST_NETWORK_FN SKUCAST_AVX512_FN __attribute__((always_inline))
 
 constexpr int kLanes = 16;        // rows per call at most (float rows; double rows: 8)
-constexpr int kMaxWires = 256;    // values per row
+constexpr int kMaxWires = 1024;   // values per row
 
 struct Pair {
   int lo, hi;
@@ -93,6 +93,20 @@ constexpr std::array<Pair, far_size<N, run>()> make_far() {
 }
 template <int N, int run>
 inline constexpr auto kFar = make_far<N, run>();
+
+// Rows past 256 values (more than 16 blocks per residue): the half-cleaners at block distances
+// 8, 4, 2, 1 on 16 blocks of one residue, all ascending or all descending.
+template <bool descending>
+constexpr std::array<Pair, 32> make_chunk16() {
+  std::array<Pair, 32> net{};
+  int c = 0;
+  for (int d = 8; d >= 1; d /= 2)
+    for (int i = 0; i < 16; ++i)
+      if ((i & d) == 0) net[c++] = Pair{i, i + d, descending};
+  return net;
+}
+inline constexpr auto kChunk16Up = make_chunk16<false>();
+inline constexpr auto kChunk16Down = make_chunk16<true>();
 
 // int64 order keys of double rows (a type of their own for the overloads below).
 struct Key64 {
@@ -295,17 +309,60 @@ SKUCAST_NETWORK_FN void store_block(__m512i* at, const V* v, bool descending) {
   }
 }
 
+// The far half-cleaners of a merge into runs of `run` over more than 16 blocks: block distances
+// of 16 and more a pair of wires at a time, one pass each; then the distances below 16 within
+// aligned chunks of 16 blocks of a residue, in registers.
+template <int N, int run, class V>
+SKUCAST_NETWORK_FN void far_stages_wide(__m512i* w, Ahead& ahead) {
+  constexpr int blocks = N / 16;
+  for (int d = run / 32; d >= 16; d /= 2)
+    for (int g = 0; g < 16; ++g) {
+      ahead.step();
+      for (int m = 0; m < blocks; ++m) {
+        if (m & d) continue;
+        V a = load<V>(w + 16 * m + g), b = load<V>(w + 16 * (m + d) + g);
+        if (m & (run / 16))
+          exchange<true>(a, b);
+        else
+          exchange<false>(a, b);
+        store(w + 16 * m + g, a);
+        store(w + 16 * (m + d) + g, b);
+      }
+    }
+  for (int g = 0; g < 16; ++g) {
+    ahead.step();
+    for (int chunk = 0; chunk < blocks / 16; ++chunk) {
+      __m512i* at = w + 256 * chunk + g;
+      V v[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) v[i] = load<V>(at + 16 * i);
+      if constexpr (run < 256)
+        apply<kFar<256, run>>(v);  // directions from the block's low bits, as within 16 blocks
+      else if ((256 * chunk) & run)  // one direction for the chunk (its wires are in one run)
+        apply<kChunk16Down>(v);
+      else
+        apply<kChunk16Up>(v);
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) store(at + 16 * i, v[i]);
+    }
+  }
+}
+
 template <int N, int run, class V>
 SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int tiles) {
   constexpr int groups = N / 16;
-  for (int g = 0; g < 16; ++g) {
-    ahead.step();
-    V v[groups];
+  if constexpr (groups > 16) {
+    far_stages_wide<N, run, V>(w, ahead);
+  } else {
+    for (int g = 0; g < 16; ++g) {
+      ahead.step();
+      V v[groups];
 #pragma GCC unroll 16
-    for (int m = 0; m < groups; ++m) v[m] = load<V>(w + 16 * m + g);
-    apply<kFar<N, run>>(v);
+      for (int m = 0; m < groups; ++m) v[m] = load<V>(w + 16 * m + g);
+      apply<kFar<N, run>>(v);
 #pragma GCC unroll 16
-    for (int m = 0; m < groups; ++m) store(w + 16 * m + g, v[m]);
+      for (int m = 0; m < groups; ++m) store(w + 16 * m + g, v[m]);
+    }
   }
   if constexpr (run == N) return;  // the caller finishes the wanted blocks
   // Runs made only of padding tiles hold only padding: their blocks are left as they are.
@@ -338,6 +395,8 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
   if constexpr (N >= 64) merge_level<N, 64, V>(w, prefetch, tiles);
   if constexpr (N >= 128) merge_level<N, 128, V>(w, prefetch, tiles);
   if constexpr (N >= 256) merge_level<N, 256, V>(w, prefetch, tiles);
+  if constexpr (N >= 512) merge_level<N, 512, V>(w, prefetch, tiles);
+  if constexpr (N >= 1024) merge_level<N, 1024, V>(w, prefetch, tiles);
   constexpr int chunk = Elem<E>::kRows;
   V v[16];
   int finished = -1;
@@ -366,20 +425,21 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
 }
 
 // values[l][k] = the ranks[k]-th smallest value of rows[l], for Elem<E>::kRows rows of n values
-// (N / 2 < n <= N, N a power of two from 16 to 256; ranks ascending, < n). w: N registers of
+// (N / 2 < n <= N, N a power of two from 16 to 1024; ranks ascending, < n). w: N registers of
 // scratch, 64-byte aligned. The ahead_bytes from ahead (the next rows) are prefetched along the
 // way. Returns the rows (lane bits) holding a NaN; nothing is written then.
 template <int N, class E>
 SKUCAST_AVX512_FN uint32_t network_select(const E* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
                                           E* const* values, __m512i* w, const char* ahead, int64_t ahead_bytes) {
-  static_assert(N >= 16 && N <= kMaxWires && (N & (N - 1)) == 0, "N: a power of two, 16 to 256");
+  static_assert(N >= 16 && N <= kMaxWires && (N & (N - 1)) == 0, "N: a power of two, 16 to 1024");
   using T = Elem<E>;
   using V = typename T::V;
   using Key = typename T::Key;
   const int tiles = static_cast<int>((n + 15) / 16);
   // Prefetch steps: the tiles, the residue groups of each merge and the blocks of all but the last.
-  constexpr int merges = (N >= 32) + (N >= 64) + (N >= 128) + (N >= 256);
-  constexpr int steps = N / 16 + 16 * merges + (N / 16) * (merges > 0 ? merges - 1 : 0);
+  constexpr int merges = (N >= 32) + (N >= 64) + (N >= 128) + (N >= 256) + (N >= 512) + (N >= 1024);
+  constexpr int steps = N / 16 + 16 * merges + (N / 16) * (merges > 0 ? merges - 1 : 0);  // (rows past
+  // 256 values take a few more steps in their wide far stages: the prefetch ends early there)
   Ahead prefetch{ahead, ahead_bytes, (ahead_bytes / steps + 63) / 64 * 64};
   uint32_t nan_rows = 0, negative_zero_rows = 0;
   for (int tile = 0; tile < N / 16; ++tile) {
@@ -446,8 +506,8 @@ inline int network_wires(int64_t n) {
   return wires;
 }
 
-// network_select for any n in 1..256, Elem<E>::kRows rows; scratch: 64-byte aligned, room for
-// 256 x 16 int32.
+// network_select for any n in 1..1024, Elem<E>::kRows rows; scratch: 64-byte aligned, room for
+// kMaxWires x 16 int32.
 template <class E>
 SKUCAST_AVX512_FN uint32_t select_rows(const E* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
                                        E* const* values, int32_t* scratch, const char* ahead, int64_t ahead_bytes) {
@@ -457,7 +517,9 @@ SKUCAST_AVX512_FN uint32_t select_rows(const E* const* rows, int64_t n, const in
     case 32: return network_select<32>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
     case 64: return network_select<64>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
     case 128: return network_select<128>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
-    default: return network_select<256>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    case 256: return network_select<256>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    case 512: return network_select<512>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
+    default: return network_select<1024>(rows, n, ranks, num_ranks, values, w, ahead, ahead_bytes);
   }
 }
 
