@@ -62,16 +62,20 @@ constexpr int count_sort16() {
 }
 static_assert(count_sort16() == kSort16Size, "odd-even merge sort of 16 has 63 comparators");
 
-// The half-cleaners of a bitonic merge inside one 16-wire block (distances 8, 4, 2, 1).
-constexpr std::array<Pair, 32> make_near16() {
+// The half-cleaners of a bitonic merge on 16 wires (distances 8, 4, 2, 1), all ascending or all
+// descending: inside one 16-wire block (ascending; descending blocks are stored reversed), and,
+// for rows past 256 values, on 16 blocks of one residue (block distances 8 .. 1).
+template <bool descending>
+constexpr std::array<Pair, 32> make_half_cleaners16() {
   std::array<Pair, 32> net{};
   int c = 0;
   for (int d = 8; d >= 1; d /= 2)
     for (int i = 0; i < 16; ++i)
-      if ((i & d) == 0) net[c++] = Pair{i, i + d, false};
+      if ((i & d) == 0) net[c++] = Pair{i, i + d, descending};
   return net;
 }
-inline constexpr std::array<Pair, 32> kNear16 = make_near16();
+inline constexpr auto kNear16 = make_half_cleaners16<false>();
+inline constexpr auto kNear16Down = make_half_cleaners16<true>();
 
 // The half-cleaners of the bitonic merge into runs of `run` wires whose distances are 16 or more,
 // on the N/16 wires g, g + 16, g + 32, ... of one residue g (the same pairs for every g). A
@@ -93,20 +97,6 @@ constexpr std::array<Pair, far_size<N, run>()> make_far() {
 }
 template <int N, int run>
 inline constexpr auto kFar = make_far<N, run>();
-
-// Rows past 256 values (more than 16 blocks per residue): the half-cleaners at block distances
-// 8, 4, 2, 1 on 16 blocks of one residue, all ascending or all descending.
-template <bool descending>
-constexpr std::array<Pair, 32> make_chunk16() {
-  std::array<Pair, 32> net{};
-  int c = 0;
-  for (int d = 8; d >= 1; d /= 2)
-    for (int i = 0; i < 16; ++i)
-      if ((i & d) == 0) net[c++] = Pair{i, i + d, descending};
-  return net;
-}
-inline constexpr auto kChunk16Up = make_chunk16<false>();
-inline constexpr auto kChunk16Down = make_chunk16<true>();
 
 // int64 order keys of double rows (a type of their own for the overloads below).
 struct Key64 {
@@ -339,9 +329,9 @@ SKUCAST_NETWORK_FN void far_stages_wide(__m512i* w, Ahead& ahead) {
       if constexpr (run < 256)
         apply<kFar<256, run>>(v);  // directions from the block's low bits, as within 16 blocks
       else if ((256 * chunk) & run)  // one direction for the chunk (its wires are in one run)
-        apply<kChunk16Down>(v);
+        apply<kNear16Down>(v);
       else
-        apply<kChunk16Up>(v);
+        apply<kNear16>(v);
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) store(at + 16 * i, v[i]);
     }
