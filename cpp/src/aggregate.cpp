@@ -160,17 +160,22 @@ void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
   // out: num_groups x cols, zeroed by the caller. Threads own disjoint column blocks, so every
   // output element is summed by one thread in series order: the result is the same for any
   // thread count.
+  // Columns [c0, c0 + width) of every series added in order into its group's row of dst (rows
+  // `stride` apart).
+  auto add_columns = [&](auto* dst, int64_t stride, int64_t c0, int64_t width) {
+    for (int64_t i = 0; i < n; ++i) {
+      auto* row = dst + group_ids[i] * stride;
+      const T* src = data + i * cols + c0;
+      for (int64_t c = 0; c < width; ++c) row[c] += src[c];
+    }
+  };
   if constexpr (std::is_same_v<Acc<T>, Out<T>>) {
     constexpr int64_t kBlock = 1024;
     const int64_t blocks = (cols + kBlock - 1) / kBlock;
     parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        const int64_t c0 = b * kBlock, c1 = std::min(cols, c0 + kBlock);
-        for (int64_t i = 0; i < n; ++i) {
-          Out<T>* dst = out + group_ids[i] * cols;
-          const T* src = data + i * cols;
-          for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
-        }
+        const int64_t c0 = b * kBlock;
+        add_columns(out + c0, cols, c0, std::min(cols - c0, kBlock));
       }
     });
   } else {
@@ -182,13 +187,9 @@ void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
     parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
       std::vector<Acc<T>> acc(static_cast<size_t>(groups * block));
       for (int64_t b = b0; b < b1; ++b) {
-        const int64_t c0 = b * block, width = std::min(cols, c0 + block) - c0;
+        const int64_t c0 = b * block, width = std::min(cols - c0, block);
         std::fill(acc.begin(), acc.begin() + groups * width, Acc<T>(0));
-        for (int64_t i = 0; i < n; ++i) {
-          Acc<T>* dst = acc.data() + group_ids[i] * width;
-          const T* src = data + i * cols + c0;
-          for (int64_t c = 0; c < width; ++c) dst[c] += src[c];
-        }
+        add_columns(acc.data(), width, c0, width);
         for (int64_t g = 0; g < num_groups; ++g)
           for (int64_t c = 0; c < width; ++c) out[g * cols + c0 + c] = static_cast<Out<T>>(acc[g * width + c]);
       }

@@ -131,12 +131,12 @@ bool lerp_levels(const T* values, const RankPlan& plan, int64_t num_levels, doub
 }
 
 // Contiguous float / double rows of up to 1024 values, 16 / 8 at a time through the sorting
-// network. Up to
-// kNetworkAllRows values every row goes there, as contiguous groups; longer rows that look like
-// counts are scanned first (one_row(r, true)), and whole-number rows of a narrow range are
-// counted instead, faster there than the network. Groups of fewer than 4 rows take the row-by-row path. A group with a
-// NaN goes row by row, which reports it. direct: the output, when the values at the ranks are
-// the output rows. Returns the first row not done.
+// network. Up to kNetworkAllRows values every row goes there, as contiguous groups; longer rows
+// that look like counts are scanned first (one_row(r, true)), and whole-number rows of a narrow
+// range are counted instead, faster there than the network. Groups of fewer than a quarter of
+// the lanes take the row-by-row path. A group with a NaN goes row by row, which reports it.
+// direct: the output, when the values at the ranks are the output rows. Returns the first row
+// not done.
 constexpr int64_t kNetworkAllRows = 128;
 constexpr double kNetworkCountRange = 256;  // count_by_buckets' AVX-512 range
 
@@ -149,36 +149,37 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
     constexpr int64_t min_group = lanes / 4;            // fewer go row by row
     alignas(64) int32_t scratch[network512::kMaxWires * network512::kLanes];
     std::vector<T> group(static_cast<size_t>(lanes * num_ranks));
-    int64_t pending[lanes];
-    // The `live` rows in pending through the network (the last one repeated in the other lanes);
-    // ahead: the next rows' bytes, prefetched along the way.
-    auto run = [&](int64_t live, const char* ahead, int64_t ahead_bytes) {
+    // The `live` rows idx[0, live) through the network (the last one repeated in the other
+    // lanes); ahead: the next rows' bytes, prefetched along the way.
+    auto run = [&](const int64_t* idx, int64_t live, const char* ahead, int64_t ahead_bytes) {
       const T* rows[lanes];
       T* found[lanes];
       for (int l = 0; l < lanes; ++l) {
-        const int64_t r = pending[std::min<int64_t>(l, live - 1)];
+        const int64_t r = idx[std::min<int64_t>(l, live - 1)];
         rows[l] = data + r * n;
         found[l] = direct != nullptr && l < live ? static_cast<T*>(direct) + r * num_levels
                                                  : group.data() + l * num_ranks;
       }
       if (network512::select_rows(rows, n, ranks, num_ranks, found, scratch, ahead, ahead_bytes)) {
-        for (int64_t l = 0; l < live; ++l) one_row(pending[l], false);
+        for (int64_t l = 0; l < live; ++l) one_row(idx[l], false);
       } else if (direct == nullptr) {
-        for (int64_t l = 0; l < live; ++l) finish(pending[l], found[l]);
+        for (int64_t l = 0; l < live; ++l) finish(idx[l], found[l]);
       }
+    };
+    // Rows [r, r + live) as they lie. The network reads its rows a tile at a time, a pattern
+    // the hardware prefetcher does not follow: the next group is fetched in order meanwhile.
+    auto run_contiguous = [&](int64_t r, int64_t live) {
+      int64_t idx[lanes];
+      for (int64_t l = 0; l < live; ++l) idx[l] = r + l;
+      const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
+      run(idx, live, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * int64_t{sizeof(T)});
     };
     if (n <= kNetworkAllRows) {
       int64_t r = r0;
-      for (; r1 - r >= min_group; r += lanes) {
-        const int64_t live = std::min<int64_t>(lanes, r1 - r);
-        for (int64_t l = 0; l < live; ++l) pending[l] = r + l;
-        // The network reads its rows a tile at a time, a pattern the hardware prefetcher does
-        // not follow: the next group is fetched in order while this one is sorted.
-        const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
-        run(live, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * int64_t{sizeof(T)});
-      }
+      for (; r1 - r >= min_group; r += lanes) run_contiguous(r, std::min<int64_t>(lanes, r1 - r));
       return std::min(r, r1);
     }
+    int64_t pending[lanes];
     int64_t live = 0;
     for (int64_t r = r0; r < r1;) {
       // Rows whose first values are whole numbers are scanned (and counted if they are whole
@@ -187,12 +188,7 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
       bool any_whole = r1 - r < lanes;
       for (int64_t l = 0; l < lanes && !any_whole; ++l) any_whole = network512::whole_prefix(data + (r + l) * n, n);
       if (!any_whole) {
-        int64_t saved[lanes];
-        std::copy(pending, pending + live, saved);
-        for (int64_t l = 0; l < lanes; ++l) pending[l] = r + l;
-        const int64_t ahead_rows = std::max<int64_t>(0, std::min<int64_t>(lanes, r1 - r - lanes));
-        run(lanes, reinterpret_cast<const char*>(data + (r + lanes) * n), ahead_rows * n * int64_t{sizeof(T)});
-        std::copy(saved, saved + live, pending);
+        run_contiguous(r, lanes);
         r += lanes;
         continue;
       }
@@ -200,13 +196,13 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
         if (network512::whole_prefix(data + r * n, n) && one_row(r, true)) continue;
         pending[live++] = r;
         if (live == lanes) {
-          run(live, nullptr, 0);
+          run(pending, live, nullptr, 0);
           live = 0;
         }
       }
     }
     if (live >= min_group) {
-      run(live, nullptr, 0);
+      run(pending, live, nullptr, 0);
     } else {
       for (int64_t l = 0; l < live; ++l) one_row(pending[l], false);
     }

@@ -33,8 +33,7 @@ def as_counts(value, name: str) -> np.ndarray:
         return arr
     if arr.dtype.kind == "f":
         return arr.astype(np.float64)
-    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name}: values above 2**63-1 are not supported")
+    refuse_past_int64(arr.dtype, arr.size, arr.max, name)
     return arr.astype(np.int64)
 
 
@@ -52,9 +51,15 @@ def as_int64(value, name: str) -> np.ndarray:
         return arr.astype(np.int64)
     if arr.dtype.kind == "f":
         raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
-    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise ValueError(f"{name}: values above 2**63-1 are not supported")
+    refuse_past_int64(arr.dtype, arr.size, arr.max, name)
     return arr.astype(np.int64, copy=False)
+
+
+def refuse_past_int64(dtype, size: int, largest, name: str) -> None:
+    """uint64 values past 2**63-1 would wrap in the int64 the kernels take (on either device);
+    largest() is only called for a non-empty uint64 array."""
+    if dtype == np.uint64 and size and int(largest()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name}: values above 2**63-1 are not supported")
 
 
 def broadcast(arrays: dict) -> tuple[tuple, dict]:

@@ -381,8 +381,7 @@ def _samples(c, samples):
         return arr
     if dt.kind == "f":
         return c.be.astype(arr, _F32 if dt.itemsize < 4 else _F64)
-    if dt == np.uint64 and _size(arr.shape) and int(c.be.to_host(arr.max())) > np.iinfo(np.int64).max:
-        raise ValueError("samples: values above 2**63-1 are not supported")  # as on the CPU (no wrap)
+    _checks.refuse_past_int64(dt, _size(arr.shape), lambda: c.be.to_host(arr.max()), "samples")
     return c.be.astype(arr, _I64)
 
 

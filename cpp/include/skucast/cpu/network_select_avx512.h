@@ -197,7 +197,7 @@ struct Elem<float> {
   // per column (lanes: rows); columns past n are 0.
   static SKUCAST_NETWORK_FN void load_tile(const float* const* rows, int64_t n, int tile, __m512i* v) {
     const int64_t j = 16 * static_cast<int64_t>(tile);
-    const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
+    const __mmask16 live = bucket512::first_lanes(n - j);
 #pragma GCC unroll 16
     for (int l = 0; l < kRows; ++l) v[l] = _mm512_maskz_loadu_epi32(live, rows[l] + j);
     transpose16(v);
@@ -221,7 +221,7 @@ struct Elem<float> {
   // kRows registers of one value per rank (ranks k0.., count of them) to rows' values.
   static SKUCAST_NETWORK_FN void store_ranks(__m512i* out, int64_t count, float* const* values, int64_t k0) {
     transpose16(out);
-    const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
+    const __mmask16 live = bucket512::first_lanes(count);
 #pragma GCC unroll 16
     for (int l = 0; l < kRows; ++l) _mm512_mask_storeu_epi32(values[l] + k0, live, out[l]);
   }
@@ -237,7 +237,7 @@ struct Elem<double> {
 #pragma GCC unroll 2
     for (int half = 0; half < 2; ++half) {
       const int64_t j = 16 * static_cast<int64_t>(tile) + 8 * half;
-      const __mmask8 live = j >= n ? __mmask8(0) : n - j >= 8 ? __mmask8(0xff) : static_cast<__mmask8>((1u << (n - j)) - 1);
+      const __mmask8 live = static_cast<__mmask8>(bucket512::first_lanes(n - j));
       __m512d z[8];
 #pragma GCC unroll 8
       for (int l = 0; l < kRows; ++l) z[l] = _mm512_maskz_loadu_pd(live, rows[l] + j);
@@ -267,7 +267,7 @@ struct Elem<double> {
 #pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) z[k] = _mm512_castsi512_pd(out[k]);
     transpose8x8_pd(z);
-    const __mmask8 live = static_cast<__mmask8>((1u << count) - 1);
+    const __mmask8 live = static_cast<__mmask8>(bucket512::first_lanes(count));
 #pragma GCC unroll 8
     for (int l = 0; l < kRows; ++l) _mm512_mask_storeu_pd(values[l] + k0, live, z[l]);
   }
@@ -404,13 +404,51 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
 #pragma GCC unroll 16
         for (int i = 0; i < 16; ++i) v[i] = load<V>(w + 16 * block + i);
         apply<kNear16>(v);
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; ++i) store(w + 16 * block + i, v[i]);
+        store_block(w + 16 * block, v, false);
         finished = block;
       }
       out[k] = float_bits(V{}, _mm512_load_si512(w + r));
     }
     Elem<E>::store_ranks(out, count, values, k0);
+  }
+}
+
+// The rows' tiles as sorted 16-wire blocks of w, on the values (floats; the rows holding a NaN
+// or a -0.0 are added to nan_rows / negative_zero_rows) or on their order keys. Tiles past the
+// rows are pure padding (+inf, or the largest key), stored as they are.
+// W: Elem<E>'s V, or its Key with on_keys.
+template <int N, class W, bool on_keys, class E>
+SKUCAST_NETWORK_FN void sort_tiles(const E* const* rows, int64_t n, __m512i* w, Ahead& prefetch, uint32_t& nan_rows,
+                                   uint32_t& negative_zero_rows) {
+  using T = Elem<E>;
+  const int tiles = static_cast<int>((n + 15) / 16);
+  for (int tile = 0; tile < N / 16; ++tile) {
+    prefetch.step();
+    if (tile < tiles) {
+      __m512i bits[16];
+      T::load_tile(rows, n, tile, bits);
+      const int64_t live = n - 16 * static_cast<int64_t>(tile);
+      W v[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        if constexpr (on_keys) {
+          v[i] = T::or_pad(T::key(bits[i]), i >= live);  // no index known only at run time: v stays in registers
+        } else {
+          nan_rows |= T::nan_rows(bits[i]);
+          negative_zero_rows |= T::negative_zero_rows(bits[i]);
+          v[i] = T::or_pad(as(W{}, bits[i]), i >= live);
+        }
+      }
+      sort_tile(v, tile, w);
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        if constexpr (on_keys)
+          store(w + 16 * tile + i, T::key_pad());
+        else
+          store(w + 16 * tile + i, T::pad());
+      }
+    }
   }
 }
 
@@ -432,58 +470,27 @@ SKUCAST_AVX512_FN uint32_t network_select(const E* const* rows, int64_t n, const
   // 256 values take a few more steps in their wide far stages: the prefetch ends early there)
   Ahead prefetch{ahead, ahead_bytes, (ahead_bytes / steps + 63) / 64 * 64};
   uint32_t nan_rows = 0, negative_zero_rows = 0;
-  for (int tile = 0; tile < N / 16; ++tile) {
-    prefetch.step();
-    V v[16];
-    if (tile < tiles) {
-      __m512i bits[16];
-      T::load_tile(rows, n, tile, bits);
-      const int64_t live = n - 16 * static_cast<int64_t>(tile);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) {
-        nan_rows |= T::nan_rows(bits[i]);
-        negative_zero_rows |= T::negative_zero_rows(bits[i]);
-        v[i] = T::or_pad(as(V{}, bits[i]), i >= live);  // no index known only at run time: v stays in registers
-      }
-      sort_tile(v, tile, w);
-    } else {  // pure padding: sorted as it is
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, T::pad());
-    }
-  }
+  sort_tiles<N, V, false>(rows, n, w, prefetch, nan_rows, negative_zero_rows);
   if (nan_rows) return nan_rows;
   if (negative_zero_rows == 0) {
     merge_and_pick<N, E, V>(w, prefetch, tiles, ranks, num_ranks, values);
     return 0;
   }
   // -0.0 somewhere: again on the order keys (padding: the largest key, after every value's).
-  for (int tile = 0; tile < N / 16; ++tile) {
-    Key v[16];
-    if (tile < tiles) {
-      __m512i bits[16];
-      T::load_tile(rows, n, tile, bits);
-      const int64_t live = n - 16 * static_cast<int64_t>(tile);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) v[i] = T::or_pad(T::key(bits[i]), i >= live);
-      sort_tile(v, tile, w);
-    } else {
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) store(w + 16 * tile + i, T::key_pad());
-    }
-  }
+  sort_tiles<N, Key, true>(rows, n, w, prefetch, nan_rows, negative_zero_rows);
   merge_and_pick<N, E, Key>(w, prefetch, tiles, ranks, num_ranks, values);
   return 0;
 }
 
 // Whether the first (up to) 16 float values (8 double values) of a row are whole numbers (NaN: no).
 SKUCAST_AVX512_FN bool whole_prefix(const float* row, int64_t n) {
-  const __mmask16 live = n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1);
+  const __mmask16 live = bucket512::first_lanes(n);
   const __m512 v = _mm512_maskz_loadu_ps(live, row);
   return _mm512_mask_cmp_ps_mask(live, v, _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
                                  _CMP_NEQ_UQ) == 0;
 }
 SKUCAST_AVX512_FN bool whole_prefix(const double* row, int64_t n) {
-  const __mmask8 live = n >= 8 ? __mmask8(0xff) : static_cast<__mmask8>((1u << n) - 1);
+  const __mmask8 live = static_cast<__mmask8>(bucket512::first_lanes(n));
   const __m512d v = _mm512_maskz_loadu_pd(live, row);
   return _mm512_mask_cmp_pd_mask(live, v, _mm512_roundscale_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
                                  _CMP_NEQ_UQ) == 0;
