@@ -208,3 +208,13 @@ def test_signed_narrow_differences_do_not_wrap():
     x = np.array([-128, 127], np.int8)
     assert skucast.quantiles(x, 0.5, method="linear") == -0.5
     assert skucast.quantiles(x, np.float32(0.5), method="linear") == np.float32(-0.5)
+
+
+def test_array_likes_with_their_own_dtype_objects():
+    # a torch CPU tensor (torch.dtype has no numpy kind) and a DataFrame, as numpy reads them
+    torch = pytest.importorskip("torch")
+    x = np.arange(10.0).reshape(2, 5)
+    want = skucast.quantiles(x, [0.5, 0.9], axis=1)
+    np.testing.assert_array_equal(skucast.quantiles(torch.from_numpy(x), [0.5, 0.9], axis=1), want)
+    pd = pytest.importorskip("pandas")
+    np.testing.assert_array_equal(skucast.quantiles(pd.DataFrame(x), [0.5, 0.9], axis=1), want)

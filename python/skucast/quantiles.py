@@ -34,30 +34,24 @@ def quantiles(samples, levels, axis=-1, method="inverted_cdf"):
     if method not in _METHODS:
         raise ValueError(f"method: must be one of {sorted(_METHODS)}, got {method!r}")
     if _gpu.any_gpu(samples, levels):
-        out, given = _quantiles_gpu(samples, levels, axis, method), np.dtype(_gpu.dtype_of(samples))
-        if method == "inverted_cdf" and given.kind in "iuf" and np.dtype(_gpu.dtype_of(out)) != given:
-            ref = samples if _gpu.is_gpu_array(samples) else levels  # narrow dtypes: cast on the host
-            return _gpu.like(ref, np.asarray(_gpu.to_host(out)).astype(given))
-        return out
-    given = getattr(samples, "dtype", None)
-    return _in_sample_dtype(_quantiles_cpu(samples, levels, axis, method), given, method)
+        return _quantiles_gpu(samples, levels, axis, method)
+    return _quantiles_cpu(samples, levels, axis, method)
 
 
 def _in_sample_dtype(out, given, method):
     """inverted_cdf picks sample values: in the samples' own dtype, as numpy (the kernels take
     int8..uint32 and uint64 as int64 and float16 as float32, which hold them exactly)."""
-    if method == "inverted_cdf" and given is not None and given.kind in "iuf" and out.dtype != given:
+    if method == "inverted_cdf" and out.dtype != given:
         return out.astype(given)[()]
     return out
 
 
 def _quantiles_cpu(samples, levels, axis, method):
-    arr = _as_samples(samples)
+    raw = _checks.as_numeric(samples, "samples")
+    given = raw.dtype  # numpy's types follow the samples' own dtype
+    arr = _as_samples(raw)
     axis, n = _sample_axis(arr.shape, axis)
     lv_in = _checked_levels(levels)
-    given = getattr(samples, "dtype", arr.dtype)  # numpy's types follow the samples' own dtype
-    if given.kind not in "iuf":
-        given = arr.dtype
     if _in_numpy_types(method, given, levels, lv_in):
         def select(lv, m):  # order statistics in the samples' dtype; linear ones in the kernel's
             return _in_sample_dtype(quantiles(arr, lv, axis=axis, method=m), given, m)
@@ -76,7 +70,7 @@ def _quantiles_cpu(samples, levels, axis, method):
             index = tuple(int(i) for i in np.unravel_index(bad[0], arr.shape))
             raise _checks.bad_value("samples", "must not be NaN", index, arr[index])
         out = out.reshape(out_shape + (lv.size,))
-    return _as_levels(out, lv_in)
+    return _in_sample_dtype(_as_levels(out, lv_in), given, method)
 
 
 def _sample_axis(shape, axis):
@@ -115,12 +109,15 @@ def _quantiles_gpu(samples, levels, axis, method):
     dtype = np.dtype(_gpu.dtype_of(samples))  # numpy's types follow the samples' own dtype
     if dtype.kind not in "iuf":
         dtype = _as_samples(np.empty(0, dtype)).dtype
+    ref = samples if _gpu.is_gpu_array(samples) else levels
     if not _in_numpy_types(method, dtype, host_levels, lv_in):
-        return _gpu.quantiles(samples, levels, axis, method, _METHODS[method])
+        out = _gpu.quantiles(samples, levels, axis, method, _METHODS[method])
+        if method == "inverted_cdf" and np.dtype(_gpu.dtype_of(out)) != dtype:  # narrow dtypes: cast on the host
+            return _gpu.like(ref, np.asarray(_in_sample_dtype(_gpu.to_host(out), dtype, method)))
+        return out
     shape = tuple(samples.shape) if hasattr(samples, "shape") else np.shape(samples)
     axis, n = _sample_axis(shape, axis)
     lv_in = _checked_levels(host_levels)
-    ref = samples if _gpu.is_gpu_array(samples) else levels
 
     def select(lv, m):  # order statistics in the samples' dtype; linear ones in the kernel's
         return _in_sample_dtype(_gpu.to_host(_gpu.quantiles(samples, lv, axis, m, _METHODS[m])), dtype, m)
