@@ -1,5 +1,7 @@
 // Sums over sample paths on the GPU: one thread per output element, adding in the same order
 // as the CPU loop (no atomics), so results are deterministic and equal the CPU's bit for bit.
+#include <cub/device/device_radix_sort.cuh>
+
 #include <type_traits>
 
 #include "common.cuh"
@@ -30,21 +32,52 @@ __global__ void window_sum_kernel(const T* data, int64_t m1, int64_t horizon, in
   }
 }
 
-// One thread per column, summing the series in order into every group's row of that column,
-// in the accumulator type (double for float32: a scratch array, rounded into out after).
-template <class T>
-__global__ void group_sum_kernel(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
-                                 Acc<T>* acc) {
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < cols; c += int64_t(gridDim.x) * blockDim.x) {
-    for (int64_t g = 0; g < num_groups; ++g) acc[g * cols + c] = Acc<T>(0);
-    for (int64_t i = 0; i < n; ++i) acc[group_ids[i] * cols + c] += data[i * cols + c];
+// Group sums: the series are listed group by group (a stable sort of the ids, so each group's
+// series stay in ascending order), then one thread per (group, column) adds its group's series
+// in that order in the accumulator type: the CPU's order, so the sums are equal bit for bit,
+// with no atomics and no scratch rows. A warp covers consecutive columns of one series at a
+// time, so its loads are coalesced.
+__global__ void iota_kernel(int64_t* x, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    x[i] = i;
+}
+
+// offsets[g] = the first position of group g in the sorted ids (g = 0..num_groups).
+__global__ void group_offsets_kernel(const int64_t* sorted_ids, int64_t n, int64_t num_groups, int64_t* offsets) {
+  for (int64_t g = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; g <= num_groups;
+       g += int64_t(gridDim.x) * blockDim.x) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (sorted_ids[mid] < g)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    offsets[g] = lo;
   }
 }
 
 template <class T>
-__global__ void round_sums_kernel(const Acc<T>* acc, int64_t total, Out<T>* out) {
-  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x)
-    out[t] = static_cast<Out<T>>(acc[t]);
+__global__ void group_sum_kernel(const T* data, int64_t cols, const int64_t* members, const int64_t* offsets,
+                                 int64_t num_groups, Out<T>* out) {
+  constexpr int kAhead = 4;  // loads in flight per thread; the adds stay in order
+  const int64_t total = num_groups * cols;
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t g = t / cols, c = t - g * cols;
+    const int64_t end = offsets[g + 1];
+    int64_t k = offsets[g];
+    Acc<T> sum = 0;
+    for (; k + kAhead <= end; k += kAhead) {
+      T v[kAhead];
+#pragma unroll
+      for (int a = 0; a < kAhead; ++a) v[a] = data[members[k + a] * cols + c];
+#pragma unroll
+      for (int a = 0; a < kAhead; ++a) sum += v[a];
+    }
+    for (; k < end; ++k) sum += data[members[k] * cols + c];
+    out[t] = static_cast<Out<T>>(sum);
+  }
 }
 
 __global__ void check_windows_kernel(const int64_t* start, const int64_t* length, int64_t series, int64_t horizon,
@@ -108,21 +141,28 @@ void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int
   if (cols == 0 || num_groups == 0) return;
   DeviceGuard guard(out);
   const cudaStream_t s = as_stream(stream);
+  // The ids were checked to lie in [0, num_groups): the sort needs only their low bits.
+  int end_bit = 1;
+  while (end_bit < 63 && (int64_t(1) << end_bit) < num_groups) ++end_bit;
+  Scratch<int64_t> sorted_ids(static_cast<size_t>(n), s), order(static_cast<size_t>(n), s),
+      members(static_cast<size_t>(n), s), offsets(static_cast<size_t>(num_groups + 1), s);
+  if (n > 0) {
+    iota_kernel<<<grid_for(n), kThreads, 0, s>>>(order.get(), n);
+    check_launch();
+    size_t temp_bytes = 0;
+    CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, group_ids, sorted_ids.get(), order.get(),
+                                               members.get(), n, 0, end_bit, s));
+    Scratch<unsigned char> temp(temp_bytes, s);
+    CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.get(), temp_bytes, group_ids, sorted_ids.get(), order.get(),
+                                               members.get(), n, 0, end_bit, s));
+  }
+  group_offsets_kernel<<<grid_for(num_groups + 1), kThreads, 0, s>>>(sorted_ids.get(), n, num_groups, offsets.get());
+  check_launch();
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<Acc<T>, Out<T>>) {
-      group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
-                                                              num_groups, static_cast<Out<T>*>(out));
-      check_launch();
-    } else {
-      const int64_t total = num_groups * cols;
-      Scratch<Acc<T>> acc(static_cast<size_t>(total), s);
-      group_sum_kernel<T><<<grid_for(cols), kThreads, 0, s>>>(static_cast<const T*>(data), n, cols, group_ids,
-                                                              num_groups, acc.get());
-      check_launch();
-      round_sums_kernel<T><<<grid_for(total), kThreads, 0, s>>>(acc.get(), total, static_cast<Out<T>*>(out));
-      check_launch();
-    }
+    group_sum_kernel<T><<<grid_for(num_groups * cols), kThreads, 0, s>>>(
+        static_cast<const T*>(data), cols, members.get(), offsets.get(), num_groups, static_cast<Out<T>*>(out));
+    check_launch();
   });
 }
 

@@ -13,31 +13,53 @@ namespace {
 
 using namespace detail;
 
-// Levels of row i (S, s, mean stay 0 on a bad row); -1 or the bad argument. Not inlined: the NB
-// ppf behind it is the heavy part, compiled once for both kernels that call it.
-__device__ __noinline__ int solve_row(const cpu::DemandArgs& d, double z, int64_t i, int64_t& S, int64_t& s,
-                                      double& mean) {
+// Levels of row i (S, s, mean stay 0 on a bad row); -1 or the bad argument. kNormal: for
+// method="normal" alone, without the NB solver, whose registers and stack (192 registers, 680
+// bytes) would otherwise limit every thread of the kernel.
+template <bool kNormal>
+__device__ __forceinline__ int solve_levels(const cpu::DemandArgs& d, double z, int64_t i, int64_t& S, int64_t& s,
+                                            double& mean) {
   int64_t st = 0, L = 0, R = 0;
   if (inv::check_window(d, i, st, L, R) >= 0) return 2;
   inv::WindowMoments mL, mLR;
   const int arg = inv::window_moments(d, i, st, L, R, mL, mLR);
   if (arg >= 0) return arg;
   const double fr_target = inv::fill_rate_budget(d.service, mL, mLR, L, R);
-  bool conv = false;
   int64_t S_v = 0, s_v = 0;
-  if (!inv::direct_levels(d, z, mL, mLR, R, fr_target, S_v, s_v, conv)) return kArgNeedsPmf;
+  if constexpr (kNormal) {
+    inv::normal_levels(d, z, mL, mLR, R, fr_target, S_v, s_v);
+  } else {
+    bool conv = false;
+    if (!inv::direct_levels(d, z, mL, mLR, R, fr_target, S_v, s_v, conv)) return kArgNeedsPmf;
+  }
   S = S_v;
   s = s_v;
   mean = mLR.mean;
   return -1;
 }
 
+// Not inlined: the NB ppf behind it is the heavy part, compiled once for both kernels that call it.
+__device__ __noinline__ int solve_row(const cpu::DemandArgs& d, double z, int64_t i, int64_t& S, int64_t& s,
+                                      double& mean) {
+  return solve_levels<false>(d, z, i, S, s, mean);
+}
+
+template <bool kNormal>
+__device__ __forceinline__ int solve(const cpu::DemandArgs& d, double z, int64_t i, int64_t& S, int64_t& s,
+                                     double& mean) {
+  if constexpr (kNormal)
+    return solve_levels<true>(d, z, i, S, s, mean);
+  else
+    return solve_row(d, z, i, S, s, mean);
+}
+
+template <bool kNormal>
 __global__ void order_up_to_kernel(cpu::DemandArgs d, double z, int64_t* S, int64_t* s, double* mean, double* safety,
                                    unsigned long long* bad) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < d.n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t S_v = 0, s_v = 0;
     double m = 0.0;
-    const int arg = solve_row(d, z, i, S_v, s_v, m);
+    const int arg = solve<kNormal>(d, z, i, S_v, s_v, m);
     if (arg >= 0) {
       report_row(bad, i, arg);
       S_v = s_v = 0;
@@ -71,6 +93,7 @@ __global__ void replenish_kernel(cpu::ReplenishArgs r, int64_t* order, int8_t* r
 
 // The fused pass of cpu::plan_orders (its general loop; the CPU's fast path for normal csl
 // levels computes the same values).
+template <bool kNormal>
 __global__ void plan_orders_kernel(cpu::DemandArgs d, cpu::ReplenishArgs r, double z, int64_t* order, int8_t* reason,
                                    int64_t* S_out, int64_t* s_out, unsigned long long* bad) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < r.n; i += int64_t(gridDim.x) * blockDim.x) {
@@ -79,7 +102,7 @@ __global__ void plan_orders_kernel(cpu::DemandArgs d, cpu::ReplenishArgs r, doub
     int64_t S = 0, s = 0;
     double m = 0.0;
     if (arg < 0) {
-      const int darg = solve_row(d, z, i, S, s, m);
+      const int darg = solve<kNormal>(d, z, i, S, s, m);
       if (darg >= 0) arg = 100 + darg;
     }
     if (arg >= 0) {
@@ -112,7 +135,10 @@ BadValue order_up_to_nb(const cpu::DemandArgs& d, int64_t* S, int64_t* s, double
   const cudaStream_t st = as_stream(stream);
   RowBad bad(st);
   const double z = skucast::normal_ppf(d.service);  // host: the same z as the CPU loop
-  order_up_to_kernel<<<grid_for(d.n), kThreads, 0, st>>>(d, z, S, s, mean, safety, bad.get());
+  if (d.method == cpu::kNormal)
+    order_up_to_kernel<true><<<grid_for(d.n), kThreads, 0, st>>>(d, z, S, s, mean, safety, bad.get());
+  else
+    order_up_to_kernel<false><<<grid_for(d.n), kThreads, 0, st>>>(d, z, S, s, mean, safety, bad.get());
   check_launch();
   return bad.read(st);
 }
@@ -137,7 +163,10 @@ BadValue plan_orders(const cpu::DemandArgs& d_in, const cpu::ReplenishArgs& r, i
   const cudaStream_t st = as_stream(stream);
   RowBad bad(st);
   const double z = skucast::normal_ppf(d.service);
-  plan_orders_kernel<<<grid_for(r.n), kThreads, 0, st>>>(d, r, z, order, reason, S_out, s_out, bad.get());
+  if (d.method == cpu::kNormal)
+    plan_orders_kernel<true><<<grid_for(r.n), kThreads, 0, st>>>(d, r, z, order, reason, S_out, s_out, bad.get());
+  else
+    plan_orders_kernel<false><<<grid_for(r.n), kThreads, 0, st>>>(d, r, z, order, reason, S_out, s_out, bad.get());
   check_launch();
   return bad.read(st);
 }

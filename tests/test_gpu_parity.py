@@ -292,3 +292,92 @@ def test_inventory_allocate_bounds_like_the_cpu():
         dev = {k: cp.asarray(v) for k, v in kw.items()}
         with pytest.raises(ValueError, match=msg):
             inv.allocate(**dev)
+
+
+def _bits(x):
+    """Raw bits of float outputs that must match the CPU exactly, zeros taken as +0.0 (the CPU's
+    counting and strided quantile paths return +0.0 where a row's zeros are -0.0; numpy -0.0) and
+    one NaN for all (inf - inf gives x86's negative NaN on the CPU, the GPU's positive one)."""
+    x = np.ascontiguousarray(_cpu(x))
+    if x.dtype.kind != "f":
+        return x
+    x = np.where(np.isnan(x), np.nan, x + 0.0).astype(x.dtype)
+    return x.view(np.int64 if x.itemsize == 8 else np.int32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+def test_quantiles_every_row_length(rng, dtype):
+    # the warp sort's item counts (rows of <= 32, 64, ..., 1024 values) and the segmented sort past them
+    lv = [0.0, 0.01, 0.1, 0.25, 0.5, 0.5001, 0.9, 0.99, 1.0]
+    for n in (1, 2, 5, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 500, 512, 513, 1000,
+              1023, 1024, 1025, 1500):
+        x = rng.integers(-40, 40, (23, n)).astype(dtype)  # ties
+        if x.dtype.kind == "f":
+            x[::3] = rng.standard_normal((len(x[::3]), n)).astype(dtype)
+            x[1, :: max(1, n // 7)] = -0.0
+            x[2, :: max(1, n // 5)] = 0.0
+            x[4, :: max(1, n // 3)] = np.inf
+            x[5, :: max(1, n // 4)] = -np.inf
+        else:
+            info = np.iinfo(dtype)
+            x[6, :: max(1, n // 3)] = info.max
+            x[7, :: max(1, n // 3)] = info.min
+        for method in ("inverted_cdf", "linear"):
+            want = skucast.quantiles(x, lv, method=method)
+            got = skucast.quantiles(cp.asarray(x), lv, method=method)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(_bits(got), _bits(want), err_msg=f"n={n} {method}")
+            # a sample axis in the middle: strided rows
+            x3 = np.ascontiguousarray(np.broadcast_to(x.T[:, None, :], (n, 2, x.shape[0])))
+            np.testing.assert_array_equal(_bits(skucast.quantiles(cp.asarray(x3), lv, axis=0, method=method)),
+                                          _bits(skucast.quantiles(x3, lv, axis=0, method=method)),
+                                          err_msg=f"axis 0, n={n} {method}")
+
+
+@pytest.mark.parametrize("n", [7, 100, 200, 1024, 1100])
+def test_quantiles_nan_same_message(rng, n):
+    x = rng.standard_normal((50, n)).astype(np.float32)
+    x[31, n // 2] = np.nan
+    x[40, 1] = np.nan
+    with pytest.raises(ValueError) as cpu_err:
+        skucast.quantiles(x, [0.5])
+    with pytest.raises(ValueError) as gpu_err:
+        skucast.quantiles(cp.asarray(x), [0.5])
+    assert str(gpu_err.value) == str(cpu_err.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+def test_group_sum_bitwise(rng, dtype):
+    for n, cols, groups in ((0, 5, 3), (1, 1, 1), (300, 3, 1), (1000, 40, 7), (2000, 9, 600), (50, 200, 90)):
+        if np.dtype(dtype).kind == "f":
+            # mixed magnitudes: the sum depends on the order it is taken in
+            x = (rng.standard_normal((n, cols)) * 10.0 ** rng.integers(-8, 9, (n, cols))).astype(dtype)
+        else:
+            x = rng.integers(-1000, 1000, (n, cols)).astype(dtype)
+        ids = rng.integers(0, groups, n)
+        want = skucast.group_sum(x, ids, groups)
+        got = skucast.group_sum(cp.asarray(x), cp.asarray(ids), groups)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(_bits(got), _bits(want), err_msg=f"{n}x{cols} -> {groups}")
+
+
+def test_inventory_scalar_arguments_read_with_stride_zero(inv_rows):
+    # scalars (alpha, lead time, review period, order rules) are one device element read by every row
+    r = inv_rows
+    for method in ("normal", "exact", "moment"):
+        kw = dict(alpha=0.3, lead_time=4, review_period=7, method=method, on_order=5, moq=6, case_pack=12,
+                  max_order=600, backorders=0, return_levels=True)
+        want = inv.plan_orders(mu=r["mu"], on_hand=r["on_hand"], **kw)
+        got = inv.plan_orders(mu=cp.asarray(r["mu"]), on_hand=cp.asarray(r["on_hand"]), **kw)
+        for name in ("order", "reason", "S", "s"):
+            np.testing.assert_array_equal(_cpu(getattr(got, name)), getattr(want, name), err_msg=f"{method} {name}")
+        want = inv.order_up_to(mu=r["mu"], alpha=np.float32(0.3), lead_time=np.int64(4), method=method)
+        got = inv.order_up_to(mu=cp.asarray(r["mu"]), alpha=cp.asarray(0.3), lead_time=cp.asarray([4]),
+                              method=method)
+        np.testing.assert_array_equal(_cpu(got.S), want.S)
+    oh = r["on_hand"].copy()
+    with pytest.raises(ValueError) as cpu_err:
+        inv.plan_orders(mu=r["mu"], alpha=0.3, lead_time=-1, on_hand=oh)
+    with pytest.raises(ValueError) as gpu_err:
+        inv.plan_orders(mu=cp.asarray(r["mu"]), alpha=0.3, lead_time=-1, on_hand=cp.asarray(oh))
+    assert str(gpu_err.value) == str(cpu_err.value)

@@ -50,6 +50,21 @@ def _rows(c, x, name, n):
     return c.be.broadcast_contiguous(c.int64(0 if x is None else x, name), (n,))
 
 
+def _size1(x) -> bool:
+    return int(np.prod(_shape(x), dtype=np.int64)) == 1
+
+
+def _row_arg(c, x, name, n):
+    """(device array, (pointer, element stride)) for a per-row int64 argument: a scalar stays one
+    element read with stride 0, instead of n copies written and read again."""
+    v = c.int64(0 if x is None else x, name)
+    if _size1(v) and len(_shape(v)) <= 1:
+        v = c.be.contiguous(v.reshape(1))
+        return v, (_ptr(v), 0)
+    v = c.be.broadcast_contiguous(v, (n,))
+    return v, (_ptr(v), 1)
+
+
 def _f64(c, x, name):
     return c.be.astype(c.device_array(x, name), _F64)
 
@@ -86,8 +101,13 @@ class _Demand:
         if len(shape) == 1:
             self.horizon = -1
             self.mu = c.be.contiguous(m)
-            self.alpha = c.be.broadcast_contiguous(a, (self.n,))
-            self.mu_arg, self.alpha_arg = (_ptr(self.mu), 1, 0), (_ptr(self.alpha), 1, 0)
+            if _size1(a) and len(_shape(a)) <= 1:  # one alpha for all rows: read with stride 0
+                self.alpha = c.be.contiguous(a.reshape(1))
+                self.alpha_arg = (_ptr(self.alpha), 0, 0)
+            else:
+                self.alpha = c.be.broadcast_contiguous(a, (self.n,))
+                self.alpha_arg = (_ptr(self.alpha), 1, 0)
+            self.mu_arg = (_ptr(self.mu), 1, 0)
         else:
             self.horizon = shape[1]
             if len(_shape(a)) == 1 and _shape(a)[0] == self.n:
@@ -96,13 +116,12 @@ class _Demand:
             self.mu = c.be.contiguous(m)
             self.alpha = c.be.broadcast_contiguous(a, shape)
             self.mu_arg, self.alpha_arg = (_ptr(self.mu), shape[1], 1), (_ptr(self.alpha), shape[1], 1)
-        self.start = _rows(c, start, "start", self.n)
-        self.lead = _rows(c, lead_time, "lead_time", self.n)
-        self.review = _rows(c, review_period, "review_period", self.n)
+        self.start, self.start_arg = _row_arg(c, start, "start", self.n)
+        self.lead, self.lead_arg = _row_arg(c, lead_time, "lead_time", self.n)
+        self.review, self.review_arg = _row_arg(c, review_period, "review_period", self.n)
 
     def args(self):
-        return (self.horizon, self.mu_arg, self.alpha_arg, (_ptr(self.start), 1), (_ptr(self.lead), 1),
-                (_ptr(self.review), 1))
+        return (self.horizon, self.mu_arg, self.alpha_arg, self.start_arg, self.lead_arg, self.review_arg)
 
 
 def order_up_to(kw):
@@ -150,8 +169,8 @@ def replenish(kw):
     if len(lens) > 1:
         _cpu_raise(c, P.replenish, kw)  # mismatched lengths: the CPU path's message
     n = lens.pop() if lens else 1
-    a = {k: _rows(c, kw[k], k, n) for k in _PER_ROW}
-    row = {k: (_ptr(v), 1) for k, v in a.items()}
+    a = {k: _row_arg(c, kw[k], k, n) for k in _PER_ROW}  # the arrays stay referenced until the kernels ran
+    row = {k: arg for k, (_, arg) in a.items()}
     opt = {k: (None if kw[k] is None else row[k]) for k in ("max_order", "shelf_capacity")}
     order, reason = c.be.empty((n,), _I64), c.be.empty((n,), np.dtype(np.int8))
     if not fused:

@@ -65,6 +65,18 @@ SKUCAST_HD double fill_rate_budget(double service, const WindowMoments& mL, cons
 // orders up to S (the (s, S) row acts as (R, S)), so s is kept at most S.
 SKUCAST_HD int64_t capped_reorder_point(int64_t s, int64_t S) { return s < S ? s : S; }
 
+// Normal-method levels (csl, fill rate) from the window moments; z = normal_ppf(service).
+SKUCAST_HD void normal_levels(const cpu::DemandArgs& d, double z, const WindowMoments& mL, const WindowMoments& mLR,
+                              int64_t R, double fr_target, int64_t& S, int64_t& s) {
+  if (d.target == cpu::kCsl) {
+    S = normal_level(mLR.mean, mLR.var, z);
+    if (d.need_s) s = normal_level(mL.mean, mL.var, z);
+  } else {
+    S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
+    s = capped_reorder_point(normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target), S);
+  }
+}
+
 // Levels that need no pmf arrays: the normal method (csl, fill rate) and NB csl levels in
 // closed form / variance matched. Returns false when the row needs pmf arrays (NB fill rate, or
 // a window that is convolved); conv then says whether it is convolved. z = normal_ppf(service).
@@ -73,13 +85,7 @@ SKUCAST_HD bool direct_levels(const cpu::DemandArgs& d, double z, const WindowMo
                               bool& conv) {
   conv = false;
   if (d.method == cpu::kNormal) {
-    if (d.target == cpu::kCsl) {
-      S = normal_level(mLR.mean, mLR.var, z);
-      if (d.need_s) s = normal_level(mL.mean, mL.var, z);
-    } else {
-      S = normal_fill(mL.mean, mL.var, mLR.mean, mLR.var, R > 0, fr_target);
-      s = capped_reorder_point(normal_fill(0.0, 0.0, mL.mean, mL.var, false, fr_target), S);
-    }
+    normal_levels(d, z, mL, mLR, R, fr_target, S, s);
     return true;
   }
   const bool closed = mLR.closed_form() || d.method == cpu::kMoment;
