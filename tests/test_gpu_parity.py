@@ -295,9 +295,10 @@ def test_inventory_allocate_bounds_like_the_cpu():
 
 
 def _bits(x):
-    """Raw bits of float outputs that must match the CPU exactly, zeros taken as +0.0 (the CPU's
-    counting and strided quantile paths return +0.0 where a row's zeros are -0.0; numpy -0.0) and
-    one NaN for all (inf - inf gives x86's negative NaN on the CPU, the GPU's positive one)."""
+    """Raw bits of float outputs that must match the CPU exactly, zeros taken as +0.0 (in a row of
+    non-whole values holding both -0.0 and +0.0, which zero the CPU's selection picks is not
+    defined, as numpy's is not) and one NaN for all (inf - inf gives x86's negative NaN on the
+    CPU, the GPU's positive one)."""
     x = np.ascontiguousarray(_cpu(x))
     if x.dtype.kind != "f":
         return x

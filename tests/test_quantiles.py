@@ -218,3 +218,20 @@ def test_array_likes_with_their_own_dtype_objects():
     np.testing.assert_array_equal(skucast.quantiles(torch.from_numpy(x), [0.5, 0.9], axis=1), want)
     pd = pytest.importorskip("pandas")
     np.testing.assert_array_equal(skucast.quantiles(pd.DataFrame(x), [0.5, 0.9], axis=1), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 5, 100, 200, 1000, 1500])
+def test_negative_zero_keeps_its_sign(rng, dtype, n):
+    # rows whose zeros are all -0.0 (numpy returns -0.0): the counted, strided and network paths
+    x = rng.integers(-3, 4, (20, n)).astype(dtype)
+    x[x == 0] = -0.0
+    x[3] = -0.0  # (rows of both zeros are left out: numpy's sign there is whatever its partition leaves)
+    x[7::2] += rng.uniform(0, 0.5, x[7::2].shape).astype(dtype) * (x[7::2] != 0)  # continuous rows too
+    levels = [0.0, 0.3, 0.5, 0.77, 1.0]
+    for axis, arr in ((-1, x), (0, np.ascontiguousarray(x.T))):
+        for method in ("inverted_cdf", "linear"):
+            got = skucast.quantiles(arr, levels, axis=axis, method=method)
+            want = np.moveaxis(np.quantile(arr, levels, axis=axis, method=method), 0, -1)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=f"axis {axis} {method}")

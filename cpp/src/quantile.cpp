@@ -293,6 +293,9 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
           quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
                                 found);
         }
+        if constexpr (!std::is_integral_v<T>) {
+          if (scan.negative_zero) quantile::sign_zeros(src, n, inner, plan.ranks.data(), num_ranks, found);
+        }
       } else {
         if (defer_selection) return false;
         const T* contiguous = src;

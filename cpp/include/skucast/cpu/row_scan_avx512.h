@@ -20,6 +20,9 @@ SKUCAST_AVX512_TARGET inline quantile::RowScan<float> scan_row_avx512(
     const float* src, int64_t n) {
   const __m512 first = _mm512_set1_ps(src[0]);
   __m512 lo = first, hi = first;
+  // -0.0 is the one float whose bits, read as int32, are INT32_MIN: a min finds it without
+  // another compare into a mask register (those share one port with the other flags' ORs).
+  __m512i least_bits = _mm512_set1_epi32(INT32_MAX);
   __mmask16 fraction = 0, nan = 0;
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 live = n - j >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1);
@@ -28,10 +31,12 @@ SKUCAST_AVX512_TARGET inline quantile::RowScan<float> scan_row_avx512(
     hi = _mm512_max_ps(hi, v);
     fraction |= _mm512_cmp_ps_mask(v, _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC), _CMP_NEQ_UQ);
     nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    least_bits = _mm512_min_epi32(least_bits, _mm512_castps_si512(v));
   }
   quantile::RowScan<float> r{_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi)};
   r.whole = fraction == 0;
   r.has_nan = nan != 0;
+  r.negative_zero = _mm512_reduce_min_epi32(least_bits) == INT32_MIN;
   return r;
 }
 
