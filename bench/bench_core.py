@@ -340,6 +340,46 @@ def bench_quantiles(cfg):
                             REC.goal(f"{case} vs sort+gather", n, t_s / t_sk, 3)
             del x
             gc.collect()
+    bench_forecast_layout(cfg, levels, rng)
+
+
+def bench_forecast_layout(cfg, levels, rng):
+    """A forecast's own layout, (series, samples, days) int64 paths read over samples (axis=1),
+    as Forecast.quantiles reads them: reported, not judged (the goals are for rows)."""
+    R, M = cfg.q_shapes[0]
+    h = 28
+    n_series = max(1, R // h)
+    mu, alpha = nb_params(rng, n_series)
+    x = np.ascontiguousarray(
+        skucast.nbinom.sample(np.repeat(mu[:, None], h, 1), alpha[:, None], M, seed=7).transpose(0, 2, 1))
+    ranks = quantile_ranks_inverted_cdf(M, levels)
+    case = f"q9 forecast_i64 ({n_series},{M},{h}) axis=1 inverted_cdf"
+    print(f"  data forecast layout {x.shape} {x.dtype} from skucast.nbinom.sample", flush=True)
+
+    def sk():
+        return skucast.quantiles(x, levels, axis=1)
+
+    def npq_chunk(lo, hi):
+        return np.moveaxis(np.quantile(x[lo:hi], levels, axis=1, method="inverted_cdf"), 0, -1)
+
+    def sg_chunk(lo, hi):
+        return np.moveaxis(np.sort(x[lo:hi], axis=1)[:, ranks, :], 1, -1)
+
+    qref = npq_chunk(0, n_series)
+    REC.check(f"{case} == np.quantile (exact)", np.array_equal(sk(), qref))
+    REC.check(f"{case} sort+gather == np.quantile", np.array_equal(sg_chunk(0, n_series), qref))
+    del qref
+    for n in cfg.threads:
+        with threads(n):
+            fast = timeit_interleaved({"sk": sk, "sg": lambda: run_chunked(sg_chunk, n_series)},
+                                      repeats=cfg.interleaved_repeats, warmup=1, max_seconds=cfg.slow_budget)
+            REC.add("quantiles", case, "skucast.quantiles", n, x.size, fast["sk"],
+                    note="timed in alternation with sort+gather")
+            t_q = timeit_median(lambda: run_chunked(npq_chunk, n_series), repeats=cfg.repeats, warmup=1,
+                                max_seconds=cfg.slow_budget)
+            REC.add("quantiles", case, "np.quantile(axis=1)", n, x.size, t_q, ref_t=fast["sk"])
+            REC.add("quantiles", case, "np.sort(axis=1)+gather", n, x.size, fast["sg"], ref_t=fast["sk"],
+                    note="timed in alternation with skucast")
 
 
 # --------------------------------------------------------------------------- 4. window_sum / group_sum

@@ -204,3 +204,44 @@ def test_many_levels_match_numpy():
                     ref = np.moveaxis(np.quantile(x, levels, axis=1, method=method), 0, -1)
                 np.testing.assert_array_equal(skucast.quantiles(x, levels, axis=1, method=method), ref,
                                               err_msg=f"{kind} {n} {method}")
+
+
+def test_sample_axis_in_the_middle_matches_contiguous_rows(restore_threads):
+    # (outer, samples, inner) arrays read over axis 1, as a forecast's (series, samples, days):
+    # groups of consecutive inner positions go through the network as columns (int32/int64 as
+    # floats up to 2^24; past it, and with a NaN, row by row). The same rows laid out as
+    # contiguous rows give the same bits (a zero's sign as the contiguous path gives it).
+    inputs = _inputs()
+    for name, x in inputs.items():
+        n = x.shape[1]
+        if n not in (1, 2, 5, 16, 17, 100, 128, 129, 200, 256, 300, 700, 1024, 1025):
+            continue
+        dtypes = [x.dtype] + (["int32", "int64"] if name.rsplit("_", 1)[0] in WHOLE_KINDS else [])
+        for dt in dtypes:
+            rows = x.astype(dt)
+            # 21 rows as (1, n, 21): groups of 16 + 5 (float) / 8 + 8 + 5 (double); as (3, n, 7)
+            for outer, inner in ((1, 21), (3, 7)):
+                cube = np.ascontiguousarray(rows.reshape(outer, inner, n).transpose(0, 2, 1))
+                for method in ("inverted_cdf", "linear"):
+                    want = skucast.quantiles(rows, LEVELS, axis=1, method=method).reshape(outer, inner, -1)
+                    for threads in (1, 2):
+                        skucast.set_num_threads(threads)
+                        got = skucast.quantiles(cube, LEVELS, axis=1, method=method)
+                        assert got.dtype == want.dtype
+                        assert got.tobytes() == want.tobytes(), (name, dt, outer, inner, method, threads)
+
+
+def test_sample_axis_in_the_middle_past_2_24_and_nan():
+    rng = np.random.default_rng(3)
+    for dt in (np.int32, np.int64):
+        x = rng.integers(0, 50, (2, 200, 28)).astype(dt)
+        x[1, 7, 20] = 2**24 + 1  # not exact as a float: that group goes row by row
+        x[0, 9, 3] = -(2**24) - 3
+        want = np.moveaxis(np.quantile(x, LEVELS, axis=1, method="inverted_cdf"), 0, -1)
+        np.testing.assert_array_equal(skucast.quantiles(x, LEVELS, axis=1), want)
+    for dt in (np.float32, np.float64):
+        x = rng.standard_normal((2, 200, 28)).astype(dt)
+        x[1, 50, 3] = np.nan
+        x[1, 10, 20] = np.nan
+        with pytest.raises(ValueError, match=r"index \(1, 10, 20\)"):
+            skucast.quantiles(x, [0.5], axis=1)

@@ -160,7 +160,8 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
         found[l] = direct != nullptr && l < live ? static_cast<T*>(direct) + r * num_levels
                                                  : group.data() + l * num_ranks;
       }
-      if (network512::select_rows(rows, n, ranks, num_ranks, found, scratch, ahead, ahead_bytes)) {
+      if (network512::select_rows(network512::Rows<T>{rows}, n, ranks, num_ranks, found, scratch, ahead,
+                                  ahead_bytes)) {
         for (int64_t l = 0; l < live; ++l) one_row(idx[l], false);
       } else if (direct == nullptr) {
         for (int64_t l = 0; l < live; ++l) finish(idx[l], found[l]);
@@ -213,6 +214,75 @@ int64_t network_rows(const T* data, int64_t n, int64_t r0, int64_t r1, const int
   return r0;
 }
 
+// Rows along a sample axis that is not last (inner > 1; a forecast's (series, samples, days)
+// read over samples): 16 (float; int32 and int64 as floats) or 8 (double) consecutive positions
+// of one outer index go through the sorting network as columns, where value j of the group is
+// one contiguous vector: no transpose, and no strided scan of each row. Groups of fewer than a
+// quarter of the lanes, and groups with a NaN or an integer past 2^24, go row by row. Returns
+// the first row not done.
+template <class T, class OneRow, class Finish>
+int64_t column_network_rows(const T* data, int64_t n, int64_t inner, int64_t r0, int64_t r1, const int64_t* ranks,
+                            int64_t num_ranks, void* direct, int64_t num_levels, OneRow& one_row, Finish& finish) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  using E = std::conditional_t<std::is_integral_v<T>, float, T>;  // what the network sorts
+  constexpr int64_t lanes = network512::Elem<E>::kRows;
+  constexpr int64_t min_group = lanes / 4;
+  alignas(64) int32_t scratch[network512::kMaxWires * network512::kLanes];
+  std::vector<E> group(static_cast<size_t>(lanes * num_ranks));
+  std::vector<T> ints(static_cast<size_t>(num_ranks));  // an integer row's values, back from floats
+  for (int64_t r = r0; r < r1;) {
+    const int64_t o = r / inner, i = r - o * inner;
+    const int64_t live = std::min(std::min(lanes, r1 - r), inner - i);
+    if (live < min_group) {
+      for (int64_t l = 0; l < live; ++l) one_row(r + l, false);
+      r += live;
+      continue;
+    }
+    E* found[lanes];
+    for (int64_t l = 0; l < lanes; ++l)
+      found[l] = std::is_same_v<E, T> && direct != nullptr && l < live
+                     ? reinterpret_cast<E*>(static_cast<T*>(direct) + (r + l) * num_levels)
+                     : group.data() + l * num_ranks;
+    const T* base = data + o * n * inner + i;
+    const auto mask = bucket512::first_lanes(live);
+    uint32_t redo;
+    if constexpr (std::is_integral_v<T>)
+      redo = network512::select_rows(network512::IntColumns<T>{base, inner, mask}, n, ranks, num_ranks, found, scratch,
+                                     nullptr, 0);
+    else
+      redo = network512::select_rows(
+          network512::Columns<T>{base, inner, static_cast<typename network512::Columns<T>::Mask>(mask)}, n, ranks,
+          num_ranks, found, scratch, nullptr, 0);
+    for (int64_t l = 0; l < live; ++l) {
+      if (redo) {
+        one_row(r + l, false);
+      } else if constexpr (std::is_integral_v<T>) {
+        T* dst = direct != nullptr ? static_cast<T*>(direct) + (r + l) * num_levels : ints.data();
+        for (int64_t k = 0; k < num_ranks; ++k) dst[k] = static_cast<T>(found[l][k]);  // whole, |x| <= 2^24: exact
+        if (direct == nullptr) finish(r + l, dst);
+      } else if (direct == nullptr) {
+        finish(r + l, found[l]);
+      }
+    }
+    r += live;
+  }
+  return r1;
+#else
+  (void)data, (void)n, (void)inner, (void)ranks, (void)num_ranks, (void)direct, (void)num_levels, (void)one_row,
+      (void)finish;
+  return r0;
+#endif
+}
+
+template <class T>
+bool use_column_network(int64_t n, int64_t inner) {
+#if defined(SKUCAST_HAVE_BUCKET_AVX512)
+  return inner > 1 && n >= 1 && n <= network512::kMaxWires && use_avx512();
+#endif
+  (void)n, (void)inner;
+  return false;
+}
+
 template <class T>
 bool use_network(int64_t n, int64_t inner) {
 #if defined(SKUCAST_HAVE_BUCKET_AVX512)
@@ -235,8 +305,11 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   bool direct_out = !linear && num_ranks == num_levels;
   for (int64_t l = 0; l < num_levels; ++l) direct_out = direct_out && plan.lo_pos[l] == l;
   const bool by_network = use_network<T>(n, inner);
+  const bool by_columns = !by_network && use_column_network<T>(n, inner);
   int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1));
-  if (by_network) grain = (grain + network512::kLanes - 1) / network512::kLanes * network512::kLanes;
+  if (by_network || by_columns) grain = (grain + network512::kLanes - 1) / network512::kLanes * network512::kLanes;
+  // Column groups lie within one outer index: chunks of whole outer indices keep them full.
+  if (by_columns && inner <= 4096) grain = (grain + inner - 1) / inner * inner;
   // Rows over half the distance are streamed well enough by the hardware prefetcher alone.
   const int64_t row_bytes = n * static_cast<int64_t>(sizeof(T));
   const int64_t prefetch_rows = std::max<int64_t>(2, kPrefetchBytes / std::max<int64_t>(row_bytes, 1));
@@ -315,6 +388,8 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
     int64_t r = r0;
     if (by_network) r = network_rows(data, n, r0, r1, plan.ranks.data(), num_ranks, direct_out ? out : nullptr,
                                      num_levels, one_row, finish);
+    if (by_columns) r = column_network_rows(data, n, inner, r0, r1, plan.ranks.data(), num_ranks,
+                                            direct_out ? out : nullptr, num_levels, one_row, finish);
     for (; r < r1; ++r) one_row(r, false);
     bad[static_cast<size_t>(r0 / grain)].keep_first(first);
   });

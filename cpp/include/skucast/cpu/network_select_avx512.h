@@ -15,6 +15,7 @@ SKUCAST_AVX512_WARNINGS_OFF
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "skucast/cpu/bucket_select_avx512.h"
@@ -273,6 +274,75 @@ struct Elem<double> {
   }
 };
 
+// Where a group's rows come from. Rows: one pointer per row, each row contiguous (a tile is
+// transposed into wires). Columns: rows that are consecutive positions of a sample axis that is
+// not last (a forecast's (series, samples, days) read over samples): value j of the group's rows
+// is one contiguous vector, already a wire, so nothing is transposed. `lanes`: the group's rows
+// (the other lanes read nothing and their results are dropped).
+template <class Value>
+struct Rows {
+  using E = Value;
+  const E* const* rows;
+  SKUCAST_NETWORK_FN void load_tile(int64_t n, int tile, __m512i* v) const { Elem<E>::load_tile(rows, n, tile, v); }
+  SKUCAST_NETWORK_FN uint32_t inexact_rows() const { return 0; }
+};
+
+template <class Value>
+struct Columns {
+  static_assert(std::is_same_v<Value, float> || std::is_same_v<Value, double>, "float or double columns");
+  using E = Value;
+  using Mask = std::conditional_t<sizeof(Value) == 4, __mmask16, __mmask8>;
+  const Value* base;
+  int64_t stride;
+  Mask lanes;
+  SKUCAST_NETWORK_FN void load_tile(int64_t n, int tile, __m512i* v) const {
+    const int64_t j = 16 * static_cast<int64_t>(tile);
+#pragma GCC unroll 16
+    for (int c = 0; c < 16; ++c) {
+      const Mask m = j + c < n ? lanes : Mask(0);
+      if constexpr (sizeof(Value) == 4)
+        v[c] = _mm512_maskz_loadu_epi32(m, base + (j + c) * stride);
+      else
+        v[c] = _mm512_castpd_si512(_mm512_maskz_loadu_pd(m, base + (j + c) * stride));
+    }
+  }
+  SKUCAST_NETWORK_FN uint32_t inexact_rows() const { return 0; }
+};
+
+// Integer columns (sample paths of counts) sorted as floats, exact for |value| <= 2^24; rows
+// holding a value past that are flagged (inexact_rows) and left to the caller.
+template <class Int>
+struct IntColumns {
+  static_assert(std::is_same_v<Int, int32_t> || std::is_same_v<Int, int64_t>, "int32 or int64 columns");
+  using E = float;
+  const Int* base;
+  int64_t stride;
+  __mmask16 lanes;
+  mutable __mmask16 inexact = 0;
+  SKUCAST_NETWORK_FN void load_tile(int64_t n, int tile, __m512i* v) const {
+    const int64_t j = 16 * static_cast<int64_t>(tile);
+#pragma GCC unroll 16
+    for (int c = 0; c < 16; ++c) {
+      const __mmask16 m = j + c < n ? lanes : __mmask16(0);
+      const Int* at = base + (j + c) * stride;
+      if constexpr (sizeof(Int) == 4) {
+        const __m512i x = _mm512_maskz_loadu_epi32(m, at);
+        inexact |= _mm512_cmpgt_epu32_mask(_mm512_abs_epi32(x), _mm512_set1_epi32(1 << 24));
+        v[c] = _mm512_castps_si512(_mm512_cvtepi32_ps(x));
+      } else {
+        const __m512i lo = _mm512_maskz_loadu_epi64(static_cast<__mmask8>(m), at);
+        const __m512i hi = _mm512_maskz_loadu_epi64(static_cast<__mmask8>(m >> 8), at + 8);
+        const __m512i limit = _mm512_set1_epi64(int64_t{1} << 24);
+        inexact |= static_cast<__mmask16>(_mm512_cmpgt_epu64_mask(_mm512_abs_epi64(lo), limit) |
+                                          (_mm512_cmpgt_epu64_mask(_mm512_abs_epi64(hi), limit) << 8));
+        v[c] = _mm512_castps_si512(
+            _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtepi64_ps(lo)), _mm512_cvtepi64_ps(hi), 1));
+      }
+    }
+  }
+  SKUCAST_NETWORK_FN uint32_t inexact_rows() const { return inexact; }
+};
+
 // The far half-cleaners of the merge into runs of `run` (distances 16 .. run / 2), residue by
 // residue, then the near ones block by block.
 // Prefetches the next rows a few lines at a time, spread over the network's steps (a burst
@@ -417,16 +487,16 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
 // or a -0.0 are added to nan_rows / negative_zero_rows) or on their order keys. Tiles past the
 // rows are pure padding (+inf, or the largest key), stored as they are.
 // W: Elem<E>'s V, or its Key with on_keys.
-template <int N, class W, bool on_keys, class E>
-SKUCAST_NETWORK_FN void sort_tiles(const E* const* rows, int64_t n, __m512i* w, Ahead& prefetch, uint32_t& nan_rows,
+template <int N, class W, bool on_keys, class Source>
+SKUCAST_NETWORK_FN void sort_tiles(const Source& rows, int64_t n, __m512i* w, Ahead& prefetch, uint32_t& nan_rows,
                                    uint32_t& negative_zero_rows) {
-  using T = Elem<E>;
+  using T = Elem<typename Source::E>;
   const int tiles = static_cast<int>((n + 15) / 16);
   for (int tile = 0; tile < N / 16; ++tile) {
     prefetch.step();
     if (tile < tiles) {
       __m512i bits[16];
-      T::load_tile(rows, n, tile, bits);
+      rows.load_tile(n, tile, bits);
       const int64_t live = n - 16 * static_cast<int64_t>(tile);
       W v[16];
 #pragma GCC unroll 16
@@ -452,12 +522,13 @@ SKUCAST_NETWORK_FN void sort_tiles(const E* const* rows, int64_t n, __m512i* w, 
   }
 }
 
-// values[l][k] = the ranks[k]-th smallest value of rows[l], for Elem<E>::kRows rows of n values
-// (N / 2 < n <= N, N a power of two from 16 to 1024; ranks ascending, < n). w: N registers of
-// scratch, 64-byte aligned. The ahead_bytes from ahead (the next rows) are prefetched along the
-// way. Returns the rows (lane bits) holding a NaN; nothing is written then.
-template <int N, class E>
-SKUCAST_AVX512_FN uint32_t network_select(const E* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
+// values[l][k] = the ranks[k]-th smallest value of row l of `rows` (a Rows or Columns source),
+// for Elem<E>::kRows rows of n values (N / 2 < n <= N, N a power of two from 16 to 1024; ranks
+// ascending, < n). w: N registers of scratch, 64-byte aligned. The ahead_bytes from ahead (the
+// next rows) are prefetched along the way. Returns the rows (lane bits) holding a NaN, or a
+// value the source cannot give exactly; nothing is written then.
+template <int N, class Source, class E = typename Source::E>
+SKUCAST_AVX512_FN uint32_t network_select(const Source& rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
                                           E* const* values, __m512i* w, const char* ahead, int64_t ahead_bytes) {
   static_assert(N >= 16 && N <= kMaxWires && (N & (N - 1)) == 0, "N: a power of two, 16 to 1024");
   using T = Elem<E>;
@@ -471,6 +542,7 @@ SKUCAST_AVX512_FN uint32_t network_select(const E* const* rows, int64_t n, const
   Ahead prefetch{ahead, ahead_bytes, (ahead_bytes / steps + 63) / 64 * 64};
   uint32_t nan_rows = 0, negative_zero_rows = 0;
   sort_tiles<N, V, false>(rows, n, w, prefetch, nan_rows, negative_zero_rows);
+  nan_rows |= rows.inexact_rows();
   if (nan_rows) return nan_rows;
   if (negative_zero_rows == 0) {
     merge_and_pick<N, E, V>(w, prefetch, tiles, ranks, num_ranks, values);
@@ -505,8 +577,8 @@ inline int network_wires(int64_t n) {
 
 // network_select for any n in 1..1024, Elem<E>::kRows rows; scratch: 64-byte aligned, room for
 // kMaxWires x 16 int32.
-template <class E>
-SKUCAST_AVX512_FN uint32_t select_rows(const E* const* rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
+template <class Source, class E = typename Source::E>
+SKUCAST_AVX512_FN uint32_t select_rows(const Source& rows, int64_t n, const int64_t* ranks, int64_t num_ranks,
                                        E* const* values, int32_t* scratch, const char* ahead, int64_t ahead_bytes) {
   __m512i* w = reinterpret_cast<__m512i*>(scratch);
   switch (network_wires(n)) {
