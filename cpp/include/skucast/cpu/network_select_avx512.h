@@ -300,6 +300,9 @@ struct Columns {
 #pragma GCC unroll 16
     for (int c = 0; c < 16; ++c) {
       const Mask m = j + c < n ? lanes : Mask(0);
+      // the next group's part of this column (the next line when the stride is long: the
+      // hardware prefetcher does not follow a stride of kilobytes)
+      __builtin_prefetch(base + Elem<Value>::kRows + (j + c) * stride);
       if constexpr (sizeof(Value) == 4)
         v[c] = _mm512_maskz_loadu_epi32(m, base + (j + c) * stride);
       else
@@ -325,6 +328,8 @@ struct IntColumns {
     for (int c = 0; c < 16; ++c) {
       const __mmask16 m = j + c < n ? lanes : __mmask16(0);
       const Int* at = base + (j + c) * stride;
+      __builtin_prefetch(at + 16);  // the next group's part of this column, as Columns
+      if constexpr (sizeof(Int) == 8) __builtin_prefetch(at + 24);
       if constexpr (sizeof(Int) == 4) {
         const __m512i x = _mm512_maskz_loadu_epi32(m, at);
         inexact |= _mm512_cmpgt_epu32_mask(_mm512_abs_epi32(x), _mm512_set1_epi32(1 << 24));
