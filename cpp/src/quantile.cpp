@@ -366,9 +366,6 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
           quantile::count_ranks(src, n, inner, static_cast<double>(lo), hist, plan.ranks.data(), num_ranks,
                                 found);
         }
-        if constexpr (!std::is_integral_v<T>) {
-          if (scan.negative_zero) quantile::sign_zeros(src, n, inner, plan.ranks.data(), num_ranks, found);
-        }
       } else {
         if (defer_selection) return false;
         const T* contiguous = src;
@@ -381,6 +378,12 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
           quantile::select_ranks(row.data(), 0, n, plan.ranks.data(), num_ranks);
           for (int64_t k = 0; k < num_ranks; ++k) found[k] = row[plan.ranks[k]];
         }
+      }
+      // Zeros as a sort orders them (-0.0 first): counting loses the sign, and a selection picks
+      // either zero of a row holding both; the network sorts them so. Whatever path a row takes
+      // (which can depend on how the rows are grouped, so on the thread count), the same bits.
+      if constexpr (!std::is_integral_v<T>) {
+        if (scan.negative_zero) quantile::sign_zeros(src, n, inner, plan.ranks.data(), num_ranks, found);
       }
       finish(r, found);
       return true;

@@ -19,10 +19,10 @@ struct RowScan {
   bool whole = true, has_nan = false, negative_zero = false;
 };
 
-// Counting rebuilds a whole-number row's values from their counts, so a zero comes out as +0.0.
-// Where the row holds a -0.0, the zeros' signs at the ranks are set as a sort puts them (-0.0
+// Where a row holds a -0.0, the zeros' signs at the ranks are set as a sort puts them (-0.0
 // before +0.0, as the sorting network and the GPU order them; numpy's answer for a row of -0.0
-// zeros): the zero at rank k is -0.0 when k < (values below 0) + (-0.0 values).
+// zeros): the zero at rank k is -0.0 when k < (values below 0) + (-0.0 values). Counting
+// rebuilds a zero as +0.0, and a selection picks either zero.
 template <class T>
 inline void sign_zeros(const T* src, int64_t n, int64_t stride, const int64_t* ranks, int64_t num_ranks, T* values) {
   int64_t negative_end = 0;
