@@ -23,9 +23,9 @@ inline void keep_first_index(std::atomic<int64_t>& first, int64_t i) {
 }
 
 // Splits [0, n) into contiguous ranges of at least `grain` items, one or a few per thread,
-// and calls body(begin, end) for each. Small n runs inline. Each range starts in its own
-// grain-sized block (begin / grain differs between ranges): callers keep one first-bad-value
-// slot per block, written by the one range that starts there.
+// and calls body(begin, end) for each. Small n runs inline. Ranges start at multiples of grain
+// (begin / grain differs between ranges): callers keep one first-bad-value slot per block,
+// written by the one range that starts there.
 template <class Body>
 void parallel_for(int64_t n, int64_t grain, Body&& body) {
   if (n <= 0) return;
@@ -36,8 +36,9 @@ void parallel_for(int64_t n, int64_t grain, Body&& body) {
     body(int64_t{0}, n);
     return;
   }
-  const int64_t even = (n + chunks - 1) / chunks;
-  const int64_t per = even > grain ? even : grain;  // ranges shorter than grain could share a block
+  // Whole grains per range: a range never shares a grain-sized block with another, and callers
+  // that group items (quantiles' column groups) keep their groups whole.
+  const int64_t per = ((n + chunks - 1) / chunks + grain - 1) / grain * grain;
   run_tasks(chunks, [&](int64_t c) {
     const int64_t begin = c * per;
     const int64_t end = begin + per < n ? begin + per : n;
