@@ -239,10 +239,12 @@ int64_t column_network_rows(const T* data, int64_t n, int64_t inner, int64_t r0,
       continue;
     }
     E* found[lanes];
-    for (int64_t l = 0; l < lanes; ++l)
-      found[l] = std::is_same_v<E, T> && direct != nullptr && l < live
-                     ? reinterpret_cast<E*>(static_cast<T*>(direct) + (r + l) * num_levels)
-                     : group.data() + l * num_ranks;
+    for (int64_t l = 0; l < lanes; ++l) {
+      found[l] = group.data() + l * num_ranks;
+      if constexpr (std::is_same_v<E, T>) {  // float rows: the values straight into the output rows
+        if (direct != nullptr && l < live) found[l] = static_cast<T*>(direct) + (r + l) * num_levels;
+      }
+    }
     const T* base = data + o * n * inner + i;
     const auto mask = bucket512::first_lanes(live);
     uint32_t redo;

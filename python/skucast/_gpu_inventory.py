@@ -50,19 +50,18 @@ def _rows(c, x, name, n):
     return c.be.broadcast_contiguous(c.int64(0 if x is None else x, name), (n,))
 
 
-def _size1(x) -> bool:
-    return int(np.prod(_shape(x), dtype=np.int64)) == 1
+def _one_or_each(c, v, n):
+    """(device array, element stride) of a per-row device value: a single value stays one element
+    read with stride 0, instead of n copies written and read again; else n contiguous values."""
+    if len(_shape(v)) <= 1 and int(np.prod(_shape(v), dtype=np.int64)) == 1:
+        return c.be.contiguous(v.reshape(1)), 0
+    return c.be.broadcast_contiguous(v, (n,)), 1
 
 
 def _row_arg(c, x, name, n):
-    """(device array, (pointer, element stride)) for a per-row int64 argument: a scalar stays one
-    element read with stride 0, instead of n copies written and read again."""
-    v = c.int64(0 if x is None else x, name)
-    if _size1(v) and len(_shape(v)) <= 1:
-        v = c.be.contiguous(v.reshape(1))
-        return v, (_ptr(v), 0)
-    v = c.be.broadcast_contiguous(v, (n,))
-    return v, (_ptr(v), 1)
+    """(device array, (pointer, element stride)) for a per-row int64 argument."""
+    v, stride = _one_or_each(c, c.int64(0 if x is None else x, name), n)
+    return v, (_ptr(v), stride)
 
 
 def _f64(c, x, name):
@@ -101,13 +100,8 @@ class _Demand:
         if len(shape) == 1:
             self.horizon = -1
             self.mu = c.be.contiguous(m)
-            if _size1(a) and len(_shape(a)) <= 1:  # one alpha for all rows: read with stride 0
-                self.alpha = c.be.contiguous(a.reshape(1))
-                self.alpha_arg = (_ptr(self.alpha), 0, 0)
-            else:
-                self.alpha = c.be.broadcast_contiguous(a, (self.n,))
-                self.alpha_arg = (_ptr(self.alpha), 1, 0)
-            self.mu_arg = (_ptr(self.mu), 1, 0)
+            self.alpha, stride = _one_or_each(c, a, self.n)
+            self.mu_arg, self.alpha_arg = (_ptr(self.mu), 1, 0), (_ptr(self.alpha), stride, 0)
         else:
             self.horizon = shape[1]
             if len(_shape(a)) == 1 and _shape(a)[0] == self.n:
