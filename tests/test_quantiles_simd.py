@@ -68,9 +68,12 @@ def _rows(kind, n, rng):
     return rng.standard_normal((ROWS, n)) * 1e-42  # subnormal spread
 
 
-F64_LENGTHS = list(range(1, 34)) + [63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 300, 513, 1024]
+# every count of real 16-value blocks the 64-, 128- and 256-wire networks are unrolled for (their
+# merges leave out the padding blocks' comparators)
+F64_LENGTHS = list(range(1, 34)) + [40, 49, 63, 64, 65, 81, 97, 100, 113, 127, 128, 129, 145, 161, 177, 200, 209,
+                                    225, 241, 255, 256, 257, 300, 513, 600, 1024]
 # networks of 512 and 1024 wires (their wide far stages), and the first length past them
-LONG_LENGTHS = [384, 511, 512, 700, 1000, 1024, 1025]
+LONG_LENGTHS = [384, 511, 512, 600, 700, 1000, 1024, 1025]
 
 
 def _inputs():

@@ -2,9 +2,10 @@
 // chosen at run time like the bucket selection). The rows are transposed so that register j holds
 // value j of every row, then go through a sorting network that does not look at the data: Batcher's
 // odd-even merge sort of each 16 values in registers, then bitonic merges up to the row's power
-// of two (padding sorts last). Each compare-exchange is one min and one max for 16 rows, with no
-// branch, histogram or bookkeeping per row; the bucket selection spent most of its time on those
-// for continuous rows. The last merge stops at the 16-wire blocks that hold a wanted rank.
+// of two (padding sorts last and never moves, so the merges leave out its comparators). Each
+// compare-exchange is one min and one max for 16 rows, with no branch, histogram or bookkeeping
+// per row; the bucket selection spent most of its time on those for continuous rows. The last
+// merge stops at the 16-wire blocks that hold a wanted rank.
 // The network compares floats (vminps/vmaxps: twice the throughput of integer min/max here).
 // That gives the order of sort_small's keys for every value but -0.0, which float min/max do
 // not tell from 0.0, so a group holding a -0.0 is sorted on the int32 order keys instead: the
@@ -35,8 +36,7 @@ constexpr int kLanes = 16;        // rows per call at most (float rows; double r
 constexpr int kMaxWires = 1024;   // values per row
 
 struct Pair {
-  int lo, hi;
-  bool descending;  // the larger key goes to lo
+  int lo, hi;  // the smaller value goes to lo
 };
 
 // Batcher's odd-even merge sort of 16 wires (63 comparators), in Knuth's iterative form.
@@ -48,7 +48,7 @@ constexpr std::array<Pair, kSort16Size> make_sort16() {
     for (int k = p; k >= 1; k /= 2)
       for (int j = k % p; j + k < 16; j += 2 * k)
         for (int i = 0; i < k && i + j + k < 16; ++i)
-          if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) net[c++] = Pair{i + j, i + j + k, false};
+          if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) net[c++] = Pair{i + j, i + j + k};
   return net;
 }
 inline constexpr std::array<Pair, kSort16Size> kSort16 = make_sort16();
@@ -63,41 +63,59 @@ constexpr int count_sort16() {
 }
 static_assert(count_sort16() == kSort16Size, "odd-even merge sort of 16 has 63 comparators");
 
-// The half-cleaners of a bitonic merge on 16 wires (distances 8, 4, 2, 1), all ascending or all
-// descending: inside one 16-wire block (ascending; descending blocks are stored reversed), and,
-// for rows past 256 values, on 16 blocks of one residue (block distances 8 .. 1).
-template <bool descending>
+// The half-cleaners of a bitonic merge on 16 wires (distances 8, 4, 2, 1), ascending: inside one
+// 16-wire block, and, for rows past 256 values, on 16 blocks of one residue (block distances 8 .. 1).
 constexpr std::array<Pair, 32> make_half_cleaners16() {
   std::array<Pair, 32> net{};
   int c = 0;
   for (int d = 8; d >= 1; d /= 2)
     for (int i = 0; i < 16; ++i)
-      if ((i & d) == 0) net[c++] = Pair{i, i + d, descending};
+      if ((i & d) == 0) net[c++] = Pair{i, i + d};
   return net;
 }
-inline constexpr auto kNear16 = make_half_cleaners16<false>();
-inline constexpr auto kNear16Down = make_half_cleaners16<true>();
+inline constexpr auto kNear16 = make_half_cleaners16();
 
-// The half-cleaners of the bitonic merge into runs of `run` wires whose distances are 16 or more,
-// on the N/16 wires g, g + 16, g + 32, ... of one residue g (the same pairs for every g). A
-// run's direction alternates with its index, except the last merge (run == N): ascending.
-template <int N, int run>
+// The merges are bitonic merges in their "flip" form: every comparator puts the smaller value on
+// the lower wire, so padding (+inf, or the largest key) placed after a row's n values never
+// moves, and a comparator whose upper wire is padding does nothing. Such comparators are left
+// out: for rows of 200 values (256 wires) about a fifth of the merges' work. The first level of
+// the merge into runs of R blocks compares block s + j with block s + R - 1 - j of each run and
+// value h of one with value 15 - h of the other; storing the upper half of every run reversed
+// within its blocks makes that the same residue h of both blocks, as every later level is.
+//
+// The far levels (block distances) of the merge into runs of R blocks over `blocks` blocks, the
+// first `live` of them real: flip, then half-cleaners at distances R / 4 .. 1.
+template <class Visit>
+constexpr void far_pairs(int blocks, int R, int live, Visit visit) {
+  for (int s = 0; s < blocks; s += R)
+    for (int j = 0; j < R / 2; ++j)
+      if (s + R - 1 - j < live) visit(s + j, s + R - 1 - j);
+  for (int d = R / 4; d >= 1; d /= 2)
+    for (int m = 0; m + d < live; ++m)
+      if ((m & d) == 0) visit(m, m + d);
+}
+// Blocks some far comparator of the merge can change (both its blocks real); the others are
+// still sorted and skip the near levels.
+constexpr uint64_t changed_blocks(int blocks, int R, int live) {
+  uint64_t changed = 0;
+  far_pairs(blocks, R, live, [&](int lo, int hi) { changed |= (uint64_t{1} << lo) | (uint64_t{1} << hi); });
+  return changed;
+}
+template <int blocks, int R, int live>
 constexpr int far_size() {
   int c = 0;
-  for (int d = run / 32; d >= 1; d /= 2) c += N / 32;
+  far_pairs(blocks, R, live, [&](int, int) { ++c; });
   return c;
 }
-template <int N, int run>
-constexpr std::array<Pair, far_size<N, run>()> make_far() {
-  std::array<Pair, far_size<N, run>()> net{};
+template <int blocks, int R, int live>
+constexpr std::array<Pair, far_size<blocks, R, live>()> make_far() {
+  std::array<Pair, far_size<blocks, R, live>()> net{};
   int c = 0;
-  for (int d = run / 32; d >= 1; d /= 2)
-    for (int m = 0; m < N / 16; ++m)
-      if ((m & d) == 0) net[c++] = Pair{m, m + d, (m & (run / 16)) != 0};
+  far_pairs(blocks, R, live, [&](int lo, int hi) { net[c++] = Pair{lo, hi}; });
   return net;
 }
-template <int N, int run>
-inline constexpr auto kFar = make_far<N, run>();
+template <int blocks, int R, int live>
+inline constexpr auto kFar = make_far<blocks, R, live>();
 
 // int64 order keys of double rows (a type of their own for the overloads below).
 struct Key64 {
@@ -136,18 +154,17 @@ SKUCAST_NETWORK_FN V load(const __m512i* at) { return as(V{}, _mm512_load_si512(
 template <class V>
 SKUCAST_NETWORK_FN void store(__m512i* at, V v) { _mm512_store_si512(at, bits_of(v)); }
 
-template <bool descending, class V>
+template <class V>
 SKUCAST_NETWORK_FN void exchange(V& a, V& b) {
   const V lo = lower(a, b), hi = upper(a, b);
-  a = descending ? hi : lo;
-  b = descending ? lo : hi;
+  a = lo;
+  b = hi;
 }
 
 // Every comparator of net on v, unrolled so that v stays in registers.
 template <const auto& net, class V, std::size_t... I>
 SKUCAST_NETWORK_FN void apply(V* v, std::index_sequence<I...>) {
-  ((net[I].descending ? exchange<true>(v[net[I].lo], v[net[I].hi]) : exchange<false>(v[net[I].lo], v[net[I].hi])),
-   ...);
+  (exchange(v[net[I].lo], v[net[I].hi]), ...);
 }
 template <const auto& net, class V>
 SKUCAST_NETWORK_FN void apply(V* v) {
@@ -184,6 +201,9 @@ SKUCAST_NETWORK_FN void transpose16(__m512i* r) {
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
 
+// vfpclass categories: quiet NaN, -0.0, signalling NaN.
+constexpr int kNanOrNegativeZero = 0x01 | 0x04 | 0x80;
+
 // What differs between float and double rows: rows per group (lanes), vector and key types,
 // the transposes between rows and wires, and the lane masks.
 template <class E>
@@ -209,6 +229,10 @@ struct Elem<float> {
   }
   static SKUCAST_NETWORK_FN uint32_t negative_zero_rows(__m512i bits) {
     return _mm512_cmpeq_epi32_mask(bits, _mm512_set1_epi32(INT32_MIN));
+  }
+  // NaN or -0.0 (one vfpclassps for both; the rare rows it flags are told apart afterwards)
+  static SKUCAST_NETWORK_FN uint32_t special_rows(__m512i bits) {
+    return _mm512_fpclass_ps_mask(_mm512_castsi512_ps(bits), kNanOrNegativeZero);
   }
   static SKUCAST_NETWORK_FN V pad() { return _mm512_set1_ps(INFINITY); }
   static SKUCAST_NETWORK_FN Key key_pad() { return _mm512_set1_epi32(INT32_MAX); }
@@ -253,6 +277,9 @@ struct Elem<double> {
   }
   static SKUCAST_NETWORK_FN uint32_t negative_zero_rows(__m512i bits) {
     return _mm512_cmpeq_epi64_mask(bits, _mm512_set1_epi64(INT64_MIN));
+  }
+  static SKUCAST_NETWORK_FN uint32_t special_rows(__m512i bits) {
+    return _mm512_fpclass_pd_mask(_mm512_castsi512_pd(bits), kNanOrNegativeZero);
   }
   static SKUCAST_NETWORK_FN V pad() { return _mm512_set1_pd(INFINITY); }
   static SKUCAST_NETWORK_FN Key key_pad() { return {_mm512_set1_epi64(INT64_MAX)}; }
@@ -348,8 +375,6 @@ struct IntColumns {
   SKUCAST_NETWORK_FN uint32_t inexact_rows() const { return inexact; }
 };
 
-// The far half-cleaners of the merge into runs of `run` (distances 16 .. run / 2), residue by
-// residue, then the near ones block by block.
 // Prefetches the next rows a few lines at a time, spread over the network's steps (a burst
 // of prefetches stalls on the line fill buffers).
 struct Ahead {
@@ -364,8 +389,8 @@ struct Ahead {
 // 16 wires sorted ascending in v, stored ascending or reversed: one network for both
 // directions halves the unrolled code the front end has to decode.
 template <class V>
-SKUCAST_NETWORK_FN void store_block(__m512i* at, const V* v, bool descending) {
-  if (descending) {
+SKUCAST_NETWORK_FN void store_block(__m512i* at, const V* v, bool reversed) {
+  if (reversed) {
 #pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) store(at + 15 - i, v[i]);
   } else {
@@ -373,77 +398,96 @@ SKUCAST_NETWORK_FN void store_block(__m512i* at, const V* v, bool descending) {
     for (int i = 0; i < 16; ++i) store(at + i, v[i]);
   }
 }
+template <class V>
+SKUCAST_NETWORK_FN void load_block(const __m512i* at, V* v, bool reversed) {
+  if (reversed) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) v[i] = load<V>(at + 15 - i);
+  } else {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) v[i] = load<V>(at + i);
+  }
+}
 
-// The far half-cleaners of a merge into runs of `run` over more than 16 blocks: block distances
-// of 16 and more a pair of wires at a time, one pass each; then the distances below 16 within
-// aligned chunks of 16 blocks of a residue, in registers.
-template <int N, int run, class V>
-SKUCAST_NETWORK_FN void far_stages_wide(__m512i* w, Ahead& ahead) {
+template <class V>
+SKUCAST_NETWORK_FN void exchange_wires(__m512i* lo, __m512i* hi) {
+  V a = load<V>(lo), b = load<V>(hi);
+  exchange(a, b);
+  store(lo, a);
+  store(hi, b);
+}
+
+// The far levels of a merge into runs of R blocks over more than 16 blocks: block distances of 16
+// and more a pair of wires at a time, one pass each, leaving out pairs with a padding block;
+// then the levels below 16 within aligned chunks of 16 blocks of a residue, in registers (a chunk
+// of padding only is left out; a partly real one runs whole, its padding comparators doing nothing).
+template <int N, int R, class V>
+SKUCAST_NETWORK_FN void far_stages_wide(__m512i* w, Ahead& ahead, int live) {
   constexpr int blocks = N / 16;
-  for (int d = run / 32; d >= 16; d /= 2)
-    for (int g = 0; g < 16; ++g) {
-      ahead.step();
-      for (int m = 0; m < blocks; ++m) {
-        if (m & d) continue;
-        V a = load<V>(w + 16 * m + g), b = load<V>(w + 16 * (m + d) + g);
-        if (m & (run / 16))
-          exchange<true>(a, b);
-        else
-          exchange<false>(a, b);
-        store(w + 16 * m + g, a);
-        store(w + 16 * (m + d) + g, b);
-      }
-    }
   for (int g = 0; g < 16; ++g) {
     ahead.step();
-    for (int chunk = 0; chunk < blocks / 16; ++chunk) {
+    if constexpr (R / 2 >= 16)
+      for (int s = 0; s < blocks; s += R)
+        for (int j = 0; j < R / 2; ++j)
+          if (s + R - 1 - j < live) exchange_wires<V>(w + 16 * (s + j) + g, w + 16 * (s + R - 1 - j) + g);
+    for (int d = R / 4; d >= 16; d /= 2)
+      for (int m = 0; m + d < live; ++m)
+        if ((m & d) == 0) exchange_wires<V>(w + 16 * m + g, w + 16 * (m + d) + g);
+  }
+  for (int g = 0; g < 16; ++g) {
+    ahead.step();
+    for (int chunk = 0; 16 * chunk < live; ++chunk) {
       __m512i* at = w + 256 * chunk + g;
       V v[16];
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) v[i] = load<V>(at + 16 * i);
-      if constexpr (run < 256)
-        apply<kFar<256, run>>(v);  // directions from the block's low bits, as within 16 blocks
-      else if ((256 * chunk) & run)  // one direction for the chunk (its wires are in one run)
-        apply<kNear16Down>(v);
+      if constexpr (R <= 16)
+        apply<kFar<16, R, 16>>(v);  // the whole merge within the chunk
       else
-        apply<kNear16>(v);
+        apply<kNear16>(v);  // distances 8 .. 1
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) store(at + 16 * i, v[i]);
     }
   }
 }
 
-template <int N, int run, class V>
-SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int tiles) {
-  constexpr int groups = N / 16;
-  if constexpr (groups > 16) {
-    far_stages_wide<N, run, V>(w, ahead);
+// The merge into runs of `run` wires (R = run / 16 blocks; before it, the upper half of every
+// run is stored reversed) of the first `live` blocks (LIVE: the same, known at compile time,
+// for rows of up to 256 values; 0 past that). Then, but for the last merge, the near levels
+// of the changed blocks, stored as the next merge wants them.
+template <int N, int run, int LIVE, class V>
+SKUCAST_NETWORK_FN void merge_level(__m512i* w, Ahead& ahead, int live) {
+  constexpr int blocks = N / 16, R = run / 16;
+  if constexpr (blocks > 16) {
+    far_stages_wide<N, R, V>(w, ahead, live);
   } else {
+    constexpr uint64_t changed = changed_blocks(blocks, R, LIVE);
     for (int g = 0; g < 16; ++g) {
       ahead.step();
-      V v[groups];
+      V v[blocks];
 #pragma GCC unroll 16
-      for (int m = 0; m < groups; ++m) v[m] = load<V>(w + 16 * m + g);
-      apply<kFar<N, run>>(v);
+      for (int m = 0; m < LIVE; ++m) v[m] = load<V>(w + 16 * m + g);
+      apply<kFar<blocks, R, LIVE>>(v);
 #pragma GCC unroll 16
-      for (int m = 0; m < groups; ++m) store(w + 16 * m + g, v[m]);
+      for (int m = 0; m < LIVE; ++m)
+        if ((changed >> m) & 1) store(w + 16 * m + g, v[m]);
     }
   }
   if constexpr (run == N) return;  // the caller finishes the wanted blocks
-  // Runs made only of padding tiles hold only padding: their blocks are left as they are.
-  const int live_blocks = (tiles + run / 16 - 1) / (run / 16) * (run / 16);
-  for (int block = 0; block < live_blocks; ++block) {
+  const uint64_t changed = changed_blocks(blocks, R, live);
+  for (int block = 0; block < live; ++block) {
     ahead.step();
+    const bool reversed = (block & (R / 2)) != 0, reversed_next = (block & R) != 0;
+    if (!((changed >> block) & 1) && reversed == reversed_next) continue;  // sorted, in place
     V v[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; ++i) v[i] = load<V>(w + 16 * block + i);
-    apply<kNear16>(v);
-    store_block(w + 16 * block, v, ((16 * block) & run) != 0);
+    load_block(w + 16 * block, v, reversed);
+    apply<kNear16>(v);  // a no-op on an unchanged block (sorted), which only needs turning
+    store_block(w + 16 * block, v, reversed_next);
   }
 }
 
-// Sorts tile `tile` (its columns in v, as V) into its 16 wires of w, ascending for even tiles
-// and descending for odd ones, as the first bitonic merge wants them.
+// Sorts tile `tile` (its columns in v, as V) into its 16 wires of w, reversed for odd tiles (the
+// upper halves of the first merge's runs).
 template <class V>
 SKUCAST_NETWORK_FN void sort_tile(V* v, int tile, __m512i* w) {
   apply<kSort16>(v);
@@ -451,17 +495,17 @@ SKUCAST_NETWORK_FN void sort_tile(V* v, int tile, __m512i* w) {
 }
 
 // The merges after the tiles are sorted, then the ranks' wires transposed back to rows (as
-// float bits), kRows ranks at a time: the wanted blocks' near half-cleaners first (their wires
-// are then in place).
-template <int N, class E, class V>
-SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, const int64_t* ranks,
+// float bits), kRows ranks at a time: the wanted blocks' near levels first (their wires are
+// then in place).
+template <int N, int LIVE, class E, class V>
+SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int live, const int64_t* ranks,
                                       int64_t num_ranks, E* const* values) {
-  if constexpr (N >= 32) merge_level<N, 32, V>(w, prefetch, tiles);
-  if constexpr (N >= 64) merge_level<N, 64, V>(w, prefetch, tiles);
-  if constexpr (N >= 128) merge_level<N, 128, V>(w, prefetch, tiles);
-  if constexpr (N >= 256) merge_level<N, 256, V>(w, prefetch, tiles);
-  if constexpr (N >= 512) merge_level<N, 512, V>(w, prefetch, tiles);
-  if constexpr (N >= 1024) merge_level<N, 1024, V>(w, prefetch, tiles);
+  if constexpr (N >= 32) merge_level<N, 32, LIVE, V>(w, prefetch, live);
+  if constexpr (N >= 64) merge_level<N, 64, LIVE, V>(w, prefetch, live);
+  if constexpr (N >= 128) merge_level<N, 128, LIVE, V>(w, prefetch, live);
+  if constexpr (N >= 256) merge_level<N, 256, LIVE, V>(w, prefetch, live);
+  if constexpr (N >= 512) merge_level<N, 512, LIVE, V>(w, prefetch, live);
+  if constexpr (N >= 1024) merge_level<N, 1024, LIVE, V>(w, prefetch, live);
   constexpr int chunk = Elem<E>::kRows;
   V v[16];
   int finished = -1;
@@ -476,8 +520,7 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
       const int64_t r = ranks[k0 + k];
       const int block = static_cast<int>(r / 16);
       if (N > 16 && block != finished) {
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; ++i) v[i] = load<V>(w + 16 * block + i);
+        load_block(w + 16 * block, v, (block & (N / 32)) != 0);
         apply<kNear16>(v);
         store_block(w + 16 * block, v, false);
         finished = block;
@@ -488,16 +531,33 @@ SKUCAST_AVX512_FN void merge_and_pick(__m512i* w, Ahead& prefetch, int tiles, co
   }
 }
 
+// merge_and_pick with the live blocks as a template argument for rows of up to 256 values (the
+// merges' networks unrolled without the padding's comparators): LIVE from N / 16 down to the
+// fewest a row of more than N / 2 values has.
+template <int N, class E, class V, int LIVE = N / 16>
+SKUCAST_AVX512_FN void merge_and_pick_live(__m512i* w, Ahead& prefetch, int live, const int64_t* ranks,
+                                           int64_t num_ranks, E* const* values) {
+  if constexpr (N > 256) {
+    merge_and_pick<N, 0, E, V>(w, prefetch, live, ranks, num_ranks, values);
+  } else if constexpr (LIVE > N / 32 + 1) {
+    if (live < LIVE) return merge_and_pick_live<N, E, V, LIVE - 1>(w, prefetch, live, ranks, num_ranks, values);
+    merge_and_pick<N, LIVE, E, V>(w, prefetch, live, ranks, num_ranks, values);
+  } else {
+    merge_and_pick<N, LIVE, E, V>(w, prefetch, live, ranks, num_ranks, values);
+  }
+}
+
 // The rows' tiles as sorted 16-wire blocks of w, on the values (floats; the rows holding a NaN
-// or a -0.0 are added to nan_rows / negative_zero_rows) or on their order keys. Tiles past the
-// rows are pure padding (+inf, or the largest key), stored as they are.
+// or a -0.0 are added to special_rows) or on their order keys. Tiles past the rows are pure
+// padding (+inf, or the largest key), stored where a merge reads them (past 256 values, where a
+// chunk of 16 blocks runs whole).
 // W: Elem<E>'s V, or its Key with on_keys.
 template <int N, class W, bool on_keys, class Source>
-SKUCAST_NETWORK_FN void sort_tiles(const Source& rows, int64_t n, __m512i* w, Ahead& prefetch, uint32_t& nan_rows,
-                                   uint32_t& negative_zero_rows) {
+SKUCAST_NETWORK_FN void sort_tiles(const Source& rows, int64_t n, __m512i* w, Ahead& prefetch,
+                                   uint32_t& special_rows) {
   using T = Elem<typename Source::E>;
   const int tiles = static_cast<int>((n + 15) / 16);
-  for (int tile = 0; tile < N / 16; ++tile) {
+  for (int tile = 0; tile < (N > 256 ? N / 16 : tiles); ++tile) {
     prefetch.step();
     if (tile < tiles) {
       __m512i bits[16];
@@ -506,13 +566,16 @@ SKUCAST_NETWORK_FN void sort_tiles(const Source& rows, int64_t n, __m512i* w, Ah
       W v[16];
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) {
-        if constexpr (on_keys) {
-          v[i] = T::or_pad(T::key(bits[i]), i >= live);  // no index known only at run time: v stays in registers
-        } else {
-          nan_rows |= T::nan_rows(bits[i]);
-          negative_zero_rows |= T::negative_zero_rows(bits[i]);
-          v[i] = T::or_pad(as(W{}, bits[i]), i >= live);
+        if constexpr (on_keys)
+          v[i] = T::key(bits[i]);
+        else {
+          special_rows |= T::special_rows(bits[i]);
+          v[i] = as(W{}, bits[i]);
         }
+      }
+      if (live < 16) {  // only the last tile holds padding
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) v[i] = T::or_pad(v[i], i >= live);  // no index known only at run time: v stays in registers
       }
       sort_tile(v, tile, w);
     } else {
@@ -525,6 +588,23 @@ SKUCAST_NETWORK_FN void sort_tiles(const Source& rows, int64_t n, __m512i* w, Ah
       }
     }
   }
+}
+
+// Of the rows special_rows flagged, those holding a NaN (returned) and those holding a -0.0.
+template <class Source>
+SKUCAST_NETWORK_FN uint32_t tell_special_rows(const Source& rows, int64_t n, uint32_t& negative_zero_rows) {
+  using T = Elem<typename Source::E>;
+  uint32_t nan_rows = 0;
+  for (int tile = 0; tile < static_cast<int>((n + 15) / 16); ++tile) {
+    __m512i bits[16];
+    rows.load_tile(n, tile, bits);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+      nan_rows |= T::nan_rows(bits[i]);
+      negative_zero_rows |= T::negative_zero_rows(bits[i]);
+    }
+  }
+  return nan_rows;
 }
 
 // values[l][k] = the ranks[k]-th smallest value of row l of `rows` (a Rows or Columns source),
@@ -545,17 +625,18 @@ SKUCAST_AVX512_FN uint32_t network_select(const Source& rows, int64_t n, const i
   constexpr int steps = N / 16 + 16 * merges + (N / 16) * (merges > 0 ? merges - 1 : 0);  // (rows past
   // 256 values take a few more steps in their wide far stages: the prefetch ends early there)
   Ahead prefetch{ahead, ahead_bytes, (ahead_bytes / steps + 63) / 64 * 64};
-  uint32_t nan_rows = 0, negative_zero_rows = 0;
-  sort_tiles<N, V, false>(rows, n, w, prefetch, nan_rows, negative_zero_rows);
-  nan_rows |= rows.inexact_rows();
-  if (nan_rows) return nan_rows;
+  uint32_t special_rows = 0, negative_zero_rows = 0;
+  sort_tiles<N, V, false>(rows, n, w, prefetch, special_rows);
+  uint32_t bad_rows = rows.inexact_rows();
+  if (special_rows) bad_rows |= tell_special_rows(rows, n, negative_zero_rows);
+  if (bad_rows) return bad_rows;
   if (negative_zero_rows == 0) {
-    merge_and_pick<N, E, V>(w, prefetch, tiles, ranks, num_ranks, values);
+    merge_and_pick_live<N, E, V>(w, prefetch, tiles, ranks, num_ranks, values);
     return 0;
   }
   // -0.0 somewhere: again on the order keys (padding: the largest key, after every value's).
-  sort_tiles<N, Key, true>(rows, n, w, prefetch, nan_rows, negative_zero_rows);
-  merge_and_pick<N, E, Key>(w, prefetch, tiles, ranks, num_ranks, values);
+  sort_tiles<N, Key, true>(rows, n, w, prefetch, special_rows);
+  merge_and_pick_live<N, E, Key>(w, prefetch, tiles, ranks, num_ranks, values);
   return 0;
 }
 
