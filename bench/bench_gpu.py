@@ -169,6 +169,32 @@ def bench_quantiles(shape, levels):
                xs.nbytes + 4 * r * len(lv), tl_)
 
 
+def bench_forecast_layout(series, samples, days, levels):
+    """A forecast's own sample paths, (series, samples, days), read over the samples axis: the
+    tiled kernel, against the same values laid out as contiguous rows (the warp kernel's best case,
+    the copy not timed) and torch.sort over dim 1 + gather."""
+    rs = cp.random.RandomState(4)
+    lv = np.asarray(levels)
+    ranks = np.maximum(np.ceil(lv * samples).astype(np.int64) - 1, 0)
+    for dtype in (cp.int64, cp.float32):
+        x = cp.floor(rs.standard_gamma(2.0, (series, samples, days), dtype=cp.float32) * 4).astype(dtype)
+        case = f"quantiles ({series},{samples},{days}) axis=1 {cp.dtype(dtype).name}"
+        nbytes = x.nbytes + x.itemsize * series * days * len(lv)
+        sk = lambda: skucast.quantiles(x, lv, axis=1)  # noqa: E731
+        rows = cp.ascontiguousarray(cp.moveaxis(x, 1, -1))
+        sk_rows = lambda: skucast.quantiles(rows, lv, axis=-1)  # noqa: E731
+        tx, tr = torch.as_tensor(x, device="cuda"), torch.as_tensor(ranks, device="cuda")
+        torch_sort = lambda: torch.sort(tx, dim=1).values[:, tr, :]  # noqa: E731
+        ref = sk()
+        check(f"{case} == contiguous rows", bool(cp.array_equal(ref, sk_rows())))
+        check(f"{case} torch sort", bool(cp.array_equal(cp.moveaxis(cp.asarray(torch_sort()), 1, -1), ref)))
+        t = median_time(sk)
+        report(case, "skucast axis=1 (tiled)", t, x.size, nbytes)
+        report(case, "skucast on contiguous rows", median_time(sk_rows), x.size, nbytes, t)
+        report(case, "torch.sort(dim=1) + gather", median_time(torch_sort), x.size, nbytes, t)
+        del rows, tx
+
+
 def bench_aggregates(n_series, n_samples, horizon):
     rs = cp.random.RandomState(3)
     x = cp.floor(rs.random_sample((n_series, n_samples, horizon), dtype=cp.float32) * 8)
@@ -321,7 +347,9 @@ def main():
     parts = {
         "nbinom": lambda: bench_nbinom(100_000_000 // k),
         "quantiles": lambda: (bench_quantiles((10_000_000 // k, 100), [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99]),
-                              bench_quantiles((1_000_000 // k, 200), [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99])),
+                              bench_quantiles((1_000_000 // k, 200), [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99]),
+                              bench_forecast_layout(30_490 // k, 200, 28, [0.005, 0.025, 0.165, 0.25, 0.5, 0.75, 0.835,
+                                                                           0.975, 0.995])),
         "aggregates": lambda: bench_aggregates(500_000 // k, 100, 28),
         "inventory": lambda: bench_inventory(10_000_000 // k),
         "allocate_simulate": lambda: bench_allocate_simulate(100_000 // k, 1_000_000 // k, 365),

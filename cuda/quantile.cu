@@ -1,6 +1,7 @@
 // Batched quantiles on the GPU. Rows of up to 1024 values: one warp per row loads it into
-// registers (checking for NaN), sorts it with CUB's warp merge sort and reads the wanted ranks,
-// so each value is read once and only the quantiles are written. Longer rows are gathered into
+// registers (checking for NaN; through a shared-memory tile when the sample axis is not last),
+// sorts it with CUB's warp merge sort and reads the wanted ranks, so each value is read once
+// and only the quantiles are written. Longer rows are gathered into
 // a contiguous scratch copy, sorted with CUB's segmented sort, and read at the same ranks
 // (quantile/select.h).
 #include <cub/device/device_segmented_sort.cuh>
@@ -102,21 +103,37 @@ __device__ void pick_levels(const Key* row, int64_t r, int64_t n, const double* 
 
 constexpr int kRowWarps = 4;  // warps (rows in flight) per block of the warp sort
 
+// A warp's scratch: the sort's storage, then the sorted row.
+template <class T, int ITEMS>
+union WarpRowStorage {
+  typename cub::WarpMergeSort<typename OrderKey<T>::Key, ITEMS, 32>::TempStorage sort;
+  typename OrderKey<T>::Key row[32 * ITEMS];
+};
+
+// Sorts one row's keys (value j in lane j % 32, item j / 32; the slots past n hold the largest
+// key) and writes the row's quantiles (row r of the output).
+template <class T, int ITEMS>
+__device__ void sort_and_pick(typename OrderKey<T>::Key (&keys)[ITEMS], WarpRowStorage<T, ITEMS>& mine, int64_t r,
+                              int64_t n, const double* levels, int64_t num_levels, bool linear, void* out, int lane) {
+  using WarpSort = cub::WarpMergeSort<typename OrderKey<T>::Key, ITEMS, 32>;
+  WarpSort(mine.sort).Sort(keys, KeyLess());
+  __syncwarp();  // every lane is done with the sort's storage before it holds the row
+#pragma unroll
+  for (int k = 0; k < ITEMS; ++k) mine.row[lane * ITEMS + k] = keys[k];
+  __syncwarp();
+  pick_levels<T>(mine.row, r, n, levels, num_levels, linear, out, lane);
+  __syncwarp();  // the row is read before the next sort reuses the storage
+}
+
 // Rows of n <= 32 * ITEMS values, one warp each: value j of the row goes to lane j % 32, item
-// j / 32 (consecutive lanes read consecutive values); the slots past n hold the largest key.
+// j / 32 (consecutive lanes read consecutive values, contiguous when inner == 1).
 template <class T, int ITEMS>
 __global__ void __launch_bounds__(32 * kRowWarps)
     warp_quantiles_kernel(const T* data, int64_t rows, int64_t n, int64_t inner, const double* levels,
                           int64_t num_levels, bool linear, void* out, unsigned long long* bad) {
   using Key = typename OrderKey<T>::Key;
-  using WarpSort = cub::WarpMergeSort<Key, ITEMS, 32>;
-  union Shared {
-    typename WarpSort::TempStorage sort;
-    Key row[32 * ITEMS];
-  };
-  __shared__ Shared shared[kRowWarps];
+  __shared__ WarpRowStorage<T, ITEMS> shared[kRowWarps];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  Shared& mine = shared[warp];
   for (int64_t r = blockIdx.x * int64_t(kRowWarps) + warp; r < rows; r += int64_t(gridDim.x) * kRowWarps) {
     const int64_t o = r / inner, i = r - o * inner;
     const int64_t first = o * n * inner + i;  // flat index of the row's value 0
@@ -133,19 +150,87 @@ __global__ void __launch_bounds__(32 * kRowWarps)
         keys[k] = OrderKey<T>::to(v);
       }
     }
-    WarpSort(mine.sort).Sort(keys, KeyLess());
-    __syncwarp();  // every lane is done with the sort's storage before it holds the row
-#pragma unroll
-    for (int k = 0; k < ITEMS; ++k) mine.row[lane * ITEMS + k] = keys[k];
-    __syncwarp();
-    pick_levels<T>(mine.row, r, n, levels, num_levels, linear, out, lane);
-    __syncwarp();  // the row is read before the next sort reuses the storage
+    sort_and_pick<T, ITEMS>(keys, shared[warp], r, n, levels, num_levels, linear, out, lane);
   }
 }
 
+// A sample axis that is not last (a forecast's (series, samples, days) read over samples): the
+// rows of one outer index are consecutive positions of the inner axes, so a block reads a tile
+// of kCols of them (128 bytes of each of the n sample positions: whole cache lines, where one
+// warp per row would read one value per line) into shared memory, and its warps sort the tile's
+// columns from there. The pitch kCols + 1 puts a column's values in different banks.
+template <class T>
+constexpr int tile_columns() {
+  return 128 / static_cast<int>(sizeof(T));
+}
+template <class T>
+constexpr int64_t tile_bytes(int64_t n) {
+  return n * (tile_columns<T>() + 1) * static_cast<int64_t>(sizeof(typename OrderKey<T>::Key));
+}
+
 template <class T, int ITEMS>
-void launch_warp_quantiles(const T* data, int64_t rows, int64_t n, int64_t inner, const double* levels,
+__global__ void __launch_bounds__(32 * kRowWarps)
+    tiled_quantiles_kernel(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
+                           int64_t num_levels, bool linear, void* out, unsigned long long* bad) {
+  using Key = typename OrderKey<T>::Key;
+  constexpr int kCols = tile_columns<T>(), kPitch = kCols + 1, kRowsPerLoad = 32 / kCols;
+  __shared__ WarpRowStorage<T, ITEMS> shared[kRowWarps];
+  extern __shared__ __align__(16) unsigned char tile_memory[];
+  Key* tile = reinterpret_cast<Key*>(tile_memory);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, c = lane % kCols;
+  const int64_t per_outer = (inner + kCols - 1) / kCols;
+  for (int64_t t = blockIdx.x; t < outer * per_outer; t += gridDim.x) {
+    const int64_t o = t / per_outer, i0 = (t - o * per_outer) * kCols;
+    const int width = static_cast<int>(inner - i0 < kCols ? inner - i0 : kCols);
+    if (c < width)
+      for (int64_t j = int64_t(warp) * kRowsPerLoad + lane / kCols; j < n; j += kRowWarps * kRowsPerLoad) {
+        const int64_t at = (o * n + j) * inner + i0 + c;
+        const T v = data[at];
+        if constexpr (!std::is_integral_v<T>) {
+          if (v != v) report_bad(bad, at, 0);
+        }
+        tile[j * kPitch + c] = OrderKey<T>::to(v);
+      }
+    __syncthreads();
+    for (int col = warp; col < width; col += kRowWarps) {
+      Key keys[ITEMS];
+#pragma unroll
+      for (int k = 0; k < ITEMS; ++k) {
+        const int64_t j = int64_t(k) * 32 + lane;
+        keys[k] = j < n ? tile[j * kPitch + col] : ~Key(0);
+      }
+      sort_and_pick<T, ITEMS>(keys, shared[warp], o * inner + i0 + col, n, levels, num_levels, linear, out, lane);
+    }
+    __syncthreads();  // the tile is read before the next one is loaded
+  }
+}
+
+// The tiled kernel when the inner axes are long enough to fill tiles and its shared memory fits
+// the device; false otherwise.
+template <class T, int ITEMS>
+bool launch_tiled_quantiles(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
+                            int64_t num_levels, bool linear, void* out, unsigned long long* bad, cudaStream_t s) {
+  if (inner < 8) return false;  // a stride this short reads nearly whole lines already
+  const int64_t bytes = tile_bytes<T>(n);
+  int device = 0, limit = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  if (bytes + static_cast<int64_t>(sizeof(WarpRowStorage<T, ITEMS>)) * kRowWarps > limit) return false;
+  const auto kernel = tiled_quantiles_kernel<T, ITEMS>;
+  // past 48 KB of shared memory in all (the static part included) a kernel has to opt in
+  CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  const int64_t tiles = outer * ((inner + tile_columns<T>() - 1) / tile_columns<T>());
+  kernel<<<grid_for(tiles, 1), 32 * kRowWarps, static_cast<size_t>(bytes), s>>>(data, outer, n, inner, levels,
+                                                                                 num_levels, linear, out, bad);
+  check_launch();
+  return true;
+}
+
+template <class T, int ITEMS>
+void launch_warp_quantiles(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels,
                            int64_t num_levels, bool linear, void* out, unsigned long long* bad, cudaStream_t s) {
+  if (launch_tiled_quantiles<T, ITEMS>(data, outer, n, inner, levels, num_levels, linear, out, bad, s)) return;
+  const int64_t rows = outer * inner;
   warp_quantiles_kernel<T, ITEMS><<<grid_for(rows, kRowWarps), 32 * kRowWarps, 0, s>>>(
       data, rows, n, inner, levels, num_levels, linear, out, bad);
   check_launch();
@@ -153,10 +238,10 @@ void launch_warp_quantiles(const T* data, int64_t rows, int64_t n, int64_t inner
 
 // Rows of up to 1024 values through the warp sort; false for longer rows.
 template <class T>
-bool warp_quantiles(const T* data, int64_t rows, int64_t n, int64_t inner, const double* levels, int64_t num_levels,
+bool warp_quantiles(const T* data, int64_t outer, int64_t n, int64_t inner, const double* levels, int64_t num_levels,
                     bool linear, void* out, unsigned long long* bad, cudaStream_t s) {
   const auto run = [&](auto items) {
-    launch_warp_quantiles<T, decltype(items)::value>(data, rows, n, inner, levels, num_levels, linear, out, bad, s);
+    launch_warp_quantiles<T, decltype(items)::value>(data, outer, n, inner, levels, num_levels, linear, out, bad, s);
     return true;
   };
   if (n <= 32) return run(std::integral_constant<int, 1>{});
@@ -192,7 +277,7 @@ BadValue quantiles_typed(const T* data, int64_t outer, int64_t n, int64_t inner,
   BadSlots bad(s);
   Scratch<double> d_levels(static_cast<size_t>(num_levels), s);
   CUDA_CHECK(cudaMemcpyAsync(d_levels.get(), levels, sizeof(double) * num_levels, cudaMemcpyHostToDevice, s));
-  if (warp_quantiles(data, rows, n, inner, d_levels.get(), num_levels, linear, out, bad.get(), s)) return bad.read(s);
+  if (warp_quantiles(data, outer, n, inner, d_levels.get(), num_levels, linear, out, bad.get(), s)) return bad.read(s);
   Scratch<T> copy(static_cast<size_t>(total), s), sorted(static_cast<size_t>(total), s);
   Scratch<int64_t> offsets(static_cast<size_t>(rows + 1), s);
   gather_rows_kernel<T><<<grid_for(total), kThreads, 0, s>>>(data, n, inner, total, copy.get(), bad.get());

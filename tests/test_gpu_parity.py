@@ -348,6 +348,36 @@ def test_quantiles_nan_same_message(rng, n):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+def test_quantiles_forecast_layout(rng, dtype):
+    # (series, samples, days) read over samples: tiles of 32 (4-byte) or 16 (8-byte) days, whole,
+    # partial (28, 40 days) and one (8 days), from shared memory; 5 days keep the strided warp read
+    lv = [0.0, 0.005, 0.1, 0.5, 0.835, 0.995, 1.0]
+    for days in (5, 8, 28, 40):
+        for n in (1, 33, 200, 700):
+            x = rng.negative_binomial(2, 0.2, (3, n, days)).astype(dtype)
+            if x.dtype.kind == "f":
+                x[1] = rng.standard_normal((n, days)).astype(dtype)
+                x[2, :: max(1, n // 3), ::2] = -0.0
+            for method in ("inverted_cdf", "linear"):
+                want = skucast.quantiles(x, lv, axis=1, method=method)
+                got = skucast.quantiles(cp.asarray(x), lv, axis=1, method=method)
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(_bits(got), _bits(want), err_msg=f"{days} days, n={n} {method}")
+
+
+def test_quantiles_nan_in_forecast_layout_same_message(rng):
+    x = rng.standard_normal((6, 100, 30)).astype(np.float32)
+    x[4, 10, 3] = np.nan
+    x[2, 70, 29] = np.nan  # the first in C order, in a later tile row of an earlier series
+    with pytest.raises(ValueError) as cpu_err:
+        skucast.quantiles(x, [0.5], axis=1)
+    with pytest.raises(ValueError) as gpu_err:
+        skucast.quantiles(cp.asarray(x), [0.5], axis=1)
+    assert str(gpu_err.value) == str(cpu_err.value)
+    assert "(2, 70, 29)" in str(gpu_err.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
 def test_group_sum_bitwise(rng, dtype):
     for n, cols, groups in ((0, 5, 3), (1, 1, 1), (300, 3, 1), (1000, 40, 7), (2000, 9, 600), (50, 200, 90)):
         if np.dtype(dtype).kind == "f":
