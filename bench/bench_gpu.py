@@ -327,6 +327,32 @@ def bench_allocate_simulate(n_alloc, n_sim, days):
     report(case, "skucast CPU, all cores", tc, n_sim * days, None, t)
 
 
+def bench_models(copies):
+    """DeepAR sample paths (the demo's shipped model, 200 paths x its horizon) for `copies` copies of
+    the shipped 300-series M5 CA_1 slice: Forecaster.predict on the GPU vs on all CPU cores."""
+    import pandas as pd
+    from skucast import demo
+    f, _ = demo.load_forecaster("deepar")
+    data = demo.load_slice()
+    spec = f.spec
+    end = data.sales.shape[1]
+    df = demo.long_frame(data, end, end - max(spec["lags"]) - spec["context_length"])
+    big = pd.concat([df.assign(unique_id=df.unique_id + f"#{c}") for c in range(copies)], ignore_index=True)
+    n, h, S = big.unique_id.nunique(), f.horizon, 200
+    case = f"DeepAR {n} series x {S} paths x {h} days"
+    kw = dict(horizon=h, num_samples=S, seed=0)
+    gpu = f.predict(big, device="cuda", **kw)
+    cpu = f.predict(big, **kw)
+    same = float(np.mean(gpu.samples == cpu.samples))
+    check(f"{case}: GPU paths equal the CPU's in {100 * same:.2f}% of draws (> 95%)", same > 0.95)
+    check(f"{case}: mean {gpu.samples.mean():.4f} (GPU) vs {cpu.samples.mean():.4f} (CPU)",
+          abs(gpu.samples.mean() / cpu.samples.mean() - 1) < 0.02)
+    t = median_time(lambda: f.predict(big, device="cuda", **kw), repeats=3, warmup=0)
+    report(case, "Forecaster.predict GPU", t, n * S * h)
+    report(case, "Forecaster.predict CPU", median_time(lambda: f.predict(big, **kw), repeats=2, warmup=0),
+           n * S * h, None, t, note=f"{torch.get_num_threads()} torch threads, {skucast.get_num_threads()} skucast")
+
+
 def main():
     global BANDWIDTH
     ap = argparse.ArgumentParser()
@@ -353,6 +379,7 @@ def main():
         "aggregates": lambda: bench_aggregates(500_000 // k, 100, 28),
         "inventory": lambda: bench_inventory(10_000_000 // k),
         "allocate_simulate": lambda: bench_allocate_simulate(100_000 // k, 1_000_000 // k, 365),
+        "models": lambda: bench_models(1 if args.quick else 10),
     }
     for name, fn in parts.items():
         if args.only and name not in args.only:

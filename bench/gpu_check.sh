@@ -3,6 +3,7 @@
 # suite, the GPU benchmarks and a compute-sanitizer pass, each within what is left of the
 # deadline (seconds, first argument). Logs and the built modules go to $OUT.
 #   device run: bash bench/gpu_check.sh 400
+#   BENCH_ARGS="--only models" SANITIZE=0 bash bench/gpu_check.sh 250   (a part of the benchmark, no sanitizer)
 set -uo pipefail
 deadline=$(( $(date +%s) + ${1:-400} ))
 left() { echo $(( deadline - $(date +%s) - ${1:-0} )); }
@@ -26,10 +27,11 @@ python3 -c "import skucast; print(skucast.build_info(), skucast.cuda_available()
 
 echo "== parity"
 timeout "$(left 120)" python3 -m pytest -q -p no:cacheprovider -rs tests/test_gpu_parity.py tests/test_cuda_build.py \
-  2>&1 | tee "$OUT/parity.log" | tail -60
+  tests/test_models_device.py 2>&1 | tee "$OUT/parity.log" | tail -60
 echo "== bench"
 timeout "$(left 20)" python3 bench/bench_gpu.py ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log"
 cp bench/out/gpu*.json "$OUT/" 2>/dev/null
+[ "${SANITIZE:-1}" = 0 ] && { echo "done (no sanitizer run), $(left) s left"; exit 0; }
 echo "== sanitizer ($(left) s left)"
 if [ "$(left)" -gt 30 ]; then
   timeout "$(left 5)" compute-sanitizer --tool memcheck --print-limit 20 python3 -m pytest -q -p no:cacheprovider \

@@ -208,3 +208,6 @@ def test_train_api_and_cli(frames, tmp_path):
     import pandas as pd
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert list(fc.columns) == ["unique_id", "ds", "mean", "q0.5", "q0.9"] and len(fc) == 12 * 7
+    with pytest.raises(SystemExit, match="skucast predict: device: 'cpu' or a CUDA device; got 'meta'"):
+        main(["predict", "--model", str(out), "--input", str(tmp_path / "train.parquet"), "--futr",
+              str(tmp_path / "futr.parquet"), "--out", str(tmp_path / "fc2.csv"), "--device", "meta"])

@@ -42,7 +42,10 @@ def _predict(a):
     f = Forecaster.load(a.model)
     df = _read_frame(a.input)
     futr = _read_frame(a.futr) if a.futr else None
-    fc = f.predict(df, futr, horizon=a.horizon, num_samples=a.num_samples, seed=a.seed)
+    try:
+        fc = f.predict(df, futr, horizon=a.horizon, num_samples=a.num_samples, seed=a.seed, device=a.device)
+    except ValueError as e:
+        raise SystemExit(f"skucast predict: {e}") from None
     levels = [float(q) for q in a.levels.split(",")] if a.levels else []
     fc.to_frame(levels).to_csv(a.out, index=False)
     print(f"wrote {a.out}")
@@ -162,6 +165,8 @@ def main(argv=None) -> int:
     p.add_argument("--num-samples", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--levels", default="0.5,0.9")
+    p.add_argument("--device", default="cpu", help="cpu (default) or a CUDA device (cuda, cuda:1): network and "
+                   "sampler on the GPU")
     p.set_defaults(func=_predict)
     pl = sub.add_parser("plan", help="sales + stock snapshot -> forecasts -> safety stock -> orders file")
     pl.add_argument("--sales", help="long sales frame (parquet/csv): unique_id, ds, y [+ covariates]; "

@@ -2,8 +2,14 @@
 
 Sample paths come from skucast.nbinom.sample with key = (stable series key << 20 | path)
 and step = forecast day, so a series' paths do not depend on the batch or chunking.
+On a CUDA device the network, its state, the lag features and the draws stay on the GPU
+(skucast's CUDA sampler draws the same Philox stream as the CPU's).
 """
 from __future__ import annotations
+
+import copy
+import io
+import warnings
 
 import numpy as np
 import torch
@@ -18,6 +24,44 @@ MIN_ROWS = 16   # tiny GEMMs take other kernels (gemv at 1 row): pad chunks so a
                 # does not depend on how many series share its batch
 _TINY = np.float32(1e-12)   # mu x shock stays > 0 for the sampler
 CHUNK_PATHS = 4096  # default paths per chunk: bigger chunks fall out of cache (measured ~1.6x)
+GPU_CHUNK_PATHS = 1 << 20  # on a GPU: enough paths per step to fill it
+_TORCH_STEPS_ON_CPU = False  # tests: run the GPU's torch steps on the CPU (same paths as numpy's)
+
+
+def _device(device) -> torch.device:
+    """torch.device for predict's ``device``: the CPU or a CUDA device skucast can sample on."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"device: {e}") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type != "cuda":
+        raise ValueError(f"device: 'cpu' or a CUDA device; got {device!r}")
+    from .._device import cuda_available
+    if not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r}, but torch sees no CUDA device (a CPU-only torch build, or no GPU)")
+    if not cuda_available():
+        raise ValueError(f"device: {device!r}, but skucast was built without CUDA (its sampler runs on the GPU)")
+    return dev
+
+
+def _tensor_on(a, dev):
+    return torch.from_numpy(np.ascontiguousarray(a)).to(dev)
+
+
+def _path_keys(keys, S):
+    """(n, S) sampler keys: each series' stable key above the path index."""
+    return (keys[:, None] << PATH_BITS) | np.arange(S, dtype=np.int64)[None, :]
+
+
+def _draw(mu, alpha, num_samples, seed, keys, step):
+    """nbinom.sample on torch tensors: CUDA tensors go to skucast's CUDA sampler and the draws
+    stay there; CPU tensors through numpy."""
+    if mu.is_cuda:
+        return nbinom.sample(mu, alpha, num_samples, seed, keys=keys, step=step)
+    step = step.numpy() if isinstance(step, torch.Tensor) else step
+    return torch.from_numpy(nbinom.sample(mu.numpy(), alpha.numpy(), num_samples, seed, keys=keys.numpy(), step=step))
 
 
 def parse_level(q) -> float:
@@ -68,6 +112,37 @@ class Forecaster:
         if trained is not None:
             net, spec = trained.net.eval(), trained.spec
         self.net, self.spec = net, spec
+        self._file = None  # the model file, for a torch.export program moved to a GPU
+        self._device_nets = {}  # str(device) -> a copy of net there
+
+    def _net_on(self, dev: torch.device):
+        if dev.type == "cpu":
+            return self.net
+        key = str(dev)
+        if key not in self._device_nets:
+            try:
+                self._device_nets[key] = self._copy_to(dev)
+            except Exception as e:
+                raise ValueError(f"device: this model cannot be moved to {key}: {type(e).__name__}: {e}") from None
+        return self._device_nets[key]
+
+    def _copy_to(self, dev: torch.device):
+        """The network on dev, the CPU one untouched: TorchScript through a reload; a torch.export
+        program read again from its file and moved by torch's move_to_device_pass (which also
+        moves devices burnt into the graph: files of older N-BEATS builds create their zeros on
+        the CPU); an eager module as a moved copy."""
+        if isinstance(self.net, torch.jit.ScriptModule):
+            with warnings.catch_warnings():  # torch.jit.* is deprecated upstream (see export.py)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", FutureWarning)
+                buf = io.BytesIO()
+                torch.jit.save(self.net, buf)
+                buf.seek(0)
+                return torch.jit.load(buf, map_location=dev)
+        if self._file is not None and self.spec.get("format") == "export":
+            from torch.export.passes import move_to_device_pass
+            return move_to_device_pass(torch.export.load(self._file), dev).module()
+        return copy.deepcopy(self.net).to(dev)
 
     @classmethod
     def load(cls, path: str) -> "Forecaster":
@@ -75,14 +150,17 @@ class Forecaster:
         naming the file and the reason."""
         from .export import load_file
         net, spec = load_file(path)
-        return cls(net=net, spec=spec)
+        f = cls(net=net, spec=spec)
+        f._file = path
+        return f
 
     @property
     def horizon(self) -> int:
         return self.spec["horizon"]
 
     def predict(self, df, futr_df=None, horizon: int | None = None, num_samples: int = 200,
-                seed: int = 0, chunk_size: int | None = None, common_shock: float = 0.0) -> Forecast:
+                seed: int = 0, chunk_size: int | None = None, common_shock: float = 0.0,
+                device="cpu") -> Forecast:
         """Sample ``num_samples`` paths of the next ``horizon`` days for every series in df.
 
         df: history long frame (unique_id, ds, y + the covariates the model was trained on);
@@ -98,14 +176,24 @@ class Forecaster:
         (columns of df, e.g. {"store_id": 0.01, "dept_id": 0.02}) multiplies one factor per
         group of each column instead (skucast.common_shock.group_shock). Calibrate on a window
         before the forecast (skucast.common_shock.calibrate_shock_variance).
+
+        device: "cpu" (default) or a CUDA device ("cuda", "cuda:1", a torch.device). On a GPU
+        the network runs there (a copy, kept for later calls) and skucast's CUDA sampler draws
+        the paths where the network's mu and alpha are; chunks default to ~1M paths. The
+        sampler's stream is the CPU's (equal draws for equal mu and alpha), but the network's
+        float32 arithmetic on the GPU (cuBLAS, batch-size dependent) differs from the CPU's in
+        the last bits, so a small share of draws differ from a CPU run and from GPU runs with
+        another chunk_size. The Forecast holds numpy arrays either way.
         """
         h = self.horizon if horizon is None else int(horizon)
         if not 1 <= h <= self.horizon:
             raise ValueError(f"horizon: the model was trained for {self.horizon} days; got {horizon}")
         if not 1 <= int(num_samples) < 2 ** PATH_BITS:
             raise ValueError(f"num_samples: must be in [1, 2**{PATH_BITS}); got {num_samples}")
+        dev = _device(device)
+        net = self._net_on(dev)
         if chunk_size is None:
-            chunk_size = max(MIN_ROWS, CHUNK_PATHS // int(num_samples))
+            chunk_size = max(MIN_ROWS, (CHUNK_PATHS if dev.type == "cpu" else GPU_CHUNK_PATHS) // int(num_samples))
         spec = self.spec
         lags = spec["lags"]
         L = (max(lags) if lags else 0) + spec["context_length"]
@@ -124,10 +212,15 @@ class Forecaster:
                 rows = np.arange(a, b)
                 if len(rows) < MIN_ROWS:   # pad with copies of the last series, dropped below
                     rows = np.concatenate([rows, np.full(MIN_ROWS - len(rows), b - 1)])
+                on_device = dev.type != "cpu" or _TORCH_STEPS_ON_CPU
                 if spec["model"] == "deepar":
-                    res = self._deepar_chunk(p, rows, fut_num, fut_cat, keys, h, num_samples, seed, shock_of(rows))
+                    res = (self._deepar_chunk_on(net, dev, p, rows, fut_num, fut_cat, keys, h, num_samples, seed,
+                                                 shock_of(rows)) if on_device else
+                           self._deepar_chunk(p, rows, fut_num, fut_cat, keys, h, num_samples, seed, shock_of(rows)))
                 else:
-                    res, mu, al = self._nbeats_chunk(p, rows, keys, h, num_samples, seed, shock_of(rows))
+                    res, mu, al = (self._nbeats_chunk_on(net, dev, p, rows, keys, h, num_samples, seed, shock_of(rows))
+                                   if on_device else self._nbeats_chunk(p, rows, keys, h, num_samples, seed,
+                                                                        shock_of(rows)))
                     mus[a:b], alphas[a:b] = mu[:b - a], al[:b - a]
                 out[a:b] = res[:b - a]
         return Forecast(out, p.uids, ds, mus, alphas)
@@ -162,7 +255,7 @@ class Forecaster:
         mu, al = mu[:, :h].numpy(), al[:, :h].numpy()
         if shock is not None:   # one draw per (series, path, day) from mu x G[path, day]
             mp = np.maximum(mu[:, None, :] * shock, _TINY)
-            pk = (keys[rows][:, None] << PATH_BITS) | np.arange(S, dtype=np.int64)[None, :]
+            pk = _path_keys(keys[rows], S)
             draws = nbinom.sample(mp, al[:, None, :], 1, seed, keys=np.broadcast_to(pk[..., None], mp.shape),
                                   step=np.arange(h)[None, None, :])
             return draws[..., 0], mu, al
@@ -170,30 +263,34 @@ class Forecaster:
         draws = nbinom.sample(mu, al, S, seed, keys=k, step=np.arange(h)[None, :])   # (bs, h, S)
         return draws.transpose(0, 2, 1), mu, al
 
-    def _deepar_chunk(self, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
-        spec, net = self.spec, self.net
+    def _deepar_encode(self, net, p, rows, S, to):
+        """Encodes a DeepAR chunk's context (teacher forced, one path) and repeats the LSTM state
+        for the S paths; to: numpy array -> tensor where the network runs.
+        Returns (lags, L, y, scale, static, sc, hh, cc)."""
+        spec = self.spec
         lags = np.asarray(spec["lags"])
         C = spec["context_length"]
         m = int(lags.max())
         L = m + C
         y, listed = p.y[rows], p.listed[rows]
-        bs = len(rows)
         scale = scale_of(y[:, m:], listed[:, m:])
-        sc = torch.from_numpy(scale)
-        static = torch.from_numpy(p.static[rows])
-        num, cat = torch.from_numpy(p.num[rows]), torch.from_numpy(p.cat[rows])
+        sc, static = to(scale), to(p.static[rows])
+        num, cat = to(p.num[rows]), to(p.cat[rows])
         hidden, layers = spec["hyper"]["hidden"], spec["hyper"]["layers"]
-        hh = torch.zeros(layers, bs, hidden)
+        hh = torch.zeros(layers, len(rows), hidden, device=sc.device)
         cc = torch.zeros_like(hh)
-        enc = np.log1p(y[:, np.arange(m, L)[:, None] - lags] / scale[:, None, None]).astype(np.float32)
-        enc = torch.from_numpy(enc)
-        for t in range(C):   # encode the context (teacher forced, one path)
+        enc = to(np.log1p(y[:, np.arange(m, L)[:, None] - lags] / scale[:, None, None]).astype(np.float32))
+        for t in range(C):
             _, _, hh, cc = net(enc[:, t:t + 1], num[:, m + t], cat[:, m + t], static, sc, hh, cc)
-        hh = hh.repeat_interleave(S, dim=1)
-        cc = cc.repeat_interleave(S, dim=1)
+        return lags, L, y, scale, static, sc, hh.repeat_interleave(S, dim=1), cc.repeat_interleave(S, dim=1)
+
+    def _deepar_chunk(self, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
+        net = self.net
+        lags, L, y, scale, static, sc, hh, cc = self._deepar_encode(net, p, rows, S, torch.from_numpy)
+        bs = len(rows)
         buf = np.empty((bs, S, L + h), np.float32)
         buf[:, :, :L] = y[:, None, :]
-        pkeys = (keys[rows][:, None] << PATH_BITS) | np.arange(S, dtype=np.int64)[None, :]
+        pkeys = _path_keys(keys[rows], S)
         inv_scale = (1.0 / scale)[:, None, None]
         fn, fc = torch.from_numpy(fut_num[rows]), torch.from_numpy(fut_cat[rows])
         for k in range(h):
@@ -203,3 +300,48 @@ class Forecaster:
             draw = nbinom.sample(mu, al.numpy(), 1, seed, keys=pkeys, step=k)
             buf[:, :, L + k] = draw[..., 0]
         return buf[:, :, L:].astype(np.int64)
+
+    # The same two chunk steps in torch on `dev` (a GPU): the network's state, the lag features
+    # and the draws stay there; the arithmetic mirrors the numpy steps above (lags in float64,
+    # then float32), so on the CPU they give the same paths.
+    def _nbeats_chunk_on(self, net, dev, p, rows, keys, h, S, seed, shock=None):
+        def to(a):
+            return _tensor_on(a, dev)
+
+        C = self.spec["context_length"]
+        y, listed = p.y[rows][:, -C:], p.listed[rows][:, -C:]
+        scale = scale_of(y, listed)
+        mu, al = net(to(y / scale[:, None]), to(scale))
+        mu, al = mu[:, :h].contiguous(), al[:, :h].contiguous()
+        steps = to(np.arange(h, dtype=np.int64))
+        if shock is not None:
+            mp = torch.clamp_min(mu[:, None, :] * to(shock), float(_TINY))
+            pk = to(_path_keys(keys[rows], S))
+            draws = _draw(mp, al[:, None, :].expand(mp.shape).contiguous(), 1, seed,
+                          pk[..., None].expand(mp.shape).contiguous(), steps[None, None, :].expand(mp.shape).contiguous())
+            draws = draws[..., 0]
+        else:
+            k = to(keys[rows])[:, None].expand(mu.shape).contiguous()
+            draws = _draw(mu, al, S, seed, k, steps[None, :].expand(mu.shape).contiguous()).transpose(1, 2)
+        return draws.cpu().numpy(), mu.cpu().numpy(), al.cpu().numpy()
+
+    def _deepar_chunk_on(self, net, dev, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
+        def to(a):
+            return _tensor_on(a, dev)
+
+        lags_h, L, y, scale, static, sc, hh, cc = self._deepar_encode(net, p, rows, S, to)
+        bs = len(rows)
+        buf = torch.empty((bs, S, L + h), dtype=torch.float32, device=dev)
+        buf[:, :, :L] = to(y.astype(np.float32))[:, None, :]
+        pkeys = to(_path_keys(keys[rows], S))
+        inv_scale = to(1.0 / scale)[:, None, None]
+        lags = to(lags_h.astype(np.int64))
+        fn, fc = to(fut_num[rows]), to(fut_cat[rows])
+        shock = None if shock is None else to(shock)
+        for k in range(h):
+            lagv = torch.log1p(buf[:, :, L + k - lags] * inv_scale).float()
+            mu, al, hh, cc = net(lagv, fn[:, k], fc[:, k], static, sc, hh, cc)
+            if shock is not None:
+                mu = torch.clamp_min(mu * shock[:, :, k], float(_TINY))
+            buf[:, :, L + k] = _draw(mu.contiguous(), al.contiguous(), 1, seed, pkeys, k)[..., 0]
+        return buf[:, :, L:].to(torch.int64).cpu().numpy()

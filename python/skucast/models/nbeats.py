@@ -80,7 +80,7 @@ class NBeatsNet(nn.Module):
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         residual = x
-        forecast = torch.zeros(x.shape[0], self.alpha_head.out_features, dtype=x.dtype, device=x.device)
+        forecast = x.new_zeros(x.shape[0], self.alpha_head.out_features)  # no device burnt into an export
         for block in self.blocks:
             b, f = block(residual)
             residual = residual - b
