@@ -22,16 +22,17 @@ inline void keep_first_index(std::atomic<int64_t>& first, int64_t i) {
   }
 }
 
-// Splits [0, n) into contiguous ranges of at least `grain` items, one or a few per thread,
-// and calls body(begin, end) for each. Small n runs inline. Ranges start at multiples of grain
-// (begin / grain differs between ranges): callers keep one first-bad-value slot per block,
-// written by the one range that starts there.
+// Splits [0, n) into contiguous ranges of at least `grain` items, up to `per_thread` per thread
+// (a few even out uneven rows; one suits uniform memory-bound loops, whose streams then run
+// unbroken), and calls body(begin, end) for each. Small n runs inline. Ranges start at multiples
+// of grain (begin / grain differs between ranges): callers keep one first-bad-value slot per
+// block, written by the one range that starts there.
 template <class Body>
-void parallel_for(int64_t n, int64_t grain, Body&& body) {
+void parallel_for(int64_t n, int64_t grain, Body&& body, int per_thread = 4) {
   if (n <= 0) return;
   const int threads = get_num_threads();
   int64_t chunks = (n + grain - 1) / grain;
-  if (chunks > 4 * threads) chunks = 4 * threads;  // a few per thread evens out uneven rows
+  if (chunks > int64_t{per_thread} * threads) chunks = int64_t{per_thread} * threads;
   if (chunks <= 1 || threads == 1) {
     body(int64_t{0}, n);
     return;
