@@ -7,6 +7,7 @@
 #include <cub/device/device_segmented_sort.cuh>
 #include <cub/warp/warp_merge_sort.cuh>
 
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 
@@ -215,10 +216,15 @@ bool launch_tiled_quantiles(const T* data, int64_t outer, int64_t n, int64_t inn
   int device = 0, limit = 0;
   CUDA_CHECK(cudaGetDevice(&device));
   CUDA_CHECK(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  if (bytes + static_cast<int64_t>(sizeof(WarpRowStorage<T, ITEMS>)) * kRowWarps > limit) return false;
+  const int64_t static_bytes = static_cast<int64_t>(sizeof(WarpRowStorage<T, ITEMS>)) * kRowWarps;
+  if (bytes + static_bytes > limit) return false;
   const auto kernel = tiled_quantiles_kernel<T, ITEMS>;
-  // past 48 KB of shared memory in all (the static part included) a kernel has to opt in
-  CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  // Past 48 KB of shared memory in all (the static part included) a kernel has to opt in. The
+  // opt-in is the kernel's, process-wide: set to what its longest rows need (capped by the
+  // device), the same value on every call, so concurrent calls cannot lower it under another's
+  // launch.
+  const int64_t most = std::min<int64_t>(tile_bytes<T>(32 * ITEMS), limit - static_bytes);
+  CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(most)));
   const int64_t tiles = outer * ((inner + tile_columns<T>() - 1) / tile_columns<T>());
   kernel<<<grid_for(tiles, 1), 32 * kRowWarps, static_cast<size_t>(bytes), s>>>(data, outer, n, inner, levels,
                                                                                  num_levels, linear, out, bad);

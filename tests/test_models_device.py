@@ -67,6 +67,16 @@ def test_network_copies_for_a_device(frames, models, model, tmp_path):
         assert not [n for n in ep.graph_module.graph.nodes if "device" in n.kwargs]
 
 
+def test_eager_networks_are_copied_each_call_loaded_files_once(models, tmp_path):
+    # (the meta device stands in for a GPU: copies are made the same way)
+    meta = torch.device("meta")
+    eager = Forecaster(models["deepar"])
+    assert eager._net_on(meta) is not eager._net_on(meta)  # later training of the eager net shows
+    loaded = Forecaster.load(save(models["deepar"], str(tmp_path / "m.pt2")))
+    assert loaded._net_on(meta) is loaded._net_on(meta)
+    assert next(iter(models["deepar"].net.parameters())).device.type == "cpu"
+
+
 def test_bad_devices(frames, models):
     train, futr, _ = frames
     f = Forecaster(models["deepar"])

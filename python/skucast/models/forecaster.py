@@ -43,6 +43,10 @@ def _device(device) -> torch.device:
         raise ValueError(f"device: {device!r}, but torch sees no CUDA device (a CPU-only torch build, or no GPU)")
     if not cuda_available():
         raise ValueError(f"device: {device!r}, but skucast was built without CUDA (its sampler runs on the GPU)")
+    if dev.index is None:  # "cuda": the current device, named, so a copy kept for it stays there
+        return torch.device("cuda", torch.cuda.current_device())
+    if dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device: {device!r}, but torch sees {torch.cuda.device_count()} CUDA device(s)")
     return dev
 
 
@@ -112,36 +116,42 @@ class Forecaster:
         if trained is not None:
             net, spec = trained.net.eval(), trained.spec
         self.net, self.spec = net, spec
-        self._file = None  # the model file, for a torch.export program moved to a GPU
+        self._program = None  # a torch.export file's bytes, to move the program to a GPU
+        self._loaded = False  # from a model file: its GPU copies are kept
         self._device_nets = {}  # str(device) -> a copy of net there
 
     def _net_on(self, dev: torch.device):
+        """The network on dev. Copies of a loaded model file are kept per device; an eager or
+        given network is copied on every call, so changes to it (training, load_state_dict) are
+        seen."""
         if dev.type == "cpu":
             return self.net
-        key = str(dev)
-        if key not in self._device_nets:
+        net = self._device_nets.get(str(dev))
+        if net is None:
             try:
-                self._device_nets[key] = self._copy_to(dev)
+                net = self._copy_to(dev)
             except Exception as e:
-                raise ValueError(f"device: this model cannot be moved to {key}: {type(e).__name__}: {e}") from None
-        return self._device_nets[key]
+                raise ValueError(f"device: this model cannot be moved to {dev}: {type(e).__name__}: {e}") from None
+            if self._loaded:
+                self._device_nets[str(dev)] = net
+        return net
 
     def _copy_to(self, dev: torch.device):
         """The network on dev, the CPU one untouched: TorchScript through a reload; a torch.export
-        program read again from its file and moved by torch's move_to_device_pass (which also
-        moves devices burnt into the graph: files of older N-BEATS builds create their zeros on
-        the CPU); an eager module as a moved copy."""
-        if isinstance(self.net, torch.jit.ScriptModule):
-            with warnings.catch_warnings():  # torch.jit.* is deprecated upstream (see export.py)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", FutureWarning)
+        program read again from the file's bytes (kept at load) and moved by torch's
+        move_to_device_pass, which also moves devices burnt into the graph (files of older
+        N-BEATS builds create their zeros on the CPU); an eager module as a moved copy."""
+        with warnings.catch_warnings():  # torch.jit.* is deprecated upstream (see export.py)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            if isinstance(self.net, torch.jit.ScriptModule):
                 buf = io.BytesIO()
                 torch.jit.save(self.net, buf)
                 buf.seek(0)
                 return torch.jit.load(buf, map_location=dev)
-        if self._file is not None and self.spec.get("format") == "export":
-            from torch.export.passes import move_to_device_pass
-            return move_to_device_pass(torch.export.load(self._file), dev).module()
+            if self._program is not None:
+                from torch.export.passes import move_to_device_pass
+                return move_to_device_pass(torch.export.load(io.BytesIO(self._program)), dev).module()
         return copy.deepcopy(self.net).to(dev)
 
     @classmethod
@@ -151,7 +161,10 @@ class Forecaster:
         from .export import load_file
         net, spec = load_file(path)
         f = cls(net=net, spec=spec)
-        f._file = path
+        f._loaded = True
+        if spec.get("format") == "export":
+            with open(path, "rb") as fh:
+                f._program = fh.read()
         return f
 
     @property
@@ -177,8 +190,9 @@ class Forecaster:
         group of each column instead (skucast.common_shock.group_shock). Calibrate on a window
         before the forecast (skucast.common_shock.calibrate_shock_variance).
 
-        device: "cpu" (default) or a CUDA device ("cuda", "cuda:1", a torch.device). On a GPU
-        the network runs there (a copy, kept for later calls) and skucast's CUDA sampler draws
+        device: "cpu" (default) or a CUDA device ("cuda" is the current one, "cuda:1", a
+        torch.device). On a GPU the network runs there (a copy: kept for later calls when the
+        model came from a file, made again each call otherwise) and skucast's CUDA sampler draws
         the paths where the network's mu and alpha are; chunks default to ~1M paths. The
         sampler's stream is the CPU's (equal draws for equal mu and alpha), but the network's
         float32 arithmetic on the GPU (cuBLAS, batch-size dependent) differs from the CPU's in
