@@ -152,6 +152,19 @@ def atomic_write(path, write) -> None:
             tmp.unlink()
 
 
+def _dictionary_columns(table) -> list:
+    """Columns worth dictionary encoding: text with few distinct values in the first chunk (the
+    forecaster, reasons, store or department names). Numbers and per-row ids are written plain:
+    trying a dictionary on every column made writing an orders file ~40% slower for a file of
+    about the same size (1M rows: 0.53 -> 0.32 s, 53.5 -> 53.8 MB)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    few = max(1000, table.num_rows // 100)
+    return [name for name, col in zip(table.column_names, table.columns)
+            if (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type))
+            and pc.count_distinct(col).as_py() <= few]
+
+
 class AtomicWriter:
     """Append DataFrame chunks to ``path.tmp-<pid>``; ``commit()`` renames it to ``path``,
     ``abort()`` (or an exception inside ``with``) deletes it."""
@@ -173,7 +186,7 @@ class AtomicWriter:
             if self._writer is None:
                 table = pa.Table.from_pandas(df, preserve_index=False)
                 self._schema = table.schema.remove_metadata()
-                self._writer = pq.ParquetWriter(self.tmp, self._schema)
+                self._writer = pq.ParquetWriter(self.tmp, self._schema, use_dictionary=_dictionary_columns(table))
             table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
             self._writer.write_table(table)
         else:
