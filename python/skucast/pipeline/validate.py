@@ -115,8 +115,9 @@ class SalesBatch:
     """The checked key columns of sales rows: text ids, days, values and the row-level faults."""
 
     def __init__(self, uid, ds, y):
+        import pandas as pd
         self.uid, self.ds, self.y = uid, ds, y
-        self.no_id = np.array([u is None or u == "" for u in uid], bool)
+        self.no_id = np.asarray(pd.isna(uid) | (uid == ""), bool)
         self.bad_ds = np.isnat(ds) & ~self.no_id
         self.valid = ~(self.no_id | self.bad_ds)
 
@@ -348,14 +349,17 @@ def validate_stock(chunk, row0: int, *, default_service_level: float, default_re
     uid = as_text_ids(chunk["unique_id"].to_numpy())
     reason = np.full(n, None, object)
     detail = np.full(n, "", object)
+    flagged = np.zeros(n, bool)  # a row keeps its first reason (kept as bools: comparing the
+                                 # object array to None on every check cost more than the checks)
 
     def flag(mask, name, text):
-        new = np.asarray(mask, bool) & (reason == None)  # noqa: E711
+        new = np.asarray(mask, bool) & ~flagged
         if new.any():
+            flagged[new] = True
             reason[new] = name
             detail[new] = [text(i) for i in np.flatnonzero(new)]
 
-    flag(np.array([u is None or u == "" for u in uid], bool), "missing_unique_id", lambda i: "")
+    flag(pd.isna(uid) | (uid == ""), "missing_unique_id", lambda i: "")
     flag(_duplicate_mask(uid, dup_first_rows, row0), "duplicate_unique_id",
          lambda i: f"first at stock row {dup_first_rows[uid[i]]}")
     vals = {}
@@ -396,7 +400,7 @@ def validate_stock(chunk, row0: int, *, default_service_level: float, default_re
     for name, mask, rule in checks:
         with np.errstate(invalid="ignore"):
             flag(mask, "invalid_value", lambda i, nm=name, r=rule: f"{nm}={vals[nm][i]:g} {r}")
-    bad = reason != None  # noqa: E711
+    bad = flagged
     rej = reject_frame("stock", rows[bad], uid[bad], reason[bad], detail[bad])
     good = ~bad
     out = {"row": rows[good], "unique_id": uid[good]}
@@ -408,5 +412,4 @@ def validate_stock(chunk, row0: int, *, default_service_level: float, default_re
         else:
             out[name] = v[good].astype(np.int64)
     out["_has_limit"] = ~np.isnan(vals["max_order"][good])
-    _ = pd  # pandas is needed by reject_frame
     return out, rej
