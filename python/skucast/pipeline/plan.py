@@ -276,9 +276,12 @@ class Planner:
 
     def _frame(self, v, S, s, mean, qs, order, reason):
         import pandas as pd
+        def text(names, codes):  # a string column of a few names: one take, no Python str per row
+            return pd.array(names, dtype="string").take(np.asarray(codes, np.intp))
+
         cols = {
             "row": v["row"], "unique_id": pd.array(v["unique_id"], dtype="string"),
-            "forecaster": pd.array(np.full(len(v["row"]), self.forecaster_name, object), dtype="string"),
+            "forecaster": text([self.forecaster_name], np.zeros(len(v["row"]), np.intp)),
         }
         for c in ("on_hand", "on_order", "lead_time", "review_period"):
             cols[c] = v[c]
@@ -290,7 +293,7 @@ class Planner:
         cols["reorder_point"] = s
         cols["safety_stock"] = S - mean
         cols["order"] = order
-        cols["reason"] = pd.array(np.asarray(inventory.REASON_NAMES, object)[reason], dtype="string")
+        cols["reason"] = text(list(inventory.REASON_NAMES), reason)
         cols["order_value"] = order * v["unit_cost"]
         cols["safety_stock_holding_cost"] = np.maximum(S - mean, 0) * v["unit_cost"] * v["holding_cost_rate"]
         return pd.DataFrame(cols)
