@@ -241,8 +241,7 @@ class Planner:
         n = len(lt)
         S, s = np.zeros(n, np.int64), np.zeros(n, np.int64)
         mean = np.zeros(n)
-        for q in np.unique(v["service_level"]):
-            g = v["service_level"] == q
+        for q, g in _by_target(v["service_level"]):
             r = inventory.order_up_to(samples=paths[g], lead_time=lt[g], review_period=rp[g], service_level=q,
                                       target=self.target)
             S[g], s[g], mean[g] = r.S, r.s, r.mean_demand
@@ -256,8 +255,7 @@ class Planner:
         n = len(lt)
         S, s = np.zeros(n, np.int64), np.zeros(n, np.int64)
         order, reason = np.zeros(n, np.int64), np.zeros(n, np.int8)
-        for q in np.unique(v["service_level"]):
-            g = v["service_level"] == q
+        for q, g in _by_target(v["service_level"]):
             r = inventory.plan_orders(mu=mu[g], alpha=alpha[g], lead_time=lt[g], review_period=rp[g],
                                       on_hand=v["on_hand"][g], on_order=v["on_order"][g], service_level=q,
                                       target=self.target, policy=self.policy, moq=v["moq"][g],
@@ -313,6 +311,15 @@ class Planner:
         return _typed_rejects(pd.concat([self.history.row_rejects, self.history.unused_rejects()],
                                         ignore_index=True).sort_values("row", kind="stable")
                               .reset_index(drop=True))
+
+
+def _by_target(service_level):
+    """(target, rows) per distinct service level; rows is every row (a slice: views, no copies of
+    the chunk's arrays or sample paths) when the chunk has one target, as it usually has."""
+    targets = np.unique(service_level)
+    if len(targets) == 1:
+        return [(targets[0], slice(None))]
+    return [(q, service_level == q) for q in targets]
 
 
 def _typed_rejects(df):
