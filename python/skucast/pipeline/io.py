@@ -89,24 +89,26 @@ def count_rows(src) -> int | None:
 
 
 def column_batches(src, column: str, batch_size: int = 200_000):
-    """A zero-argument callable yielding one column in batches of numpy arrays (each call reads
-    it again, so a two-pass check holds one batch at a time), or None when the column is absent."""
+    """A zero-argument callable yielding one id column in batches of text ids (as_text_ids' form:
+    str objects, None where missing; each call reads it again, so a two-pass check holds one batch
+    at a time), or None when the column is absent."""
     import pandas as pd
     if isinstance(src, pd.DataFrame):
         if column not in src.columns:
             return None
         values = src[column].to_numpy()
-        return lambda: (values[a:a + batch_size] for a in range(0, len(values), batch_size))
+        return lambda: (as_text_ids(values[a:a + batch_size]) for a in range(0, len(values), batch_size))
     if _kind(src) == "parquet":
         import pyarrow.parquet as pq
         if column not in pq.ParquetFile(src).schema_arrow.names:
             return None
+        # an Arrow string column to numpy gives str objects and None already: as_text_ids' form
         return lambda: (ids_as_text(b, column).column(0).to_numpy(zero_copy_only=False)
                         for b in pq.ParquetFile(src).iter_batches(batch_size=batch_size, columns=[column]))
     if column not in pd.read_csv(src, nrows=0).columns:
         return None
-    return lambda: (c[column].to_numpy() for c in pd.read_csv(src, usecols=[column], dtype={column: str},
-                                                              chunksize=batch_size))
+    return lambda: (as_text_ids(c[column].to_numpy())
+                    for c in pd.read_csv(src, usecols=[column], dtype={column: str}, chunksize=batch_size))
 
 
 def iter_frame(src, chunk_size: int):

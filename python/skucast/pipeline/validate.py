@@ -304,15 +304,19 @@ def _duplicate_mask(uids, dup_first_rows, row0):
 def duplicate_first_rows(ids) -> dict:
     """{unique_id: first row} for the ids that occur more than once in the stock input.
 
-    ids: the id column as an array, or a zero-argument callable yielding it in batches
-    (io.column_batches), read twice: first a 64-bit hash per row (8 B/row, so a streamed
+    ids: the id column as an array, or a zero-argument callable yielding it in batches of text
+    ids (io.column_batches), read twice: first a 64-bit hash per row (8 B/row, so a streamed
     10M-row run checks the whole file in ~0.3 GiB), then the actual ids of the rows whose hash
     repeats (hash collisions are told apart there)."""
     import pandas as pd
     if ids is None:
         return {}
-    batches = ids if callable(ids) else (lambda: iter([np.asarray(ids)]))
-    hash_of = lambda b: id_hashes(as_text_ids(b))   # noqa: E731
+    if callable(ids):
+        batches = ids
+    else:
+        text = as_text_ids(np.asarray(ids))
+        batches = lambda: iter([text])   # noqa: E731
+    hash_of = id_hashes
     h = [hash_of(b) for b in batches()]
     h = np.concatenate(h) if h else np.empty(0, np.uint64)
     h.sort()
@@ -324,7 +328,7 @@ def duplicate_first_rows(ids) -> dict:
     for b in batches():
         pick = np.flatnonzero(np.isin(hash_of(b), repeated))
         rows.append(pick + row0)
-        vals.append(as_text_ids(b[pick]))
+        vals.append(b[pick])
         row0 += len(b)
     s = pd.Series(np.concatenate(rows), index=np.concatenate(vals))
     s = s[s.index.notna()]
