@@ -188,7 +188,7 @@ class Planner:
         rejects = [rej]
         if not self.params:
             if "unique_id" in chunk.columns:   # a stock row rejected for its own fields still uses its series
-                self.history.mark_used(io.as_text_ids(chunk["unique_id"].to_numpy()))
+                self.history.mark_used(io.as_text_ids(chunk["unique_id"]))
             idx = self.history.index_of(v["unique_id"])
             known = idx >= 0
             reason = np.full(len(idx), None, object)

@@ -172,7 +172,7 @@ def parse_sales_batch(sales, ds_format: str | None = None) -> SalesBatch:
     valued = lambda c: sales[c].notna().any()   # noqa: E731
     if sales["ds"].dtype.kind in "iufb" and valued("ds"):
         raise TypeError(f"sales: column 'ds' must hold dates, got dtype {sales['ds'].dtype}")
-    uid = as_text_ids(sales["unique_id"].to_numpy())
+    uid = as_text_ids(sales["unique_id"])
     ds = sales["ds"] if sales["ds"].dtype.kind not in "iufb" else sales["ds"].astype(object)
     ds = pd.to_datetime(ds, errors="coerce", format=ds_format)
     ds = ds.to_numpy("datetime64[ns]").astype("datetime64[D]")
@@ -350,7 +350,7 @@ def validate_stock(chunk, row0: int, *, default_service_level: float, default_re
                          + ("" if not params else " (without sales, every row needs mu and alpha)"))
     n = len(chunk)
     rows = row0 + np.arange(n, dtype=np.int64)
-    uid = as_text_ids(chunk["unique_id"].to_numpy())
+    uid = as_text_ids(chunk["unique_id"])
     reason = np.full(n, None, object)
     detail = np.full(n, "", object)
     flagged = np.zeros(n, bool)  # a row keeps its first reason (kept as bools: comparing the
