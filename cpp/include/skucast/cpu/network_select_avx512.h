@@ -84,13 +84,14 @@ inline constexpr auto kNear16 = make_half_cleaners16();
 // within its blocks makes that the same residue h of both blocks, as every later level is.
 //
 // The far levels (block distances) of the merge into runs of R blocks over `blocks` blocks, the
-// first `live` of them real: flip, then half-cleaners at distances R / 4 .. 1.
+// first `live` of them real: flip, then half-cleaners at distances R / 4 .. down_to. (Compiled
+// for AVX-512: the wide merges' visitor, which compare-exchanges wires, is inlined into it.)
 template <class Visit>
-constexpr void far_pairs(int blocks, int R, int live, Visit visit) {
+SKUCAST_AVX512_TARGET constexpr void far_pairs(int blocks, int R, int live, Visit&& visit, int down_to = 1) {
   for (int s = 0; s < blocks; s += R)
     for (int j = 0; j < R / 2; ++j)
       if (s + R - 1 - j < live) visit(s + j, s + R - 1 - j);
-  for (int d = R / 4; d >= 1; d /= 2)
+  for (int d = R / 4; d >= down_to; d /= 2)
     for (int m = 0; m + d < live; ++m)
       if ((m & d) == 0) visit(m, m + d);
 }
@@ -409,13 +410,18 @@ SKUCAST_NETWORK_FN void load_block(const __m512i* at, V* v, bool reversed) {
   }
 }
 
+// Compare-exchanges wire g of two blocks in memory (far_pairs' visitor for rows past 256 values).
 template <class V>
-SKUCAST_NETWORK_FN void exchange_wires(__m512i* lo, __m512i* hi) {
-  V a = load<V>(lo), b = load<V>(hi);
-  exchange(a, b);
-  store(lo, a);
-  store(hi, b);
-}
+struct ExchangeResidue {
+  __m512i* w;
+  int g;
+  SKUCAST_NETWORK_FN void operator()(int lo, int hi) const {
+    V a = load<V>(w + 16 * lo + g), b = load<V>(w + 16 * hi + g);
+    exchange(a, b);
+    store(w + 16 * lo + g, a);
+    store(w + 16 * hi + g, b);
+  }
+};
 
 // The far levels of a merge into runs of R blocks over more than 16 blocks: block distances of 16
 // and more a pair of wires at a time, one pass each, leaving out pairs with a padding block;
@@ -424,16 +430,11 @@ SKUCAST_NETWORK_FN void exchange_wires(__m512i* lo, __m512i* hi) {
 template <int N, int R, class V>
 SKUCAST_NETWORK_FN void far_stages_wide(__m512i* w, Ahead& ahead, int live) {
   constexpr int blocks = N / 16;
-  for (int g = 0; g < 16; ++g) {
-    ahead.step();
-    if constexpr (R / 2 >= 16)
-      for (int s = 0; s < blocks; s += R)
-        for (int j = 0; j < R / 2; ++j)
-          if (s + R - 1 - j < live) exchange_wires<V>(w + 16 * (s + j) + g, w + 16 * (s + R - 1 - j) + g);
-    for (int d = R / 4; d >= 16; d /= 2)
-      for (int m = 0; m + d < live; ++m)
-        if ((m & d) == 0) exchange_wires<V>(w + 16 * m + g, w + 16 * (m + d) + g);
-  }
+  if constexpr (R >= 32)  // the flip and the distances of 16 blocks and more
+    for (int g = 0; g < 16; ++g) {
+      ahead.step();
+      far_pairs(blocks, R, live, ExchangeResidue<V>{w, g}, 16);
+    }
   for (int g = 0; g < 16; ++g) {
     ahead.step();
     for (int chunk = 0; 16 * chunk < live; ++chunk) {
@@ -539,10 +540,9 @@ SKUCAST_AVX512_FN void merge_and_pick_live(__m512i* w, Ahead& prefetch, int live
                                            int64_t num_ranks, E* const* values) {
   if constexpr (N > 256) {
     merge_and_pick<N, 0, E, V>(w, prefetch, live, ranks, num_ranks, values);
-  } else if constexpr (LIVE > N / 32 + 1) {
-    if (live < LIVE) return merge_and_pick_live<N, E, V, LIVE - 1>(w, prefetch, live, ranks, num_ranks, values);
-    merge_and_pick<N, LIVE, E, V>(w, prefetch, live, ranks, num_ranks, values);
   } else {
+    if constexpr (LIVE > N / 32 + 1)
+      if (live < LIVE) return merge_and_pick_live<N, E, V, LIVE - 1>(w, prefetch, live, ranks, num_ranks, values);
     merge_and_pick<N, LIVE, E, V>(w, prefetch, live, ranks, num_ranks, values);
   }
 }
