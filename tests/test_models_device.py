@@ -1,6 +1,7 @@
-"""Forecaster.predict(device=...): the torch steps that keep the network, its state and the
-draws on a GPU give the numpy steps' paths when run on the CPU; on a GPU (skipped without one)
-they run end to end and draw from the same stream; bad devices are refused clearly."""
+"""Forecaster.predict(device=...): its torch steps (the network, its state and the draws stay on
+the device) give, on the CPU, the paths of a plain numpy reference of the same steps; on a GPU
+(skipped without one) they run end to end and draw from the same stream; bad devices are
+refused clearly."""
 import numpy as np
 import pytest
 
@@ -33,16 +34,71 @@ def models(frames):
 CASES = [("deepar", 0.0), ("deepar", 0.3), ("deepar", {"dept_id": 0.2}), ("nbeats", 0.0), ("nbeats", 0.3)]
 
 
+# The reference: a chunk's steps in numpy on the CPU network (what predict ran before its steps
+# became torch on every device).
+def _numpy_nbeats_chunk(self, net, dev, p, rows, keys, h, S, seed, shock=None):
+    fm = forecaster_module
+    C = self.spec["context_length"]
+    y, listed = p.y[rows][:, -C:], p.listed[rows][:, -C:]
+    scale = fm.scale_of(y, listed)
+    mu, al = self.net(torch.from_numpy(y / scale[:, None]), torch.from_numpy(scale))
+    mu, al = mu[:, :h].numpy(), al[:, :h].numpy()
+    if shock is not None:   # one draw per (series, path, day) from mu x G[path, day]
+        mp = np.maximum(mu[:, None, :] * shock, fm._TINY)
+        pk = fm._path_keys(keys[rows], S)
+        draws = skucast.nbinom.sample(mp, al[:, None, :], 1, seed, keys=np.broadcast_to(pk[..., None], mp.shape),
+                                      step=np.arange(h)[None, None, :])
+        return draws[..., 0], mu, al
+    k = np.broadcast_to(keys[rows][:, None], mu.shape)
+    draws = skucast.nbinom.sample(mu, al, S, seed, keys=k, step=np.arange(h)[None, :])   # (bs, h, S)
+    return draws.transpose(0, 2, 1), mu, al
+
+
+def _numpy_deepar_chunk(self, net, dev, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
+    fm = forecaster_module
+    spec, net = self.spec, self.net
+    lags = np.asarray(spec["lags"])
+    C = spec["context_length"]
+    m = int(lags.max())
+    L = m + C
+    y, listed = p.y[rows], p.listed[rows]
+    bs = len(rows)
+    scale = fm.scale_of(y[:, m:], listed[:, m:])
+    sc = torch.from_numpy(scale)
+    static = torch.from_numpy(p.static[rows])
+    num, cat = torch.from_numpy(p.num[rows]), torch.from_numpy(p.cat[rows])
+    hh = torch.zeros(spec["hyper"]["layers"], bs, spec["hyper"]["hidden"])
+    cc = torch.zeros_like(hh)
+    enc = torch.from_numpy(np.log1p(y[:, np.arange(m, L)[:, None] - lags] / scale[:, None, None]).astype(np.float32))
+    for t in range(C):
+        _, _, hh, cc = net(enc[:, t:t + 1], num[:, m + t], cat[:, m + t], static, sc, hh, cc)
+    hh = hh.repeat_interleave(S, dim=1)
+    cc = cc.repeat_interleave(S, dim=1)
+    buf = np.empty((bs, S, L + h), np.float32)
+    buf[:, :, :L] = y[:, None, :]
+    pkeys = fm._path_keys(keys[rows], S)
+    inv_scale = (1.0 / scale)[:, None, None]
+    fn, fc = torch.from_numpy(fut_num[rows]), torch.from_numpy(fut_cat[rows])
+    for k in range(h):
+        lagv = np.log1p(buf[:, :, L + k - lags] * inv_scale).astype(np.float32)
+        mu, al, hh, cc = net(torch.from_numpy(lagv), fn[:, k], fc[:, k], static, sc, hh, cc)
+        mu = mu.numpy() if shock is None else np.maximum(mu.numpy() * shock[:, :, k], fm._TINY)
+        buf[:, :, L + k] = skucast.nbinom.sample(mu, al.numpy(), 1, seed, keys=pkeys, step=k)[..., 0]
+    return buf[:, :, L:].astype(np.int64)
+
+
 @pytest.mark.parametrize("model,shock", CASES)
 def test_torch_steps_on_cpu_give_the_numpy_paths(frames, models, model, shock, monkeypatch):
     train, futr, _ = frames
     f = Forecaster(models[model])
     kw = dict(horizon=14, num_samples=25, seed=5, common_shock=shock)
-    want = f.predict(train, futr, **kw)
-    monkeypatch.setattr(forecaster_module, "_TORCH_STEPS_ON_CPU", True)
     got = f.predict(train, futr, **kw)
+    chunked = f.predict(train, futr, chunk_size=5, **kw)
+    monkeypatch.setattr(Forecaster, "_nbeats_chunk", _numpy_nbeats_chunk)
+    monkeypatch.setattr(Forecaster, "_deepar_chunk", _numpy_deepar_chunk)
+    want = f.predict(train, futr, **kw)
     np.testing.assert_array_equal(got.samples, want.samples)
-    np.testing.assert_array_equal(f.predict(train, futr, chunk_size=5, **kw).samples, want.samples)
+    np.testing.assert_array_equal(chunked.samples, want.samples)
     if model == "nbeats":
         np.testing.assert_array_equal(got.mu, want.mu)
 

@@ -2,8 +2,8 @@
 
 Sample paths come from skucast.nbinom.sample with key = (stable series key << 20 | path)
 and step = forecast day, so a series' paths do not depend on the batch or chunking.
-On a CUDA device the network, its state, the lag features and the draws stay on the GPU
-(skucast's CUDA sampler draws the same Philox stream as the CPU's).
+The steps are torch on every device: on a GPU the network, its state, the lag features and the
+draws stay there (skucast's CUDA sampler draws the same Philox stream as the CPU's).
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ MIN_ROWS = 16   # tiny GEMMs take other kernels (gemv at 1 row): pad chunks so a
 _TINY = np.float32(1e-12)   # mu x shock stays > 0 for the sampler
 CHUNK_PATHS = 4096  # default paths per chunk: bigger chunks fall out of cache (measured ~1.6x)
 GPU_CHUNK_PATHS = 1 << 20  # on a GPU: enough paths per step to fill it
-_TORCH_STEPS_ON_CPU = False  # tests: run the GPU's torch steps on the CPU (same paths as numpy's)
 
 
 def _device(device) -> torch.device:
@@ -226,15 +225,11 @@ class Forecaster:
                 rows = np.arange(a, b)
                 if len(rows) < MIN_ROWS:   # pad with copies of the last series, dropped below
                     rows = np.concatenate([rows, np.full(MIN_ROWS - len(rows), b - 1)])
-                on_device = dev.type != "cpu" or _TORCH_STEPS_ON_CPU
                 if spec["model"] == "deepar":
-                    res = (self._deepar_chunk_on(net, dev, p, rows, fut_num, fut_cat, keys, h, num_samples, seed,
-                                                 shock_of(rows)) if on_device else
-                           self._deepar_chunk(p, rows, fut_num, fut_cat, keys, h, num_samples, seed, shock_of(rows)))
+                    res = self._deepar_chunk(net, dev, p, rows, fut_num, fut_cat, keys, h, num_samples, seed,
+                                             shock_of(rows))
                 else:
-                    res, mu, al = (self._nbeats_chunk_on(net, dev, p, rows, keys, h, num_samples, seed, shock_of(rows))
-                                   if on_device else self._nbeats_chunk(p, rows, keys, h, num_samples, seed,
-                                                                        shock_of(rows)))
+                    res, mu, al = self._nbeats_chunk(net, dev, p, rows, keys, h, num_samples, seed, shock_of(rows))
                     mus[a:b], alphas[a:b] = mu[:b - a], al[:b - a]
                 out[a:b] = res[:b - a]
         return Forecast(out, p.uids, ds, mus, alphas)
@@ -261,64 +256,11 @@ class Forecaster:
         return lambda rows: group_shock({c: (v, k[rows]) for c, (v, k) in levels.items()},
                                         S, h, seed).astype(np.float32)
 
-    def _nbeats_chunk(self, p, rows, keys, h, S, seed, shock=None):
-        C = self.spec["context_length"]
-        y, listed = p.y[rows][:, -C:], p.listed[rows][:, -C:]
-        scale = scale_of(y, listed)
-        mu, al = self.net(torch.from_numpy(y / scale[:, None]), torch.from_numpy(scale))
-        mu, al = mu[:, :h].numpy(), al[:, :h].numpy()
-        if shock is not None:   # one draw per (series, path, day) from mu x G[path, day]
-            mp = np.maximum(mu[:, None, :] * shock, _TINY)
-            pk = _path_keys(keys[rows], S)
-            draws = nbinom.sample(mp, al[:, None, :], 1, seed, keys=np.broadcast_to(pk[..., None], mp.shape),
-                                  step=np.arange(h)[None, None, :])
-            return draws[..., 0], mu, al
-        k = np.broadcast_to(keys[rows][:, None], mu.shape)
-        draws = nbinom.sample(mu, al, S, seed, keys=k, step=np.arange(h)[None, :])   # (bs, h, S)
-        return draws.transpose(0, 2, 1), mu, al
-
-    def _deepar_encode(self, net, p, rows, S, to):
-        """Encodes a DeepAR chunk's context (teacher forced, one path) and repeats the LSTM state
-        for the S paths; to: numpy array -> tensor where the network runs.
-        Returns (lags, L, y, scale, static, sc, hh, cc)."""
-        spec = self.spec
-        lags = np.asarray(spec["lags"])
-        C = spec["context_length"]
-        m = int(lags.max())
-        L = m + C
-        y, listed = p.y[rows], p.listed[rows]
-        scale = scale_of(y[:, m:], listed[:, m:])
-        sc, static = to(scale), to(p.static[rows])
-        num, cat = to(p.num[rows]), to(p.cat[rows])
-        hidden, layers = spec["hyper"]["hidden"], spec["hyper"]["layers"]
-        hh = torch.zeros(layers, len(rows), hidden, device=sc.device)
-        cc = torch.zeros_like(hh)
-        enc = to(np.log1p(y[:, np.arange(m, L)[:, None] - lags] / scale[:, None, None]).astype(np.float32))
-        for t in range(C):
-            _, _, hh, cc = net(enc[:, t:t + 1], num[:, m + t], cat[:, m + t], static, sc, hh, cc)
-        return lags, L, y, scale, static, sc, hh.repeat_interleave(S, dim=1), cc.repeat_interleave(S, dim=1)
-
-    def _deepar_chunk(self, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
-        net = self.net
-        lags, L, y, scale, static, sc, hh, cc = self._deepar_encode(net, p, rows, S, torch.from_numpy)
-        bs = len(rows)
-        buf = np.empty((bs, S, L + h), np.float32)
-        buf[:, :, :L] = y[:, None, :]
-        pkeys = _path_keys(keys[rows], S)
-        inv_scale = (1.0 / scale)[:, None, None]
-        fn, fc = torch.from_numpy(fut_num[rows]), torch.from_numpy(fut_cat[rows])
-        for k in range(h):
-            lagv = np.log1p(buf[:, :, L + k - lags] * inv_scale).astype(np.float32)
-            mu, al, hh, cc = net(torch.from_numpy(lagv), fn[:, k], fc[:, k], static, sc, hh, cc)
-            mu = mu.numpy() if shock is None else np.maximum(mu.numpy() * shock[:, :, k], _TINY)
-            draw = nbinom.sample(mu, al.numpy(), 1, seed, keys=pkeys, step=k)
-            buf[:, :, L + k] = draw[..., 0]
-        return buf[:, :, L:].astype(np.int64)
-
-    # The same two chunk steps in torch on `dev` (a GPU): the network's state, the lag features
-    # and the draws stay there; the arithmetic mirrors the numpy steps above (lags in float64,
-    # then float32), so on the CPU they give the same paths.
-    def _nbeats_chunk_on(self, net, dev, p, rows, keys, h, S, seed, shock=None):
+    # A chunk's steps in torch on `dev`: on a GPU the network's state, the lag features and the
+    # draws stay there; on the CPU the tensors share numpy's memory. The lags are taken in
+    # float64, then float32 (a numpy reference of these steps in tests/test_models_device.py gives
+    # the same paths bitwise).
+    def _nbeats_chunk(self, net, dev, p, rows, keys, h, S, seed, shock=None):
         def to(a):
             return _tensor_on(a, dev)
 
@@ -339,12 +281,28 @@ class Forecaster:
             draws = _draw(mu, al, S, seed, k, steps[None, :].expand(mu.shape).contiguous()).transpose(1, 2)
         return draws.cpu().numpy(), mu.cpu().numpy(), al.cpu().numpy()
 
-    def _deepar_chunk_on(self, net, dev, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
+    def _deepar_chunk(self, net, dev, p, rows, fut_num, fut_cat, keys, h, S, seed, shock=None):
         def to(a):
             return _tensor_on(a, dev)
 
-        lags_h, L, y, scale, static, sc, hh, cc = self._deepar_encode(net, p, rows, S, to)
+        spec = self.spec
+        lags_h = np.asarray(spec["lags"])
+        C = spec["context_length"]
+        m = int(lags_h.max())
+        L = m + C
+        y, listed = p.y[rows], p.listed[rows]
         bs = len(rows)
+        scale = scale_of(y[:, m:], listed[:, m:])
+        sc, static = to(scale), to(p.static[rows])
+        num, cat = to(p.num[rows]), to(p.cat[rows])
+        hidden, layers = spec["hyper"]["hidden"], spec["hyper"]["layers"]
+        hh = torch.zeros(layers, bs, hidden, device=dev)
+        cc = torch.zeros_like(hh)
+        enc = to(np.log1p(y[:, np.arange(m, L)[:, None] - lags_h] / scale[:, None, None]).astype(np.float32))
+        for t in range(C):   # encode the context (teacher forced, one path)
+            _, _, hh, cc = net(enc[:, t:t + 1], num[:, m + t], cat[:, m + t], static, sc, hh, cc)
+        hh = hh.repeat_interleave(S, dim=1)
+        cc = cc.repeat_interleave(S, dim=1)
         buf = torch.empty((bs, S, L + h), dtype=torch.float32, device=dev)
         buf[:, :, :L] = to(y.astype(np.float32))[:, None, :]
         pkeys = to(_path_keys(keys[rows], S))
