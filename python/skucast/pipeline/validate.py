@@ -111,13 +111,18 @@ class History:
                             [f"{int(k)} sales rows" for k in self.n_rows[idx]])
 
 
+def missing_ids(uid) -> np.ndarray:
+    """Rows of text ids (as_text_ids' form) with no id: None or empty."""
+    import pandas as pd
+    return np.asarray(pd.isna(uid) | (uid == ""), bool)
+
+
 class SalesBatch:
     """The checked key columns of sales rows: text ids, days, values and the row-level faults."""
 
     def __init__(self, uid, ds, y):
-        import pandas as pd
         self.uid, self.ds, self.y = uid, ds, y
-        self.no_id = np.asarray(pd.isna(uid) | (uid == ""), bool)
+        self.no_id = missing_ids(uid)
         self.bad_ds = np.isnat(ds) & ~self.no_id
         self.valid = ~(self.no_id | self.bad_ds)
 
@@ -363,7 +368,7 @@ def validate_stock(chunk, row0: int, *, default_service_level: float, default_re
             reason[new] = name
             detail[new] = [text(i) for i in np.flatnonzero(new)]
 
-    flag(pd.isna(uid) | (uid == ""), "missing_unique_id", lambda i: "")
+    flag(missing_ids(uid), "missing_unique_id", lambda i: "")
     flag(_duplicate_mask(uid, dup_first_rows, row0), "duplicate_unique_id",
          lambda i: f"first at stock row {dup_first_rows[uid[i]]}")
     vals = {}
