@@ -327,6 +327,26 @@ def bench_allocate_simulate(n_alloc, n_sim, days):
     report(case, "skucast CPU, all cores", tc, n_sim * days, None, t)
 
 
+def bench_sample_levels(n, k=200, h=28):
+    """order_up_to from a forecast's sample paths (n series x k paths x h days, int64), csl by the
+    empirical quantile and fill rate by the empirical loss function: GPU vs all CPU cores."""
+    rs = np.random.default_rng(5)
+    x = rs.negative_binomial(1.2, 0.25, (n, k, h)).astype(np.int64)
+    lead = rs.integers(1, 15, n)
+    xd, ld = cp.asarray(x), cp.asarray(lead)
+    for target in ("csl", "fill_rate"):
+        case = f"order_up_to samples ({n},{k},{h}) {target}"
+        kw = dict(review_period=7, service_level=0.95, target=target)
+        got = inv.order_up_to(samples=xd, lead_time=ld, **kw)
+        want = inv.order_up_to(samples=x, lead_time=lead, **kw)
+        check(f"{case}: S and s equal the CPU's", bool(np.array_equal(cp.asnumpy(got.S), want.S)
+                                                       and np.array_equal(cp.asnumpy(got.s), want.s)))
+        t = median_time(lambda: inv.order_up_to(samples=xd, lead_time=ld, **kw), repeats=5)  # noqa: B023
+        report(case, "skucast GPU", t, n * k * h, x.nbytes)
+        report(case, "skucast CPU, all cores", median_time(lambda: inv.order_up_to(samples=x, lead_time=lead, **kw),  # noqa: B023
+                                                            repeats=3, warmup=1), n * k * h, None, t)
+
+
 def bench_models(copies):
     """DeepAR sample paths (the demo's shipped model, 200 paths x its horizon) for `copies` copies of
     the shipped 300-series M5 CA_1 slice: Forecaster.predict on the GPU vs on all CPU cores."""
@@ -378,6 +398,7 @@ def main():
                                                                            0.975, 0.995])),
         "aggregates": lambda: bench_aggregates(500_000 // k, 100, 28),
         "inventory": lambda: bench_inventory(10_000_000 // k),
+        "sample_levels": lambda: bench_sample_levels(30_490 // k),
         "allocate_simulate": lambda: bench_allocate_simulate(100_000 // k, 1_000_000 // k, 365),
         "models": lambda: bench_models(1 if args.quick else 10),
     }

@@ -412,3 +412,78 @@ def test_inventory_scalar_arguments_read_with_stride_zero(inv_rows):
     with pytest.raises(ValueError) as gpu_err:
         inv.plan_orders(mu=cp.asarray(r["mu"]), alpha=0.3, lead_time=-1, on_hand=cp.asarray(oh))
     assert str(gpu_err.value) == str(cpu_err.value)
+
+
+# ---- order_up_to from sample paths: the CPU path's formulas in cupy --------------------------------
+@pytest.fixture
+def paths(rng):
+    n, k, H = 400, 257, 21
+    x = rng.negative_binomial(1.5, 0.3, (n, k, H))
+    fixed = rng.random((n, 1)) < 0.1  # some rows with a certain lead time of 2 days
+    pmf = np.where(fixed, np.eye(5)[2], rng.dirichlet(np.ones(5), n))
+    return dict(x=x, lead=rng.integers(0, 10, n), review=rng.integers(0, 6, n), start=rng.integers(0, 5, n), pmf=pmf)
+
+
+def _same_levels(got, want):
+    host = lambda a: a.cpu().numpy() if hasattr(a, "is_cuda") else _cpu(a)  # noqa: E731 (torch or cupy)
+    for name in ("S", "s"):
+        np.testing.assert_array_equal(host(getattr(got, name)), getattr(want, name))
+    for name in ("mean_demand", "safety_stock"):
+        np.testing.assert_allclose(host(getattr(got, name)), getattr(want, name), rtol=RTOL, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float64, np.float32])
+@pytest.mark.parametrize("method,target", [("exact", "csl"), ("normal", "csl"), ("exact", "fill_rate"),
+                                           ("normal", "fill_rate")])
+def test_inventory_order_up_to_samples(paths, dtype, method, target):
+    p = paths
+    x = p["x"].astype(dtype) * (dtype(1) if np.dtype(dtype).kind == "i" else dtype(0.5))
+    kw = dict(review_period=p["review"], start=p["start"], service_level=0.93, method=method, target=target)
+    want = inv.order_up_to(samples=x, lead_time=p["lead"], **kw)
+    got = inv.order_up_to(samples=cp.asarray(x), lead_time=p["lead"], **kw)
+    assert isinstance(got.S, cp.ndarray) and got.S.dtype == np.int64
+    _same_levels(got, want)
+
+
+@pytest.mark.parametrize("target", ["csl", "fill_rate"])
+def test_inventory_order_up_to_samples_lead_time_pmf(paths, target):
+    p = paths
+    kw = dict(review_period=p["review"], service_level=0.9, target=target)
+    want = inv.order_up_to(samples=p["x"], lead_time_pmf=p["pmf"], **kw)
+    _same_levels(inv.order_up_to(samples=cp.asarray(p["x"]), lead_time_pmf=p["pmf"], **kw), want)
+    _same_levels(inv.order_up_to(samples=p["x"], lead_time_pmf=cp.asarray(p["pmf"]), **kw), want)
+
+
+def test_inventory_order_up_to_samples_torch_and_edges(paths):
+    p = paths
+    kw = dict(lead_time=p["lead"], review_period=p["review"], start=p["start"], service_level=0.95)
+    want = inv.order_up_to(samples=p["x"], **kw)
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        got = inv.order_up_to(samples=torch.as_tensor(p["x"], device="cuda"), **kw)
+        assert isinstance(got.S, torch.Tensor) and got.S.is_cuda
+        _same_levels(got, want)
+    empty = inv.order_up_to(samples=cp.zeros((0, 3, 4), np.int64), lead_time=1, review_period=1)
+    assert _cpu(empty.S).shape == (0,)
+    one = inv.order_up_to(samples=cp.asarray(p["x"][:1, :1]), lead_time=2, review_period=1)
+    np.testing.assert_array_equal(_cpu(one.S), inv.order_up_to(samples=p["x"][:1, :1], lead_time=2,
+                                                                review_period=1).S)
+
+
+@pytest.mark.parametrize("change,match", [
+    (dict(samples_value=-1), r"samples: demand must be >= 0; first bad value at index \(3, 1, 2\)"),
+    (dict(samples_value=np.nan), r"samples: must be finite; first bad value at index \(3, 1, 2\)"),
+    (dict(lead_time=20), r"lead_time: the protection interval"),
+    (dict(review_period=-1), r"review_period: must be >= 0"),
+    (dict(alpha=0.5), r"alpha: only with mu"),
+])
+def test_inventory_order_up_to_samples_bad_input_same_message(paths, change, match):
+    x = paths["x"][:10].astype(np.float64)
+    kw = dict(lead_time=3, review_period=2)
+    if "samples_value" in change:
+        x[3, 1, 2] = change.pop("samples_value")
+    kw.update(change)
+    with pytest.raises(ValueError, match=match):
+        inv.order_up_to(samples=x, **kw)
+    with pytest.raises(ValueError, match=match):
+        inv.order_up_to(samples=cp.asarray(x), **kw)

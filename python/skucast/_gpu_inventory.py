@@ -7,17 +7,23 @@ float64 (visible copies when a scalar or a (n,) alpha meets 2-d mu). Value check
 device; when one fails, the inputs are copied to the host and the CPU function is called to
 raise its exact ValueError (the error path only). Outputs are arrays of the input's library.
 
-Not on the GPU (NotImplementedError): sample-path demand in order_up_to/replenish,
-lead_time_pmf, and levels that need pmf arrays (target="fill_rate" with an NB method, or
-method="exact"/"convolution" on windows whose daily alpha*mu differ and that are convolved);
-use method="normal" or "moment", or numpy inputs.
+order_up_to with sample paths runs the CPU path's formulas (inventory/_sample_levels.py) in cupy
+over skucast's GPU window sums and quantiles; torch tensors are read through cupy without a copy
+(cupy must be installed) and the results come back as tensors.
+
+Not on the GPU (NotImplementedError): NB parameters with lead_time_pmf, and levels that need pmf
+arrays (target="fill_rate" with an NB method, or method="exact"/"convolution" on windows whose
+daily alpha*mu differ and that are convolved); use method="normal" or "moment", sample paths, or
+numpy inputs.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
 from . import _checks
-from ._gpu import _F64, _I64, _Call, _cai, _dtype, _ptr, is_gpu_array
+from ._gpu import _F64, _I64, _Call, _Torch, _cai, _dtype, _ptr, _samples, is_gpu_array
 
 _NEEDS_PMF = 3  # gpu::kArgNeedsPmf
 _I32 = np.dtype(np.int32)
@@ -80,10 +86,7 @@ def _not_on_gpu(what):
 class _Demand:
     """NB daily parameters and windows on the device, as cpu::DemandArgs wants them."""
 
-    def __init__(self, c, mu, alpha, lead_time, review_period, start, samples, lead_time_pmf, n=None):
-        if samples is not None:
-            raise NotImplementedError("order_up_to/replenish with samples on the GPU: not implemented; use "
-                                      "skucast.window_sum + skucast.quantiles on the GPU, or numpy arrays")
+    def __init__(self, c, mu, alpha, lead_time, review_period, start, lead_time_pmf, n=None):
         if lead_time_pmf is not None:
             raise NotImplementedError("lead_time_pmf on the GPU: not implemented; pass numpy arrays")
         if mu is None or alpha is None or lead_time is None:
@@ -125,9 +128,11 @@ def order_up_to(kw):
     q = P._service(kw["service_level"])
     tgt = P._choice(kw["target"], "target", P._TARGETS)
     meth = P._choice(kw["method"], "method", P._METHODS)
+    if kw["samples"] is not None:
+        return _samples_order_up_to(c, kw, q, tgt, meth)
     if tgt == 1 and meth != 0:
         raise _not_on_gpu("target='fill_rate' with an NB method")
-    dem = _Demand(c, kw["mu"], kw["alpha"], kw["lead_time"], kw["review_period"], kw["start"], kw["samples"],
+    dem = _Demand(c, kw["mu"], kw["alpha"], kw["lead_time"], kw["review_period"], kw["start"],
                   kw["lead_time_pmf"])
     n = dem.n
     S, s = c.be.empty((n,), _I64), c.be.empty((n,), _I64)
@@ -139,6 +144,61 @@ def order_up_to(kw):
             raise _not_on_gpu(f"row {bad[0]}: a window with varying daily alpha*mu under method='exact'/'convolution'")
         _cpu_raise(c, P.order_up_to, kw)
     return P.OrderUpToResult(S, s, safety, mean)
+
+
+def _samples_order_up_to(c, kw, q, tgt, meth):
+    """order_up_to(samples=...) for GPU arrays: the checks of the CPU path (its error on failure),
+    then the CPU path's formulas in cupy, on the call's stream."""
+    from .inventory import _policy as P, _sample_levels
+
+    try:
+        import cupy
+    except ImportError:
+        raise NotImplementedError("order_up_to with GPU sample paths runs on cupy: install cupy (e.g. "
+                                  "cupy-cuda13x) or pass numpy arrays") from None
+    fail = lambda: _cpu_raise(c, P.order_up_to, kw)  # noqa: E731
+    if kw["mu"] is not None or kw["alpha"] is not None or (kw["lead_time"] is None) == (kw["lead_time_pmf"] is None):
+        fail()
+    torch_in = isinstance(c.be, _Torch)
+    stream = c.stream()  # ordered after the inputs' producer streams
+    # cupy work on the call's stream: torch's current one for tensors (cupy's own otherwise)
+    on_stream = (cupy.cuda.Stream.null if stream == 0 else cupy.cuda.ExternalStream(stream)) if torch_in \
+        else contextlib.nullcontext()
+    device = c.be.device.index if torch_in else c.be.device.id
+    with cupy.cuda.Device(device), on_stream:
+        x = cupy.asarray(_samples(c, kw["samples"]))
+        if x.ndim != 3 or x.shape[1] == 0:
+            fail()
+        n, horizon = x.shape[0], x.shape[2]
+        limit = 2**62 // max(horizon, 1)
+        bad = x < 0
+        if x.dtype.kind == "f":
+            bad |= ~cupy.isfinite(x) | (x > limit)
+        elif cupy.iinfo(x.dtype).max > limit:  # (int32 values cannot pass the limit)
+            bad |= x > limit
+        if bool(bad.any()):
+            fail()
+        rows = {}
+        for name in ("start", "review_period", "lead_time"):
+            v = cupy.asarray(c.int64(0 if kw[name] is None else kw[name], name))
+            if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n) or bool(((v < 0) | (v > P.MAX_DAYS)).any()):
+                fail()
+            rows[name] = v
+        pmf = None
+        lead, end = rows["lead_time"], rows["start"] + rows["review_period"]
+        if kw["lead_time_pmf"] is not None:
+            p = kw["lead_time_pmf"]
+            pmf = cupy.asarray(P._lead_time_pmf(c.be.to_host(p) if is_gpu_array(p) else p, n))
+            end = end + (pmf.shape[1] - 1)
+        else:
+            end = end + lead
+        if bool((end > horizon).any()):
+            fail()
+        S, s, mean = _sample_levels.levels(x, rows["start"], lead, rows["review_period"], pmf, q, tgt, meth, cupy)
+        out = (S, cupy.minimum(s, S), S - mean, mean)  # s at most S, as on the CPU
+    if torch_in:
+        out = tuple(c.be.torch.as_tensor(a, device=c.be.device) for a in out)
+    return P.OrderUpToResult(*out)
 
 
 _PER_ROW = ("on_hand", "on_order", "backorders", "S", "s", "Q", "moq", "case_pack", "max_order", "shelf_capacity")
@@ -179,7 +239,7 @@ def replenish(kw):
     meth = P._choice(kw["method"], "method", P._METHODS)
     if tgt == 1 and meth != 0:
         raise _not_on_gpu("target='fill_rate' with an NB method")
-    dem = _Demand(c, kw["mu"], kw["alpha"], kw["lead_time"], kw["review_period"], kw["start"], None,
+    dem = _Demand(c, kw["mu"], kw["alpha"], kw["lead_time"], kw["review_period"], kw["start"],
                   kw["lead_time_pmf"], n=n)
     levels = bool(kw["return_levels"])
     S_out = c.be.empty((n,), _I64) if levels else None

@@ -41,13 +41,10 @@ Methods (NB parameters)
 from __future__ import annotations
 
 import dataclasses
-import statistics
-
 import numpy as np
 
 from .. import _checks, _core, _gpu, _gpu_inventory
-from ..aggregate import window_sum
-from ..quantiles import quantiles
+from . import _sample_levels
 
 __all__ = ["order_up_to", "safety_stock", "replenish", "plan_orders", "OrderUpToResult", "ReplenishResult",
            "REASON_NAMES"]
@@ -322,7 +319,7 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
     meth = _choice(method, "method", _METHODS)
     dem = _Demand(mu, alpha, samples, lead_time, review_period, lead_time_pmf, start)
     if dem.samples is not None:
-        S, s, mean = _samples_levels(dem, q, tgt, meth)
+        S, s, mean = _sample_levels.levels(dem.samples, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth)
         return OrderUpToResult(S, np.minimum(s, S), S - mean, mean)   # s at most S (module docstring)
     mu_v, al_v, horizon = dem.kernel_params()
     S, s, mean, safety, bad = _core.inv_order_up_to_nb(
@@ -347,109 +344,6 @@ def _too_wide(row):
 def safety_stock(**kwargs) -> np.ndarray:
     """float64 (n,) safety stock S - mean protection-interval demand; arguments as :func:`order_up_to`."""
     return order_up_to(**kwargs).safety_stock
-
-
-# ---- sample paths (numpy over skucast.window_sum / skucast.quantiles)
-def _smallest_int(lo, hi, ok):
-    """Per-row smallest integer x in (lo, hi] with ok(x) True; ok is monotone and ok(hi) holds."""
-    lo = lo.astype(np.int64).copy()
-    hi = hi.astype(np.int64).copy()
-    while True:
-        active = hi - lo > 1
-        if not active.any():
-            return hi
-        mid = lo + (hi - lo) // 2
-        good = ok(mid)
-        hi = np.where(active & good, mid, hi)
-        lo = np.where(active & ~good, mid, lo)
-
-
-def _samples_levels(dem: _Demand, q: float, tgt: int, meth: int):
-    x = dem.samples
-    n, k = x.shape[0], x.shape[1]
-    if n == 0:
-        e = np.zeros(0, np.int64)
-        return e, e.copy(), np.zeros(0)
-    if dem.lt_pmf is None:
-        comps_l = [(np.ones((n,)), window_sum(x, dem.start, dem.lead).astype(np.float64))]
-        comps_lr = [(np.ones((n,)), window_sum(x, dem.start, dem.lead + dem.review).astype(np.float64))]
-        el = np.broadcast_to(dem.lead, (n,)).astype(np.float64)
-    else:
-        comps_l, comps_lr = [], []
-        for l in range(dem.lt_pmf.shape[1]):
-            w = dem.lt_pmf[:, l]
-            if not w.any():
-                continue
-            comps_l.append((w, window_sum(x, dem.start, l).astype(np.float64)))
-            comps_lr.append((w, window_sum(x, dem.start, l + dem.review).astype(np.float64)))
-        el = dem.lt_pmf @ np.arange(dem.lt_pmf.shape[1], dtype=np.float64)
-    review = np.broadcast_to(dem.review, (n,))
-
-    def mix_mean(comps):
-        return sum(w * d.mean(axis=1) for w, d in comps)
-
-    mean_l, mean_lr = mix_mean(comps_l), mix_mean(comps_lr)
-    if tgt == 1:
-        budget = (1.0 - q) * np.where(review > 0, mean_lr - mean_l, np.divide(mean_l, el, out=np.zeros(n),
-                                                                              where=el > 0))
-    if meth == 0:  # normal on the window sums
-        z = statistics.NormalDist().inv_cdf(q)
-
-        def mix_var(comps, m):
-            ddof = 1 if k > 1 else 0
-            return np.maximum(sum(w * (d.var(axis=1, ddof=ddof) + d.mean(axis=1) ** 2) for w, d in comps) - m * m, 0)
-
-        var_l, var_lr = mix_var(comps_l, mean_l), mix_var(comps_lr, mean_lr)
-        if tgt == 0:
-            S = np.maximum(np.ceil(mean_lr + z * np.sqrt(var_lr)), 0).astype(np.int64)
-            s = np.maximum(np.ceil(mean_l + z * np.sqrt(var_l)), 0).astype(np.int64)
-            return S, s, mean_lr
-        return (_normal_fill(mean_l, var_l, mean_lr, var_lr, review > 0, budget),
-                _normal_fill(0 * mean_l, 0 * var_l, mean_l, var_l, np.zeros(n, bool), budget), mean_lr)
-    if dem.lt_pmf is None and tgt == 0:
-        S = np.ceil(quantiles(comps_lr[0][1], q, axis=1, method="inverted_cdf")).astype(np.int64)
-        s = np.ceil(quantiles(comps_l[0][1], q, axis=1, method="inverted_cdf")).astype(np.int64)
-        return np.maximum(S, 0), np.maximum(s, 0), mean_lr
-    top_lr = np.ceil(np.max([d.max(axis=1) for _, d in comps_lr], axis=0)).astype(np.int64)
-    top_l = np.ceil(np.max([d.max(axis=1) for _, d in comps_l], axis=0)).astype(np.int64)
-    minus1 = np.full(n, -1, np.int64)
-    if tgt == 0:
-        def cdf(comps, S):
-            return sum(w * (d <= S[:, None]).mean(axis=1) for w, d in comps)
-        # (1 - 1e-12): the mixture weights are floats summing to 1 within rounding
-        S = _smallest_int(minus1, top_lr, lambda S: cdf(comps_lr, S) >= q * (1 - 1e-12))
-        s = _smallest_int(minus1, top_l, lambda S: cdf(comps_l, S) >= q * (1 - 1e-12))
-        return np.maximum(S, 0), np.maximum(s, 0), mean_lr
-
-    def loss(comps, S):
-        return sum(w * np.maximum(d - S[:, None], 0).mean(axis=1) for w, d in comps)
-
-    periodic = review > 0
-    tol = 1e-12 * np.maximum(mean_lr, 1)
-    S = _smallest_int(minus1, np.maximum(top_lr, 0),
-                      lambda S: np.where(periodic, loss(comps_lr, S) - loss(comps_l, S), loss(comps_lr, S))
-                      <= budget + tol)
-    s = _smallest_int(minus1, np.maximum(top_l, 0), lambda S: loss(comps_l, S) <= budget + tol)
-    return np.maximum(S, 0), np.maximum(s, 0), mean_lr
-
-
-def _normal_shortage(S, m, v):
-    from math import erfc, sqrt
-    sd = np.sqrt(v)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = (S - m) / sd
-        pdf = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
-        sf = 0.5 * np.array([erfc(t / sqrt(2.0)) for t in x.ravel()]).reshape(x.shape)
-        out = sd * (pdf - x * sf)
-    return np.where(v > 0, out, np.maximum(m - S, 0))
-
-
-def _normal_fill(mL, vL, mLR, vLR, periodic, budget):
-    def f(S):
-        e = _normal_shortage(S.astype(np.float64), mLR, vLR)
-        return np.where(periodic, e - _normal_shortage(S.astype(np.float64), mL, vL), e)
-    hi = np.ceil(mLR + 40 * np.sqrt(vLR) + 1).astype(np.int64)
-    return np.maximum(_smallest_int(np.full(mLR.shape, -1, np.int64), hi, lambda S: f(S) <= budget), 0)
 
 
 # --------------------------------------------------------------------------- replenishment
