@@ -1,4 +1,5 @@
-// skucast.window_sum and skucast.group_sum: sums over sample paths.
+// skucast.window_sum and skucast.group_sum: sums over sample paths; value_range for the range
+// checks of large arrays.
 #include "array_args.h"
 
 namespace py = pybind11;
@@ -46,9 +47,26 @@ py::array group_sum(const py::array& data, int64_t n, int64_t cols,
   return out;
 }
 
+// (min, max, any NaN, any value not whole): Python ints for integer arrays, floats otherwise;
+// (None, None, False, False) for an empty array.
+py::tuple value_range(const py::array& data) {
+  require_contiguous(data, "values");
+  const DType dt = dtype_of(data, "values");
+  const int64_t n = data.size();
+  if (n == 0) return py::make_tuple(py::none(), py::none(), false, false);
+  cpu::ValueRange r;
+  {
+    py::gil_scoped_release release;
+    r = cpu::value_range(data.data(), dt, n);
+  }
+  if (dt == DType::i32 || dt == DType::i64) return py::make_tuple(r.int_min, r.int_max, false, false);
+  return py::make_tuple(r.min, r.max, r.nan, r.fractional);
+}
+
 }  // namespace
 
 void init_aggregate(py::module_& m) {
   m.def("window_sum", &window_sum);
   m.def("group_sum", &group_sum);
+  m.def("value_range", &value_range);
 }

@@ -97,6 +97,25 @@ def raise_first_bad(values: dict, mask_rules: list) -> None:
             raise bad_value(name, rule, idx, value[idx])
 
 
+_RANGE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64))
+
+
+def within(arr: np.ndarray, low=None, high=None, whole: bool = False) -> bool:
+    """True when every value of arr is finite (floats), within [low, high] (None: no bound) and,
+    with whole, a whole number: one pass on all threads (the C++ value_range), instead of a mask
+    per rule over a large array. False says only that something failed (or that arr is not a
+    contiguous float32/64 or int32/64 array): the caller's masks then name the first bad value."""
+    if arr.dtype not in _RANGE_DTYPES or not arr.flags.c_contiguous:
+        return False
+    from . import _core
+    lo, hi, nan, fractional = _core.value_range(arr)
+    if lo is None:  # empty
+        return True
+    if nan or (whole and fractional) or not (-np.inf < lo and hi < np.inf):
+        return False
+    return (low is None or lo >= low) and (high is None or hi <= high)
+
+
 def scalar_or_array(out: np.ndarray, *inputs) -> np.ndarray:
     """numpy's ufunc convention: all-scalar inputs give a numpy scalar."""
     if all(np.ndim(x) == 0 for x in inputs):

@@ -69,8 +69,9 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
         if smp.shape[2] == 0:
             raise ValueError("samples: the sample axis is empty")
         shape = smp.shape[:2]
-        _checks.raise_first_bad({"samples": smp}, [("samples", smp < 0, "must be >= 0"),
-                                                    ("samples", smp > 2**60, "must be <= 2**60")])
+        if not _checks.within(smp, 0, 2**60):
+            _checks.raise_first_bad({"samples": smp}, [("samples", smp < 0, "must be >= 0"),
+                                                        ("samples", smp > 2**60, "must be <= 2**60")])
     else:
         mu_arr = _checks.as_numeric(mu, "mu").astype(np.float64, copy=False)
         if mu_arr.ndim != 2:
@@ -129,7 +130,7 @@ def _raise_bad_values(mu=None, alpha=None, sup=None, res=None, oh=None, md=None)
 
 def _as_whole(samples):
     arr = _checks.as_numeric(samples, "samples")
-    bad = ~np.isfinite(arr) | (arr != np.floor(arr))
-    if bad.any():
+    if not _checks.within(arr, whole=True):
+        bad = ~np.isfinite(arr) | (arr != np.floor(arr))
         _checks.raise_first_bad({"samples": arr}, [("samples", bad, "must be whole numbers")])
     return arr.astype(np.int64)

@@ -200,10 +200,12 @@ class _Demand:
                 raise ValueError("samples: num_samples must be >= 1")
             # window sums of up to `horizon` days stay below 2^62 (int64 sums cannot wrap)
             limit = 2**62 // max(self.samples.shape[2], 1)
-            _checks.raise_first_bad({"samples": self.samples}, [
-                ("samples", ~np.isfinite(self.samples) if self.samples.dtype.kind == "f" else False, "must be finite"),
-                ("samples", self.samples < 0, "demand must be >= 0"),
-                ("samples", self.samples > limit, f"demand must be <= 2**62 / horizon = {limit}")])
+            if not _checks.within(self.samples, 0, limit):
+                _checks.raise_first_bad({"samples": self.samples}, [
+                    ("samples", ~np.isfinite(self.samples) if self.samples.dtype.kind == "f" else False,
+                     "must be finite"),
+                    ("samples", self.samples < 0, "demand must be >= 0"),
+                    ("samples", self.samples > limit, f"demand must be <= 2**62 / horizon = {limit}")])
             self.n, self.horizon = self.samples.shape[0], self.samples.shape[2]
         else:
             if alpha is None:

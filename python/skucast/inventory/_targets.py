@@ -104,7 +104,7 @@ def _demand(mu, alpha, samples):
         if alpha is not None:
             raise ValueError("alpha: not used with samples")
         arr = _checks.as_numeric(samples, "samples")
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind == "f" and not _checks.within(arr, whole=True):
             bad = ~np.isfinite(arr) | (arr != np.floor(arr))
             _checks.raise_first_bad({"samples": arr}, [("samples", bad, "must be whole numbers")])
         arr = arr.astype(np.int64)
@@ -115,7 +115,8 @@ def _demand(mu, alpha, samples):
                              f"got shape {arr.shape}")
         if arr.shape[1] == 0:
             raise ValueError("samples: the sample axis is empty")
-        _checks.raise_first_bad({"samples": arr}, [("samples", arr < 0, "must be >= 0")])
+        if not _checks.within(arr, 0):
+            _checks.raise_first_bad({"samples": arr}, [("samples", arr < 0, "must be >= 0")])
         return arr.shape[0], None, None, np.ascontiguousarray(arr)
     m = _checks.as_numeric(mu, "mu").astype(np.float64)
     if m.ndim not in (1, 2):

@@ -50,5 +50,15 @@ bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64
 void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
                int64_t num_groups, void* out);
 
+// The extremes of n contiguous values in one pass on all threads, for the Python layer's checks
+// of large arrays (sample paths, demand): integers exactly; floats also say whether a NaN or a
+// value that is not a whole number occurred (inf is whole; min/max show it).
+struct ValueRange {
+  int64_t int_min = 0, int_max = 0;
+  double min = 0.0, max = 0.0;
+  bool nan = false, fractional = false;
+};
+ValueRange value_range(const void* data, DType dtype, int64_t n);
+
 }  // namespace cpu
 }  // namespace skucast
