@@ -487,3 +487,17 @@ def test_inventory_order_up_to_samples_bad_input_same_message(paths, change, mat
         inv.order_up_to(samples=x, **kw)
     with pytest.raises(ValueError, match=match):
         inv.order_up_to(samples=cp.asarray(x), **kw)
+
+
+def test_inventory_order_up_to_samples_refusals_like_the_cpu(paths):
+    x = paths["x"][:10]
+    big = x.astype(np.uint64)
+    big[1, 2, 3] = 2**63
+    for samples, kw in [(x, dict(start=None)), (x, dict(review_period=None)), (big, {}),
+                        (x.astype(bool), {})]:
+        kw = dict(dict(lead_time=3, review_period=2), **kw)
+        with pytest.raises((TypeError, ValueError)) as cpu_error:
+            inv.order_up_to(samples=samples, **kw)
+        with pytest.raises(cpu_error.type) as gpu_error:
+            inv.order_up_to(samples=cp.asarray(samples), **kw)
+        assert str(gpu_error.value) == str(cpu_error.value)

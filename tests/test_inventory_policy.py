@@ -248,6 +248,33 @@ def test_samples_stochastic_lead_time():
         assert r.S[i] == S
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.37])  # whole-number paths, and fractional ones
+def test_samples_fill_rate_mixture_by_enumeration(scale):
+    """Fill rate over a lead-time mixture (sorted rows and prefix sums) against a direct loop."""
+    rng = np.random.default_rng(11)
+    n, k, H = 15, 97, 12
+    x = rng.negative_binomial(2, 0.35, (n, k, H)) * scale
+    P = rng.dirichlet(np.ones(4), n)
+    R = rng.integers(0, 3, n)
+    q = 0.93
+    r = inv.order_up_to(samples=x, lead_time_pmf=P, review_period=R, service_level=q, target="fill_rate")
+    for i in range(n):
+        dl = [x[i, :, :l].sum(1) for l in range(4)]
+        dlr = [x[i, :, :l + R[i]].sum(1) for l in range(4)]
+        mean_l = sum(P[i, l] * dl[l].mean() for l in range(4))
+        mean_lr = sum(P[i, l] * dlr[l].mean() for l in range(4))
+        el = P[i] @ np.arange(4)
+        budget = (1 - q) * ((mean_lr - mean_l) if R[i] > 0 else mean_l / el)
+
+        def short(S):
+            lr = sum(P[i, l] * np.maximum(dlr[l] - S, 0).mean() for l in range(4))
+            return lr - sum(P[i, l] * np.maximum(dl[l] - S, 0).mean() for l in range(4)) if R[i] > 0 else lr
+        S = 0
+        while short(S) > budget + 1e-9:
+            S += 1
+        assert r.S[i] == S
+
+
 def test_samples_agree_with_nb_params():
     """Many NB sample paths: the sample-path S is within sampling noise of the exact NB S."""
     mu = np.full((4, 10), 3.0)

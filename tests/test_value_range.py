@@ -57,3 +57,17 @@ def test_extremes_and_edges():
        st.sampled_from([None, -5, 0, 3]), st.sampled_from([None, 0, 10, 2**40]), st.booleans())
 def test_property_same_as_masks(arr, low, high, whole):
     assert _checks.within(arr, low, high, whole) == _reference(arr, low, high, whole)
+
+
+def test_contiguous_views_with_odd_strides_still_checked():
+    """numpy calls a (1, m) slice of a record field contiguous whatever its row stride: the checks
+    read it flat instead of refusing it (simulate and allocate accepted it before the fast check)."""
+    rec = np.zeros(3, dtype=[("d", "<f8", (6,)), ("flag", "i1")])
+    rec["d"] = 2.0
+    view = rec["d"][:1]
+    assert view.flags.c_contiguous and _checks.within(view, 0, 2, whole=True)
+    assert skucast.inventory.simulate(view, S=3, lead_time=1).fill_rate[0] == 0.25
+    rec2 = np.zeros(2, dtype=[("s", "<i8", (2, 4)), ("flag", "i1")])
+    rec2["s"] = 1
+    np.testing.assert_array_equal(skucast.inventory.allocate([5], samples=rec2["s"][:1]),
+                                  skucast.inventory.allocate([5], samples=rec2["s"][:1].copy()))

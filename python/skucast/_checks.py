@@ -105,10 +105,12 @@ def within(arr: np.ndarray, low=None, high=None, whole: bool = False) -> bool:
     with whole, a whole number: one pass on all threads (the C++ value_range), instead of a mask
     per rule over a large array. False says only that something failed (or that arr is not a
     contiguous float32/64 or int32/64 array): the caller's masks then name the first bad value."""
-    if arr.dtype not in _RANGE_DTYPES or not arr.flags.c_contiguous:
+    if arr.dtype not in _RANGE_DTYPES or not (arr.flags.c_contiguous and arr.flags.aligned):
         return False
     from . import _core
-    lo, hi, nan, fractional = _core.value_range(arr)
+    # reshape(-1): numpy calls an array contiguous whatever the stride of a length-1 axis; the
+    # flat view has the element stride the kernel checks
+    lo, hi, nan, fractional = _core.value_range(arr.reshape(-1))
     if lo is None:  # empty
         return True
     if nan or (whole and fractional) or not (-np.inf < lo and hi < np.inf):

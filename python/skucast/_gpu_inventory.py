@@ -159,14 +159,24 @@ def _samples_order_up_to(c, kw, q, tgt, meth):
     fail = lambda: _cpu_raise(c, P.order_up_to, kw)  # noqa: E731
     if kw["mu"] is not None or kw["alpha"] is not None or (kw["lead_time"] is None) == (kw["lead_time_pmf"] is None):
         fail()
+    try:  # dtype refusals (bool, uint64 past int64, ...) with the CPU path's messages
+        raw = kw["samples"]
+        x_in = _samples(c, raw)
+        if _dtype(x_in).kind == "f" and (_dtype(raw) if is_gpu_array(raw) else np.asarray(raw).dtype).itemsize < 4:
+            x_in = c.be.astype(x_in, _F64)  # float16 paths: summed in float64, as the CPU path does
+        # (None is refused like the CPU path refuses it, except a lead time left out for lead_time_pmf)
+        rows_in = {name: c.int64(0 if name == "lead_time" and kw[name] is None else kw[name], name)
+                   for name in ("start", "review_period", "lead_time")}
+    except (TypeError, ValueError):
+        fail()
     torch_in = isinstance(c.be, _Torch)
-    stream = c.stream()  # ordered after the inputs' producer streams
-    # cupy work on the call's stream: torch's current one for tensors (cupy's own otherwise)
-    on_stream = (cupy.cuda.Stream.null if stream == 0 else cupy.cuda.ExternalStream(stream)) if torch_in \
-        else contextlib.nullcontext()
     device = c.be.device.index if torch_in else c.be.device.id
+    stream = c.stream()  # ordered after the inputs' producer streams (registered above)
+    # cupy work on the call's stream: torch's current one for tensors (cupy's own otherwise)
+    on_stream = (cupy.cuda.Stream.null if stream == 0 else cupy.cuda.ExternalStream(stream, device)) if torch_in \
+        else contextlib.nullcontext()
     with cupy.cuda.Device(device), on_stream:
-        x = cupy.asarray(_samples(c, kw["samples"]))
+        x = cupy.asarray(x_in)
         if x.ndim != 3 or x.shape[1] == 0:
             fail()
         n, horizon = x.shape[0], x.shape[2]
@@ -179,8 +189,8 @@ def _samples_order_up_to(c, kw, q, tgt, meth):
         if bool(bad.any()):
             fail()
         rows = {}
-        for name in ("start", "review_period", "lead_time"):
-            v = cupy.asarray(c.int64(0 if kw[name] is None else kw[name], name))
+        for name, v in rows_in.items():
+            v = cupy.asarray(v)
             if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n) or bool(((v < 0) | (v > P.MAX_DAYS)).any()):
                 fail()
             rows[name] = v
