@@ -211,3 +211,38 @@ def test_group_sum_float32_many_groups_and_columns(rng):
     ref = np.zeros((2000, 37))
     np.add.at(ref, ids, x.astype(np.float64))
     np.testing.assert_array_equal(skucast.group_sum(x, ids, 2000), ref.astype(np.float32))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_int64_sums_past_int64_are_refused_not_wrapped(threads):
+    """Sums that pass int64 raise (the index of the sum, its exact value); sums at the edge of
+    int64 and large values that stay inside are returned exactly."""
+    old = skucast.get_num_threads()
+    skucast.set_num_threads(threads)
+    try:
+        big = 2**62
+        with pytest.raises(ValueError, match=r"window sum at index \(0, 0\) is 9223372036854775808, past int64"):
+            skucast.window_sum(np.array([[[big, big]]]), 0, 2)
+        with pytest.raises(ValueError, match=r"window sum at index \(0, 0\) is -9223372036854775809"):
+            skucast.window_sum(np.array([[[-big, -big - 1]]]), 0, 2)
+        assert skucast.window_sum(np.array([[[big, big - 1]]]), 0, 2)[0, 0] == 2**63 - 1
+        assert skucast.window_sum(np.array([[[-big, -big]]]), 0, 2)[0, 0] == -2**63
+        # a middle-axis layout (m2 > 1) and a later series; the window decides, not the whole row
+        y = np.zeros((3, 2, 10, 4), np.int64)
+        y[2, 1, 4:6, 3] = big
+        assert skucast.window_sum(y, [0, 0, 5], 5, axis=2)[2, 1, 3] == big
+        with pytest.raises(ValueError, match=r"window sum at index \(2, 1, 3\)"):
+            skucast.window_sum(y, [0, 0, 4], 5, axis=2)
+        # many moderate values: each far below 2**63, their sum past it
+        many = np.full((1, 1, 4096), 2**52, np.int64)
+        assert skucast.window_sum(many, 0, 2047)[0, 0] == 2**63 - 2**52
+        with pytest.raises(ValueError, match="past int64"):
+            skucast.window_sum(many, 0, 4096)
+        g = np.zeros((4, 3, 5), np.int64)
+        g[1, 2, 3] = g[3, 2, 3] = big
+        with pytest.raises(ValueError, match=r"group sum at index \(1, 2, 3\) is 9223372036854775808"):
+            skucast.group_sum(g, [0, 1, 0, 1], 2)
+        g[3, 2, 3] = big - 1
+        assert skucast.group_sum(g, [0, 1, 0, 1], 2)[1, 2, 3] == 2**63 - 1
+    finally:
+        skucast.set_num_threads(old)

@@ -501,3 +501,20 @@ def test_inventory_order_up_to_samples_refusals_like_the_cpu(paths):
         with pytest.raises(cpu_error.type) as gpu_error:
             inv.order_up_to(samples=cp.asarray(samples), **kw)
         assert str(gpu_error.value) == str(cpu_error.value)
+
+
+def test_int64_sums_past_int64_same_error():
+    big = 2**62
+    x = np.zeros((3, 2, 6), np.int64)
+    x[2, 1, 2:4] = big
+    for call in (lambda a: skucast.window_sum(a, [0, 0, 1], 4), lambda a: skucast.group_sum(a, [0, 1, 1], 2)):
+        x2 = x.copy()
+        x2[1, 1, 2] = big  # group 1 sums rows 1 and 2
+        with pytest.raises(ValueError) as cpu_error:
+            call(x2)
+        with pytest.raises(ValueError) as gpu_error:
+            call(cp.asarray(x2))
+        assert str(gpu_error.value) == str(cpu_error.value)
+    ok = x.copy()
+    ok[2, 1, 3] = big - 1
+    np.testing.assert_array_equal(_cpu(skucast.window_sum(cp.asarray(ok), 0, 6)), skucast.window_sum(ok, 0, 6))

@@ -29,11 +29,20 @@ using Acc = SumAcc<T>;
 template <class T>
 using Out = SumOut<T>;
 
+// int64 sums can wrap. Each loop ORs v ^ (v >> 63) (|v|, or |v| - 1 below 0) over the values it
+// adds: a sum of `count` values whose OR stays below 2^(63 - bits(count)) cannot pass 2^63 in
+// magnitude. Past that bound the kernel only reports "maybe" and the caller checks exactly.
+inline uint64_t magnitude(int64_t v) { return static_cast<uint64_t>(v ^ (v >> 63)); }
+inline bool may_overflow(uint64_t ored, int64_t count) {
+  const int bits = count > 0 ? 64 - __builtin_clzll(static_cast<uint64_t>(count)) : 0;
+  return bits >= 63 || (ored >> (63 - bits)) != 0;
+}
+
 // Sum of row[a, b). Floats accumulate in double. With AVX2, float rows are read in 8-lane
 // masked loads (lanes outside the window read as 0 and never fault), so a short window costs a
 // few vector steps instead of a scalar loop with a mispredicted exit.
 template <class T>
-inline Acc<T> window_total(const T* row, int64_t a, int64_t b) {
+inline Acc<T> window_total(const T* row, int64_t a, int64_t b, uint64_t& ored) {
 #if defined(__AVX2__)
   if constexpr (std::is_same_v<T, float>) {
     if (b - a <= 0) return 0.0;
@@ -55,6 +64,14 @@ inline Acc<T> window_total(const T* row, int64_t a, int64_t b) {
 #endif
   Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // four chains: short windows are latency bound
   int64_t t = a;
+  if constexpr (std::is_same_v<T, int64_t>) {  // plain loops, which the compiler vectorizes
+    int64_t sum = 0;
+    for (int64_t i = a; i < b; ++i) sum += row[i];
+    uint64_t m = 0;
+    for (int64_t i = a; i < b; ++i) m |= magnitude(row[i]);
+    ored |= m;
+    return sum;
+  }
   for (; t + 4 <= b; t += 4) {
     s0 += row[t];
     s1 += row[t + 1];
@@ -106,6 +123,7 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
     MagnitudeBits<Out<T>> top = 0;  // of the sums written, each series' checked while in cache
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t len = length[s];
+      uint64_t ored = 0;  // int64 input: the magnitudes of this series' window values
       int64_t j = 0;
 #if defined(__AVX2__)
       if constexpr (std::is_same_v<T, float>) {
@@ -131,18 +149,25 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
         const T* base = data + r * horizon * m2 + start[s] * m2;
         Out<T>* dst = out + r * m2;
         if (m2 == 1) {
-          dst[0] = static_cast<Out<T>>(window_total(data + r * horizon, start[s], start[s] + len));
+          dst[0] = static_cast<Out<T>>(window_total(data + r * horizon, start[s], start[s] + len, ored));
           continue;
         }
         std::fill(acc.begin(), acc.end(), Acc<T>(0));
         for (int64_t t = 0; t < len; ++t) {
           const T* day = base + t * m2;
           for (int64_t k = 0; k < m2; ++k) acc[k] += day[k];
+          if constexpr (std::is_same_v<T, int64_t>) {  // separate loops: each vectorizes
+            uint64_t m = 0;
+            for (int64_t k = 0; k < m2; ++k) m |= magnitude(day[k]);
+            ored |= m;
+          }
         }
         for (int64_t k = 0; k < m2; ++k) dst[k] = static_cast<Out<T>>(acc[k]);
       }
       if constexpr (std::is_floating_point_v<T>)
         top = std::max(top, largest_magnitude_bits(out + s * m1 * m2, m1 * m2));
+      if constexpr (std::is_same_v<T, int64_t>)
+        if (may_overflow(ored, len)) finite.store(false, std::memory_order_relaxed);
     }
     if constexpr (std::is_floating_point_v<T>)
       if (!finite_bits<T>(top)) finite.store(false, std::memory_order_relaxed);
@@ -157,19 +182,27 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
 constexpr int64_t kGroupScratchDoubles = int64_t{1} << 19;
 
 template <class T>
-void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
+bool group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* group_ids, int64_t num_groups,
                      Out<T>* out) {
   // out: num_groups x cols, zeroed by the caller. Threads own disjoint column blocks, so every
   // output element is summed by one thread in series order: the result is the same for any
   // thread count.
   // Columns [c0, c0 + width) of every series added in order into its group's row of dst (rows
   // `stride` apart).
+  std::atomic<bool> safe{true};  // int64 input: no sum can have wrapped (see may_overflow)
   auto add_columns = [&](auto* dst, int64_t stride, int64_t c0, int64_t width) {
+    uint64_t ored = 0;
     for (int64_t i = 0; i < n; ++i) {
       auto* row = dst + group_ids[i] * stride;
       const T* src = data + i * cols + c0;
       for (int64_t c = 0; c < width; ++c) row[c] += src[c];
+      if constexpr (std::is_same_v<T, int64_t>) {  // separate loops: each vectorizes
+        uint64_t m = 0;
+        for (int64_t c = 0; c < width; ++c) m |= magnitude(src[c]);
+        ored |= m;
+      }
     }
+    if (std::is_same_v<T, int64_t> && may_overflow(ored, n)) safe.store(false, std::memory_order_relaxed);
   };
   if constexpr (std::is_same_v<Acc<T>, Out<T>>) {
     constexpr int64_t kBlock = 1024;
@@ -197,6 +230,7 @@ void group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
       }
     });
   }
+  return safe.load();
 }
 
 }  // namespace
@@ -210,11 +244,11 @@ bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64
   });
 }
 
-void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
+bool group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
                int64_t num_groups /*ids are checked by the caller*/, void* out) {
-  visit_dtype(dtype, [&](auto tag) {
+  return visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    group_sum_typed(static_cast<const T*>(data), n, cols, group_ids, num_groups, static_cast<Out<T>*>(out));
+    return group_sum_typed(static_cast<const T*>(data), n, cols, group_ids, num_groups, static_cast<Out<T>*>(out));
   });
 }
 

@@ -10,7 +10,7 @@ namespace {
 
 DType out_dtype(DType d) { return (d == DType::i32 || d == DType::i64) ? DType::i64 : d; }
 
-// (sums, whether every sum is finite)
+// (sums, whether every sum is finite and, for int64 input, cannot have wrapped)
 py::tuple window_sum(const py::array& data, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                      const py::array_t<int64_t, py::array::c_style>& start,
                      const py::array_t<int64_t, py::array::c_style>& length) {
@@ -30,7 +30,8 @@ py::tuple window_sum(const py::array& data, int64_t series, int64_t m1, int64_t 
   return py::make_tuple(out, finite);
 }
 
-py::array group_sum(const py::array& data, int64_t n, int64_t cols,
+// (sums, false when an int64 sum might have wrapped)
+py::tuple group_sum(const py::array& data, int64_t n, int64_t cols,
                     const py::array_t<int64_t, py::array::c_style>& group_ids, int64_t num_groups) {
   require_contiguous(data, "samples");
   const DType dt = dtype_of(data, "samples");
@@ -40,11 +41,12 @@ py::array group_sum(const py::array& data, int64_t n, int64_t cols,
   std::memset(out.mutable_data(), 0, static_cast<size_t>(out.nbytes()));
   void* op = out.mutable_data();
   const int64_t* gp = group_ids.data();
+  bool safe = true;
   {
     py::gil_scoped_release release;
-    cpu::group_sum(data.data(), dt, n, cols, gp, num_groups, op);
+    safe = cpu::group_sum(data.data(), dt, n, cols, gp, num_groups, op);
   }
-  return out;
+  return py::make_tuple(out, safe);
 }
 
 // (min, max, any NaN, any value not whole): Python ints for integer arrays, floats otherwise;

@@ -442,8 +442,18 @@ def window_sum(samples, start, length, axis=-1):
     out = c.be.empty((series, m1, m2), _out_dtype(dt))
     if series * m1 * m2:
         data = c.be.contiguous(arr)
+        if dt == _I64 and horizon and _may_wrap(data, int(ln.max().item())):
+            from .aggregate import window_sum as cpu_window_sum  # raises the CPU path's overflow error
+            cpu_window_sum(c.be.to_host(data), c.be.to_host(s), c.be.to_host(ln), axis)
         c.mod.window_sum(_ptr(data), _CODES[dt], series, m1, horizon, m2, _ptr(s), _ptr(ln), _ptr(out), stream)
     return out.reshape(shape[:axis] + shape[axis + 1:])
+
+
+def _may_wrap(data, count: int) -> bool:
+    """Whether an int64 sum of up to `count` of these values might pass 2**63 (then the CPU path
+    decides exactly, on host copies: rare, values near 2**63 / count)."""
+    largest = max(int(data.max().item()), -int(data.min().item()))
+    return largest * count >= 2**63
 
 
 def group_sum(samples, group_ids, num_groups):
@@ -467,5 +477,8 @@ def group_sum(samples, group_ids, num_groups):
     out = c.be.empty((num_groups, cols), _out_dtype(dt))
     if cols and num_groups:
         data = c.be.contiguous(arr)
+        if dt == _I64 and shape[0] and _may_wrap(data, shape[0]):
+            from .aggregate import group_sum as cpu_group_sum  # raises the CPU path's overflow error
+            cpu_group_sum(c.be.to_host(data), c.be.to_host(ids), num_groups)
         c.mod.group_sum(_ptr(data), _CODES[dt], shape[0], cols, _ptr(ids), num_groups, _ptr(out), stream)
     return out.reshape((num_groups,) + shape[1:])

@@ -44,14 +44,31 @@ def window_sum(samples, start, length, axis=-1):
     ])
     m1 = int(np.prod(arr.shape[1:axis], dtype=np.int64))
     m2 = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))
-    out, finite = _core.window_sum(np.ascontiguousarray(arr), series, m1, horizon, m2, s, ln)
-    if not finite:  # the kernel checks the sums it writes; the input is read again only then
+    data = np.ascontiguousarray(arr)
+    out, finite = _core.window_sum(data, series, m1, horizon, m2, s, ln)
+    if not finite and data.dtype == np.int64:  # values so large that a sum might have wrapped
+        fsum, _ = _core.window_sum(data.astype(np.float64), series, m1, horizon, m2, s, ln)
+        days = data.reshape(series, m1, horizon, m2)
+        _raise_wrapped(fsum.reshape(series, -1), arr.shape[:axis] + arr.shape[axis + 1:],
+                       lambda i, j: days[i, j // m2, s[i]:s[i] + ln[i], j % m2], "window")
+    elif not finite:  # the kernel checks the sums it writes; the input is read again only then
         days = np.arange(horizon)
         in_window = (days >= s[:, None]) & (days < (s + ln)[:, None])  # (series, horizon)
         shape = [series] + [1] * (arr.ndim - 1)
         shape[axis] = horizon
         _raise_not_finite(arr, ~np.isfinite(arr) & in_window.reshape(shape))
     return out.reshape(arr.shape[:axis] + arr.shape[axis + 1:])
+
+
+def _raise_wrapped(fsum, out_shape, members, what):
+    """int64 values so large that a sum might pass 2**63: float64 sums (fsum, one row per leading
+    index) find the candidates, Python integers decide; raises for the first sum past int64."""
+    for i, j in np.argwhere(np.abs(fsum) >= 2.0**62):
+        total = sum(int(v) for v in members(int(i), int(j)))
+        if not -2**63 <= total < 2**63:
+            index = np.unravel_index(int(i) * fsum.shape[1] + int(j), out_shape)
+            raise ValueError(f"samples: the {what} sum at index {tuple(int(k) for k in index)} is {total}, "
+                             "past int64 (values too large to add up)")
 
 
 def _raise_not_finite(arr, bad):
@@ -83,7 +100,13 @@ def group_sum(samples, group_ids, num_groups):
         ("group_ids", (ids < 0) | (ids >= num_groups), f"must be in [0, num_groups={num_groups})"),
     ])
     cols = int(np.prod(arr.shape[1:], dtype=np.int64))
-    out = _core.group_sum(np.ascontiguousarray(arr), arr.shape[0], cols, ids, num_groups)
+    data = np.ascontiguousarray(arr)
+    out, safe = _core.group_sum(data, arr.shape[0], cols, ids, num_groups)
+    if not safe:  # int64 values so large that a sum might have wrapped
+        fsum, _ = _core.group_sum(data.astype(np.float64), arr.shape[0], cols, ids, num_groups)
+        flat = data.reshape(arr.shape[0], cols)
+        _raise_wrapped(fsum.reshape(num_groups, cols), (num_groups,) + arr.shape[1:],
+                       lambda g, c: flat[ids == g, c], "group")
     if out.dtype.kind == "f" and not np.isfinite(out).all():
         _raise_not_finite(arr, ~np.isfinite(arr))
     return out.reshape((num_groups,) + arr.shape[1:])

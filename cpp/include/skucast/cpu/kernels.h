@@ -41,13 +41,14 @@ BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int6
 
 // data: contiguous (series, m1, horizon, m2); out: (series, m1, m2), f32 for f32, f64 for f64,
 // int64 for integers. Windows are validated by the caller. Returns whether every sum is finite
-// (each thread checks the sums it wrote while they are in cache).
+// (each thread checks the sums it wrote while they are in cache) and, for int64 input, whether
+// no sum can have wrapped (false: values so large that one might; the caller checks exactly).
 bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                 const int64_t* start, const int64_t* length, void* out);
 
 // data: contiguous (n, cols); out: zeroed (num_groups, cols), same dtype rule as window_sum.
-// Group ids are validated by the caller.
-void group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
+// Group ids are validated by the caller. Returns false when an int64 sum might have wrapped.
+bool group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
                int64_t num_groups, void* out);
 
 // The extremes of n contiguous values in one pass on all threads, for the Python layer's checks
