@@ -46,13 +46,13 @@ def _predict(a):
         fc = f.predict(df, futr, horizon=a.horizon, num_samples=a.num_samples, seed=a.seed, device=a.device)
     except ValueError as e:
         raise SystemExit(f"skucast predict: {e}") from None
-    levels = [float(q) for q in a.levels.split(",")] if a.levels else []
+    levels = _levels_arg(a.levels, "--levels", "predict") if a.levels else []
     fc.to_frame(levels).to_csv(a.out, index=False)
     print(f"wrote {a.out}")
 
 
 def _plan(a):
-    levels = [float(q) for q in a.levels.split(",")] if a.levels else []
+    levels = _levels_arg(a.levels, "--levels", "plan") if a.levels else []
     kw = dict(model=a.model, out=a.out, rejects=a.rejects, service_level=a.service_level,
               review_period=a.review_period, levels=levels, num_samples=a.num_samples, seed=a.seed,
               target=a.target, policy=a.policy, gaps=a.gaps, futr=a.futr, chunk_size=a.chunk_size,
@@ -69,11 +69,11 @@ def _plan(a):
     print(f"wrote {res.orders_path}\nwrote {res.rejects_path}")
 
 
-def _levels_arg(text, name):
+def _levels_arg(text, name, cmd="backtest"):
     try:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise SystemExit(f"skucast backtest: {name} must be comma-separated numbers, got {text!r}") from None
+        raise SystemExit(f"skucast {cmd}: {name} must be comma-separated numbers, got {text!r}") from None
 
 
 def _backtest(a):
@@ -126,8 +126,13 @@ def _backtest(a):
 
 
 def main(argv=None) -> int:
+    from . import __version__
     ap = argparse.ArgumentParser(prog="skucast")
+    ap.add_argument("--version", action="version", version=f"skucast {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    _add_parser = sub.add_parser
+    # every subcommand's --help shows the defaults
+    sub.add_parser = lambda *args, **kw: _add_parser(*args, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kw)
     d = sub.add_parser("demo", help="run the whole job on the built-in M5 slice")
     d.add_argument("--out", default="skucast-demo", help="folder for orders.csv and the PNG plots")
     d.add_argument("--service-level", type=float, default=0.95, help="cycle service level target")
@@ -227,7 +232,12 @@ def main(argv=None) -> int:
                    "backtest.png")
     b.set_defaults(func=_backtest)
     a = ap.parse_args(argv)
-    a.func(a)
+    try:
+        a.func(a)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        # a path the user gave: one line, as argparse reports a bad option (other errors keep their
+        # traceback: the library's ValueErrors already name the argument and row)
+        raise SystemExit(f"skucast {a.cmd}: error: {e}") from None
     return 0
 
 

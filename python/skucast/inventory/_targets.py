@@ -71,7 +71,10 @@ class FrontierResult:
 
     def plot(self, path, *, others: dict | None = None, title: str = "Fill rate against inventory value"):
         """Writes the frontier (and ``others``: {label: (values, fill_rates)}) as a PNG at ``path``."""
-        import matplotlib
+        try:
+            import matplotlib
+        except ImportError:
+            raise ImportError("FrontierResult.plot needs matplotlib: pip install 'skucast[plots]'") from None
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(7, 4.5))
