@@ -14,7 +14,7 @@ import numpy as np
 
 from . import io
 from .validate import (History, bad_ds_detail, bad_sales_y, ds_text_format, first_date_text, flag_series,
-                       model_rows, parse_sales_batch, prepare_history, reject_frame)
+                       model_rows, parse_sales_batch, prepare_history, reject_frame, value_text)
 
 __all__ = ["prepare_history_streamed"]
 
@@ -193,7 +193,7 @@ def prepare_history_streamed(src, days_needed: int, keep_frame: bool, gaps: str 
     h.last_ds = last_all
     to_date = lambda k: first_all + np.timedelta64(int(k), "D")   # noqa: E731
     first_bad = np.flatnonzero(bad_key != no_key)
-    bad_text = {i: f"y={bad_y[i]!r} at ds={to_date(bad_key[i] >> _ROW_BITS)}" for i in first_bad}
+    bad_text = {i: f"y={value_text(bad_y[i])} at ds={to_date(bad_key[i] >> _ROW_BITS)}" for i in first_bad}
     dup_text = {i: f"ds={to_date(dup_day[i])} repeated" for i in np.flatnonzero(dup_day != no_key)}
     f_d, l_d = lo.astype("datetime64[D]"), hi.astype("datetime64[D]")
     h.reason, h.detail = flag_series(n, bad_text, dup_text, f_d, l_d, n_rows, last_all, gaps, min_days)

@@ -50,7 +50,7 @@ PARAM_COLUMNS = ("mu", "alpha")
 NO_LIMIT = np.int64(1) << 60   # max_order when the field is empty
 
 
-def _shown(value) -> str:
+def value_text(value) -> str:
     """A value for a reject's detail as the user wrote it: -1.0, nan, 'x' (not np.float64(-1.0))."""
     return repr(value.item() if isinstance(value, np.generic) else value)
 
@@ -278,7 +278,7 @@ def prepare_history(sales, days_needed: int, keep_frame: bool, gaps: str = "reje
         first_bad = np.full(n, -1, np.int64)
         bi = np.flatnonzero(bad_y)
         first_bad[series_of[bi[::-1]]] = bi[::-1]
-        bad_text = {i: f"y={_shown(yy[first_bad[i]])} at ds={d[first_bad[i]]}" for i in np.flatnonzero(first_bad >= 0)}
+        bad_text = {i: f"y={value_text(yy[first_bad[i]])} at ds={d[first_bad[i]]}" for i in np.flatnonzero(first_bad >= 0)}
     dup = np.zeros(len(d), bool)
     dup[1:] = (d[1:] == d[:-1]) & (series_of[1:] == series_of[:-1])
     if dup.any():
@@ -392,9 +392,9 @@ def validate_stock(chunk, row0: int, *, default_service_level: float, default_re
         nan = np.isnan(v)
         inf = np.isinf(v)
         shown = orig.to_numpy() if orig is not None else v
-        flag((inf | (nan & ~empty_ok)), "not_a_number", lambda i, nm=name, s=shown: f"{nm}={_shown(s[i])}")
+        flag((inf | (nan & ~empty_ok)), "not_a_number", lambda i, nm=name, s=shown: f"{nm}={value_text(s[i])}")
         if kind.startswith("count"):
-            flag(np.isfinite(v) & (v != np.round(v)), "not_integer", lambda i, nm=name: f"{nm}={_shown(v[i])}")
+            flag(np.isfinite(v) & (v != np.round(v)), "not_integer", lambda i, nm=name: f"{nm}={value_text(v[i])}")
         vals[name] = v
     for name in ("on_hand", "on_order"):
         flag(vals[name] < 0, "negative_stock", lambda i, nm=name: f"{nm}={vals[nm][i]:g}")
