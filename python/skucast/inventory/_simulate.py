@@ -138,7 +138,9 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     """Backtest a periodic-review policy day by day over actual demand, for every row at once.
 
     ``demand``: (n, T) integer daily demand per row (SKU x location). Reviews happen on days
-    ``first_review, first_review + review_period, ...`` (< T); ``n_reviews`` of them.
+    ``first_review, first_review + review_period, ...`` (< T); ``n_reviews`` of them. (The
+    default is weekly; :func:`order_up_to`'s default review_period=0 is continuous review, so
+    levels for this replay come from ``order_up_to(..., review_period=7)``.)
     ``S`` (and ``s`` for ``policy="sS"``): (n,) fixed, or (n, n_reviews) — one target per
     review day, as forecasts roll. ``lead_time``: (n,) days; an order placed on day t is on
     the shelf for sale on day t + L (L = 0: the same day).
