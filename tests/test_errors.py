@@ -42,8 +42,8 @@ def test_bad_counts(f, y, index):
 
 BAD_MU = [
     (np.array([1.0, 2.0, -1.0, 0.0]), (2,)),
-    (np.array([1.0, 0.0, 1.0, 1.0]), (1,)),
-    (np.array([1.0, 1.0, 1.0, -0.0]), (3,)),
+    (np.array([1.0, -1e-300, 1.0, 1.0]), (1,)),   # (0 and -0.0 are no demand: all mass at 0)
+    (np.array([1.0, 1.0, 1.0, -5.0]), (3,)),
     (np.array([np.inf, 1.0, 1.0, 1.0]), (0,)),
     (np.array([1.0, np.nan, 1.0, 1.0]), (1,)),
     (np.array([1.0, 1.0, -np.inf, 1.0], np.float32), (2,)),
@@ -60,7 +60,7 @@ def test_bad_mu(f, mu, index):
 def test_message_format_example():
     with pytest.raises(ValueError) as e:
         nb.logpmf(GOOD_Y, np.array([1.0, 2.0, 3.0, -1.0]), 0.5)
-    assert str(e.value).startswith("mu: must be finite and > 0; first bad value at index (3,): -1.0")
+    assert str(e.value).startswith("mu: must be finite and >= 0; first bad value at index (3,): -1.0")
 
 
 BAD_ALPHA = [
@@ -87,7 +87,7 @@ def test_index_in_argument_own_shape(f):
         f(y, mu, 0.1)
     # broadcast argument: index in mu's own shape (1, 4), broadcast dim shows 0
     mu_row = np.ones((1, 4))
-    mu_row[0, 3] = 0.0
+    mu_row[0, 3] = -0.5
     with pytest.raises(ValueError, match=_value_error("mu", (0, 3))):
         f(y, mu_row, 0.1)
     alpha_col = np.full((3, 1), 0.2)
@@ -103,7 +103,7 @@ def test_index_in_argument_own_shape(f):
 @F
 def test_scalar_bad_value_has_empty_index(f):
     with pytest.raises(ValueError, match=_value_error("mu", ())):
-        f(1, 0.0, 0.1)
+        f(1, -0.1, 0.1)
     with pytest.raises(ValueError, match=_value_error("alpha", ())):
         f(1, 1.0, -1.0)
 
@@ -131,7 +131,7 @@ def test_ppf_bad_mu_alpha():
 
 @pytest.mark.parametrize("mu,alpha,arg,index", [
     (np.array([1.0, np.inf, 1.0]), 0.1, "mu", (1,)),
-    (np.array([1.0, 1.0, 0.0]), 0.1, "mu", (2,)),
+    (np.array([1.0, 1.0, -0.1]), 0.1, "mu", (2,)),
     (np.array([1.0, 1.0, 1.0]), np.array([0.1, -1.0, 0.1]), "alpha", (1,)),
     (np.array([[1.0, 1.0], [1.0, -5.0]]), 0.1, "mu", (1, 1)),
 ])
@@ -356,7 +356,7 @@ def test_nll_first_bad_in_c_order_for_every_axis(axis):
     # the reduction runs along the axis, but the error names the first bad value in C order
     y, mu = np.ones((4, 5)), np.ones((4, 5))
     y[3, 0], mu[1, 4] = -1, -2.0
-    with pytest.raises(ValueError, match=r"mu: must be finite and > 0; first bad value at index \(1, 4\)"):
+    with pytest.raises(ValueError, match=r"mu: must be finite and >= 0; first bad value at index \(1, 4\)"):
         skucast.nbinom.nll(y, mu, 0.1, axis=axis)
 
 

@@ -518,3 +518,15 @@ def test_int64_sums_past_int64_same_error():
     ok = x.copy()
     ok[2, 1, 3] = big - 1
     np.testing.assert_array_equal(_cpu(skucast.window_sum(cp.asarray(ok), 0, 6)), skucast.window_sum(ok, 0, 6))
+
+
+def test_zero_means_like_the_cpu(data):
+    y, mu, alpha, q = data
+    mu = mu.copy()
+    mu[::3] = 0.0
+    for name in ("logpmf", "pmf", "cdf", "sf"):  # (floats to the API accuracy; inf equal to inf)
+        np.testing.assert_allclose(_cpu(getattr(nb, name)(cp.asarray(y), cp.asarray(mu), cp.asarray(alpha))),
+                                   getattr(nb, name)(y, mu, alpha), rtol=RTOL)
+    np.testing.assert_array_equal(_cpu(nb.ppf(cp.asarray(q), cp.asarray(mu), cp.asarray(alpha))), nb.ppf(q, mu, alpha))
+    np.testing.assert_array_equal(_cpu(nb.sample(cp.asarray(mu), cp.asarray(alpha), 8, 5)), nb.sample(mu, alpha, 8, 5))
+    assert float(_cpu(nb.nll(cp.asarray(y), cp.asarray(mu), cp.asarray(alpha)))) == nb.nll(y, mu, alpha) == np.inf

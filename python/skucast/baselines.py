@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_MU = 1e-3  # NB needs mu > 0; an item with no recent sales gets a near-zero mean
+MIN_MU = 1e-3  # an item with no recent sales keeps a small chance of selling (mu = 0 would rule it out)
 
 
 def _moment_alpha(history: np.ndarray, fitted: np.ndarray) -> np.ndarray:

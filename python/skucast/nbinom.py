@@ -20,7 +20,7 @@ __all__ = ["logpmf", "pmf", "cdf", "sf", "ppf", "nll", "sample"]
 
 _RULES = {
     "y": "must be a whole number in [0, 2**53]",
-    "mu": "must be finite and > 0",
+    "mu": "must be finite and >= 0",
     "alpha": "must be finite and >= 0",
     "q": "must be in the open interval (0, 1)",
 }
@@ -61,7 +61,7 @@ def logpmf(y, mu, alpha):
     Parameters
     ----------
     y : array_like of whole numbers in [0, 2**53] (any integer dtype, or floats holding whole numbers)
-    mu : array_like, mean, finite and > 0
+    mu : array_like, mean, finite and >= 0 (0: no demand, all mass at 0)
     alpha : array_like, dispersion, finite and >= 0 (0 is Poisson)
 
     Returns float32 when mu and alpha are both float32 (computed in float64), else float64,

@@ -21,7 +21,8 @@ SKUCAST_HD bool valid_count(T v) {
     return d >= 0 && d <= kMaxCount && d == floor(d);
   }
 }
-SKUCAST_HD bool valid_mu(double v) { return v > 0 && v < INFINITY; }
+// mu = 0 is no demand: all mass at 0 (a forecast's closed days, a delisted item).
+SKUCAST_HD bool valid_mu(double v) { return v >= 0 && v < INFINITY; }
 SKUCAST_HD bool valid_alpha(double v) { return v >= 0 && v < INFINITY; }
 SKUCAST_HD bool valid_q(double v) { return v > 0 && v < 1; }
 
@@ -55,9 +56,11 @@ SKUCAST_HD double nb_value(int func, double y, double mu, double alpha) {
 }
 
 // One step of Neumaier's compensated sum: the total does not drift with the number of terms.
+// An infinite total (a count impossible under its law, e.g. y > 0 at mu = 0) stays infinite:
+// its compensation would be inf - inf.
 SKUCAST_HD void neumaier_add(double& sum, double& comp, double term) {
   const double t = sum + term;
-  comp += fabs(sum) >= fabs(term) ? (sum - t) + term : (term - t) + sum;
+  if (fabs(t) < INFINITY) comp += fabs(sum) >= fabs(term) ? (sum - t) + term : (term - t) + sum;
   sum = t;
 }
 

@@ -74,9 +74,10 @@ SKUCAST_HD double logpmf_small_counts(double y, double mu, double alpha) {
   return plog::log(prod) - log_factorial_table(static_cast<int>(y)) + log_p0;
 }
 
-// y whole and >= 0, mu > 0, alpha >= 0.
+// y whole and >= 0, mu >= 0 (0: all mass at 0), alpha >= 0.
 SKUCAST_HD double logpmf(double y, double mu, double alpha) {
   if (small_counts(y, mu, alpha)) return logpmf_small_counts(y, mu, alpha);
+  if (mu == 0.0) return y == 0.0 ? 0.0 : -INFINITY;
   if (y == 0.0) return logpmf_zero(mu, alpha);
   if (alpha == 0.0 || poisson_limit(y, mu, alpha)) return poisson_logpmf(y, mu);
   // Loader's binomial saddle point with n = 1/alpha successes and N = n + y trials:
@@ -312,6 +313,7 @@ constexpr double kNoLogPmf = 1.0;
 // The other tail is -expm1(log tail): exact when the computed tail's log is (near 0 as well).
 SKUCAST_HD double cdf_and_log_pmf(double y, double mu, double alpha, double* log_pmf) {
   *log_pmf = kNoLogPmf;
+  if (mu == 0.0) return 1.0;  // all mass at 0
   if (y == 0.0) return exp(logpmf_zero(mu, alpha));
   bool is_cdf;
   const double lt = log_tail(y, mu, alpha, &is_cdf, log_pmf);
@@ -324,6 +326,7 @@ SKUCAST_HD double cdf(double y, double mu, double alpha) {
 }
 
 SKUCAST_HD double sf(double y, double mu, double alpha) {
+  if (mu == 0.0) return 0.0;  // all mass at 0
   if (y == 0.0) return -expm1(logpmf_zero(mu, alpha));
   bool is_cdf;
   const double lt = log_tail(y, mu, alpha, &is_cdf);

@@ -114,8 +114,9 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
   return k;
 }
 
-// 0 < q < 1, mu > 0, alpha >= 0.
+// 0 < q < 1, mu >= 0 (0: all mass at 0), alpha >= 0.
 SKUCAST_HD int64_t ppf(double q, double mu, double alpha) {
+  if (mu == 0.0) return 0;
   if (mu > 128.0) return ppf_from_guess(q, mu, alpha);  // (before log P(0): ~6% of a large mean's time)
   const double log_p0 = logpmf_zero(mu, alpha);
   if (log_p0 < -600.0) return ppf_from_guess(q, mu, alpha);
