@@ -246,3 +246,19 @@ def test_int64_sums_past_int64_are_refused_not_wrapped(threads):
         assert skucast.group_sum(g, [0, 1, 0, 1], 2)[1, 2, 3] == 2**63 - 1
     finally:
         skucast.set_num_threads(old)
+
+
+def test_int64_overflow_check_is_exact_where_float_sums_are_not():
+    """Big values cancelling around many small ones: the check adds exact high and low halves
+    (a float64 pre-filter could drift below 2**62 for such sums given ~2**27 values); many
+    large sums are checked in the kernel, not one by one in Python."""
+    top = 2**63 - 1
+    x = np.concatenate([np.full(64, top), np.full(1 << 16, 2**47), np.full(64, -top)]).astype(np.int64)
+    true = 2**47 * (1 << 16)  # = 2**63: one past int64
+    with pytest.raises(ValueError, match=f"group sum at index \\(0, 0\\) is {true}, past int64"):
+        skucast.group_sum(x.reshape(-1, 1), np.zeros(x.size, np.int64), 1)
+    with pytest.raises(ValueError, match=f"window sum at index \\(0,\\) is {true}"):
+        skucast.window_sum(x.reshape(1, -1), 0, x.size)
+    big = np.full((200_000, 5), int(1.2 * 2**62) // 100, np.int64)  # every group's sum large, none past
+    got = skucast.group_sum(big, np.arange(200_000) % 2000, 2000)
+    assert (got == big[0, 0] * 100).all()

@@ -47,10 +47,8 @@ def window_sum(samples, start, length, axis=-1):
     data = np.ascontiguousarray(arr)
     out, finite = _core.window_sum(data, series, m1, horizon, m2, s, ln)
     if not finite and data.dtype == np.int64:  # values so large that a sum might have wrapped
-        fsum, _ = _core.window_sum(data.astype(np.float64), series, m1, horizon, m2, s, ln)
-        days = data.reshape(series, m1, horizon, m2)
-        _raise_wrapped(fsum.reshape(series, -1), arr.shape[:axis] + arr.shape[axis + 1:],
-                       lambda i, j: days[i, j // m2, s[i]:s[i] + ln[i], j % m2], "window")
+        _raise_wrapped(lambda d: _core.window_sum(d, series, m1, horizon, m2, s, ln)[0], data,
+                       arr.shape[:axis] + arr.shape[axis + 1:], "window")
     elif not finite:  # the kernel checks the sums it writes; the input is read again only then
         days = np.arange(horizon)
         in_window = (days >= s[:, None]) & (days < (s + ln)[:, None])  # (series, horizon)
@@ -60,15 +58,21 @@ def window_sum(samples, start, length, axis=-1):
     return out.reshape(arr.shape[:axis] + arr.shape[axis + 1:])
 
 
-def _raise_wrapped(fsum, out_shape, members, what):
-    """int64 values so large that a sum might pass 2**63: float64 sums (fsum, one row per leading
-    index) find the candidates, Python integers decide; raises for the first sum past int64."""
-    for i, j in np.argwhere(np.abs(fsum) >= 2.0**62):
-        total = sum(int(v) for v in members(int(i), int(j)))
-        if not -2**63 <= total < 2**63:
-            index = np.unravel_index(int(i) * fsum.shape[1] + int(j), out_shape)
-            raise ValueError(f"samples: the {what} sum at index {tuple(int(k) for k in index)} is {total}, "
-                             "past int64 (values too large to add up)")
+def _raise_wrapped(sums_of, data, out_shape, what):
+    """int64 values so large that a sum might pass 2**63: the same sums again, exactly, as a high
+    and a low half (v >> 32 and v & (2**32 - 1): neither wraps below 2**31 values per sum) through
+    the same kernel; raises for the first sum (C order) outside int64."""
+    hi = sums_of(data >> 32)
+    lo = sums_of(data & 0xFFFFFFFF)
+    hi = hi + (lo >> 32)  # the sum is hi * 2**32 + lo with 0 <= lo < 2**32: in int64 iff
+    lo = lo & 0xFFFFFFFF  # -2**31 <= hi < 2**31
+    bad = ((hi < -2**31) | (hi >= 2**31)).ravel()
+    if bad.any():
+        i = int(np.argmax(bad))
+        total = int(hi.ravel()[i]) * 2**32 + int(lo.ravel()[i])
+        index = tuple(int(k) for k in np.unravel_index(i, out_shape))
+        raise ValueError(f"samples: the {what} sum at index {index} is {total}, past int64 (values too large "
+                         "to add up)")
 
 
 def _raise_not_finite(arr, bad):
@@ -103,10 +107,8 @@ def group_sum(samples, group_ids, num_groups):
     data = np.ascontiguousarray(arr)
     out, safe = _core.group_sum(data, arr.shape[0], cols, ids, num_groups)
     if not safe:  # int64 values so large that a sum might have wrapped
-        fsum, _ = _core.group_sum(data.astype(np.float64), arr.shape[0], cols, ids, num_groups)
-        flat = data.reshape(arr.shape[0], cols)
-        _raise_wrapped(fsum.reshape(num_groups, cols), (num_groups,) + arr.shape[1:],
-                       lambda g, c: flat[ids == g, c], "group")
+        _raise_wrapped(lambda d: _core.group_sum(d, arr.shape[0], cols, ids, num_groups)[0], data,
+                       (num_groups,) + arr.shape[1:], "group")
     if out.dtype.kind == "f" and not np.isfinite(out).all():
         _raise_not_finite(arr, ~np.isfinite(arr))
     return out.reshape((num_groups,) + arr.shape[1:])
