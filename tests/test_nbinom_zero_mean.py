@@ -46,3 +46,24 @@ def test_zero_means_among_others_on_the_vector_lanes(rng):
     assert (s[zero] == 0).all()
     # the other rows' draws do not depend on where the zero means are (counter-based streams)
     np.testing.assert_array_equal(s[~zero], nb.sample(mu, alpha, 16, seed=3)[~zero])
+
+
+@pytest.mark.parametrize("y,mu,alpha,want", [  # mpmath, 60 digits (loggamma form)
+    (1, 1e-310, 0.3, -713.8013788281542),
+    (1, 5e-324, 1e6, -744.4400719213812),
+    (1e10, 1e-300, 0.5, -6914686750764.711),
+    (1e10, 1e-300, 0.0, -7128013788293.974),
+    (1e6, 1e-320, 0.01, -741431402.4706722),
+])
+def test_tiny_means_keep_finite_log_pmfs(y, mu, alpha, want):
+    """y / mu past the double range (subnormal or tiny mu): the deviance's log is taken as a
+    difference of logs instead of reading inf."""
+    np.testing.assert_allclose(nb.logpmf(y, mu, alpha), want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("y,alpha", [(2, 1e308), (1e9, 1e300), (10, 1e308)])
+def test_alpha_times_y_past_double_is_refused(y, alpha):
+    """alpha y overflowing the double range gave NaN; it is refused like alpha mu."""
+    for f in (nb.logpmf, nb.cdf, nb.sf, nb.nll):
+        with pytest.raises(ValueError, match=r"alpha: alpha \* mu and alpha \* y must be below 1.8e308"):
+            f(y, 1.0, alpha)

@@ -26,7 +26,7 @@ _RULES = {
 }
 # The C++ BadValue::arg codes: the argument named and the rule it broke.
 _ARGS = (("y", _RULES["y"]), ("mu", _RULES["mu"]), ("alpha", _RULES["alpha"]), ("q", _RULES["q"]),
-         ("alpha", "alpha * mu must be below 1.8e308 (the law overflows double)"))
+         ("alpha", "alpha * mu and alpha * y must be below 1.8e308 (the law overflows double)"))
 
 
 def _raise(bad, shape, arrays: dict):

@@ -38,11 +38,14 @@ SKUCAST_HD int param_arg(double mu, double alpha) {
   return -1;
 }
 
-// Checks one (y, mu, alpha) triple; returns the failing argument or -1.
+// Checks one (y, mu, alpha) triple; returns the failing argument or -1. alpha y past the double
+// range overflows the pmf's 1 + alpha y as alpha mu would (a NaN came out).
 template <class Y, class P>
 SKUCAST_HD int check_triple(Y y, P mu, P alpha) {
   if (!valid_count(y)) return kArgY;
-  return param_arg(static_cast<double>(mu), static_cast<double>(alpha));
+  const int arg = param_arg(static_cast<double>(mu), static_cast<double>(alpha));
+  if (arg < 0 && !(static_cast<double>(alpha) * static_cast<double>(y) < INFINITY)) return kArgAlphaMu;
+  return arg;
 }
 
 // func: 0 logpmf, 1 pmf, 2 cdf, 3 sf (cpu::NbFunc values).

@@ -69,7 +69,8 @@ SKUCAST_HD double bd0_diff(double x, double m, double diff) {
     }
     return s;
   }
-  return x * log(x / m) + m - x;
+  const double ratio = x / m;  // past the double range for a tiny m (subnormal, or 1e-300 against 1e10)
+  return x * (ratio < INFINITY ? log(ratio) : log(x) - log(m)) + m - x;
 }
 
 // bd0(x, m) = x log(x/m) + m - x, the deviance term, without the cancellation at x ~ m.
