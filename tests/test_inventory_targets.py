@@ -311,3 +311,16 @@ def test_thread_count_independence(rng, restore_threads):
         np.testing.assert_array_equal(o[0], out[0][0])
         np.testing.assert_array_equal(o[1], out[0][1])
         assert o[2] == out[0][2] and o[3] == out[0][3]
+
+
+def test_results_to_frame():
+    mu = np.full((3, 10), [[0.4], [3.0], [25.0]])
+    r = optimize_targets(cost=[2.0, 9.5, 0.8], mu=mu, alpha=0.4, fill_rate=0.97, category=[0, 0, 1])
+    f = r.to_frame()
+    assert list(f.columns) == ["value", "expected_filled", "expected_demand", "fill_rate", "threshold", "status"]
+    np.testing.assert_array_equal(f["value"], r.value)
+    assert list(f["status"]) == list(r.status)
+    fr = skucast.inventory.efficient_frontier(cost=[2.0, 9.5, 0.8], mu=mu, alpha=0.4, budgets=[50, 100])
+    g = fr.to_frame()
+    np.testing.assert_array_equal(g["goal"], [50, 100])
+    np.testing.assert_array_equal(g["fill_rate"], fr.fill_rate)

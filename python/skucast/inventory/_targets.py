@@ -45,6 +45,14 @@ class TargetsResult:
     def total_value(self) -> float:
         return float(self.value.sum())
 
+    def to_frame(self):
+        """One row per category: value, expected_filled, expected_demand, fill_rate, threshold,
+        status (the per-SKU levels are ``S``)."""
+        import pandas as pd
+        return pd.DataFrame({"value": self.value, "expected_filled": self.expected_filled,
+                             "expected_demand": self.expected_demand, "fill_rate": self.fill_rate,
+                             "threshold": self.threshold, "status": list(self.status)})
+
     @property
     def total_fill_rate(self) -> float:
         d = self.expected_demand.sum()
@@ -68,6 +76,14 @@ class FrontierResult:
     threshold: np.ndarray
     status: list
     levels: np.ndarray | None = None
+
+    def to_frame(self):
+        """One row per point: goal (the budget or fill target asked), value, fill_rate,
+        expected_filled, expected_demand, threshold, status."""
+        import pandas as pd
+        return pd.DataFrame({"goal": self.goal, "value": self.value, "fill_rate": self.fill_rate,
+                             "expected_filled": self.expected_filled, "expected_demand": self.expected_demand,
+                             "threshold": self.threshold, "status": list(self.status)})
 
     def plot(self, path, *, others: dict | None = None, title: str = "Fill rate against inventory value"):
         """Writes the frontier (and ``others``: {label: (values, fill_rates)}) as a PNG at ``path``."""
