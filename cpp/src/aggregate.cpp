@@ -33,6 +33,12 @@ using Out = SumOut<T>;
 // adds: a sum of `count` values whose OR stays below 2^(63 - bits(count)) cannot pass 2^63 in
 // magnitude. Past that bound the kernel only reports "maybe" and the caller checks exactly.
 inline uint64_t magnitude(int64_t v) { return static_cast<uint64_t>(v ^ (v >> 63)); }
+// The OR of n values' magnitudes: a loop of its own (beside the sum's), which the compiler vectorizes.
+inline uint64_t ored_magnitudes(const int64_t* v, int64_t n) {
+  uint64_t m = 0;
+  for (int64_t i = 0; i < n; ++i) m |= magnitude(v[i]);
+  return m;
+}
 inline bool may_overflow(uint64_t ored, int64_t count) {
   const int bits = count > 0 ? 64 - __builtin_clzll(static_cast<uint64_t>(count)) : 0;
   return bits >= 63 || (ored >> (63 - bits)) != 0;
@@ -62,16 +68,14 @@ inline Acc<T> window_total(const T* row, int64_t a, int64_t b, uint64_t& ored) {
     return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
   }
 #endif
-  Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // four chains: short windows are latency bound
-  int64_t t = a;
-  if constexpr (std::is_same_v<T, int64_t>) {  // plain loops, which the compiler vectorizes
+  if constexpr (std::is_same_v<T, int64_t>) {  // a plain loop, which the compiler vectorizes
     int64_t sum = 0;
     for (int64_t i = a; i < b; ++i) sum += row[i];
-    uint64_t m = 0;
-    for (int64_t i = a; i < b; ++i) m |= magnitude(row[i]);
-    ored |= m;
+    ored |= ored_magnitudes(row + a, b - a);
     return sum;
   }
+  Acc<T> s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // four chains: short windows are latency bound
+  int64_t t = a;
   for (; t + 4 <= b; t += 4) {
     s0 += row[t];
     s1 += row[t + 1];
@@ -156,11 +160,7 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
         for (int64_t t = 0; t < len; ++t) {
           const T* day = base + t * m2;
           for (int64_t k = 0; k < m2; ++k) acc[k] += day[k];
-          if constexpr (std::is_same_v<T, int64_t>) {  // separate loops: each vectorizes
-            uint64_t m = 0;
-            for (int64_t k = 0; k < m2; ++k) m |= magnitude(day[k]);
-            ored |= m;
-          }
+          if constexpr (std::is_same_v<T, int64_t>) ored |= ored_magnitudes(day, m2);
         }
         for (int64_t k = 0; k < m2; ++k) dst[k] = static_cast<Out<T>>(acc[k]);
       }
@@ -196,11 +196,7 @@ bool group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
       auto* row = dst + group_ids[i] * stride;
       const T* src = data + i * cols + c0;
       for (int64_t c = 0; c < width; ++c) row[c] += src[c];
-      if constexpr (std::is_same_v<T, int64_t>) {  // separate loops: each vectorizes
-        uint64_t m = 0;
-        for (int64_t c = 0; c < width; ++c) m |= magnitude(src[c]);
-        ored |= m;
-      }
+      if constexpr (std::is_same_v<T, int64_t>) ored |= ored_magnitudes(src, width);
     }
     if (std::is_same_v<T, int64_t> && may_overflow(ored, n)) safe.store(false, std::memory_order_relaxed);
   };

@@ -19,40 +19,28 @@ ValueRange range_of(const T* x, int64_t n) {
   std::mutex merge;
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
     T lo[kLanes], hi[kLanes];
-    bool odd[kLanes] = {};  // NaN (x != x) or fractional (x != floor(x)); both only for floats
-    bool nan[kLanes] = {};
+    bool nan[kLanes] = {}, odd[kLanes] = {};  // floats: x != x, and x != floor(x) (NaN included)
     for (int j = 0; j < kLanes; ++j) lo[j] = hi[j] = x[begin];
-    int64_t i = begin;
-    for (; i + kLanes <= end; i += kLanes) {
-      for (int j = 0; j < kLanes; ++j) {
-        const T v = x[i + j];
-        lo[j] = v < lo[j] ? v : lo[j];
-        hi[j] = v > hi[j] ? v : hi[j];
-        if constexpr (std::is_floating_point_v<T>) {
-          nan[j] |= v != v;
-          odd[j] |= v != std::floor(v);
-        }
-      }
-    }
-    for (; i < end; ++i) {
-      const T v = x[i];
-      lo[0] = v < lo[0] ? v : lo[0];
-      hi[0] = v > hi[0] ? v : hi[0];
+    auto take = [&](int j, T v) {
+      lo[j] = v < lo[j] ? v : lo[j];
+      hi[j] = v > hi[j] ? v : hi[j];
       if constexpr (std::is_floating_point_v<T>) {
-        nan[0] |= v != v;
-        odd[0] |= v != std::floor(v);
+        nan[j] |= v != v;
+        odd[j] |= v != std::floor(v);
       }
-    }
-    ValueRange part;
+    };
+    int64_t i = begin;
+    for (; i + kLanes <= end; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) take(j, x[i + j]);
+    for (; i < end; ++i) take(0, x[i]);
     T mn = lo[0], mx = hi[0];
-    for (int j = 1; j < kLanes; ++j) {
+    bool any_nan = false, any_odd = false;
+    for (int j = 0; j < kLanes; ++j) {
       mn = lo[j] < mn ? lo[j] : mn;
       mx = hi[j] > mx ? hi[j] : mx;
-      part.nan |= nan[j];
-      part.fractional |= odd[j];
+      any_nan |= nan[j];
+      any_odd |= odd[j];
     }
-    part.nan |= nan[0];
-    part.fractional |= odd[0];
     std::lock_guard<std::mutex> lock(merge);
     if constexpr (std::is_floating_point_v<T>) {
       total.min = !any || mn < total.min ? mn : total.min;
@@ -61,19 +49,10 @@ ValueRange range_of(const T* x, int64_t n) {
       total.int_min = !any || mn < total.int_min ? mn : total.int_min;
       total.int_max = !any || mx > total.int_max ? mx : total.int_max;
     }
-    total.nan |= part.nan;
-    total.fractional |= part.fractional;
+    total.nan |= any_nan;
+    total.fractional |= any_odd;
     any = true;
   });
-  if constexpr (std::is_floating_point_v<T>) {
-    total.int_min = 0;
-    total.int_max = 0;
-    // NaN compares false with everything, so min/max may have skipped it: the flag reports it
-    total.fractional |= total.nan;
-  } else {
-    total.min = static_cast<double>(total.int_min);
-    total.max = static_cast<double>(total.int_max);
-  }
   return total;
 }
 

@@ -118,6 +118,13 @@ def within(arr: np.ndarray, low=None, high=None, whole: bool = False) -> bool:
     return (low is None or lo >= low) and (high is None or hi <= high)
 
 
+def require_whole(arr: np.ndarray, name: str) -> None:
+    """Float arrays standing for counts: every value finite and whole (one pass; the masks only
+    to name the first bad value)."""
+    if not within(arr, whole=True):
+        raise_first_bad({name: arr}, [(name, ~np.isfinite(arr) | (arr != np.floor(arr)), "must be whole numbers")])
+
+
 def scalar_or_array(out: np.ndarray, *inputs) -> np.ndarray:
     """numpy's ufunc convention: all-scalar inputs give a numpy scalar."""
     if all(np.ndim(x) == 0 for x in inputs):

@@ -130,7 +130,5 @@ def _raise_bad_values(mu=None, alpha=None, sup=None, res=None, oh=None, md=None)
 
 def _as_whole(samples):
     arr = _checks.as_numeric(samples, "samples")
-    if not _checks.within(arr, whole=True):
-        bad = ~np.isfinite(arr) | (arr != np.floor(arr))
-        _checks.raise_first_bad({"samples": arr}, [("samples", bad, "must be whole numbers")])
+    _checks.require_whole(arr, "samples")
     return arr.astype(np.int64)

@@ -41,6 +41,7 @@ Methods (NB parameters)
 from __future__ import annotations
 
 import dataclasses
+
 import numpy as np
 
 from .. import _checks, _core, _gpu, _gpu_inventory

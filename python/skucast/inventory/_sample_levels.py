@@ -71,9 +71,6 @@ class _SortedRows:
         self.prefix = xp.concatenate([xp.zeros((self.n, 1)), xp.cumsum(self.sorted, axis=1)], axis=1)
         self.rows = xp.arange(self.n)
 
-    def top(self):
-        return self.sorted[:, -1]
-
     def count_le(self, S):
         """Per row: how many values are <= S."""
         xp = self.xp

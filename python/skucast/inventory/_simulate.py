@@ -122,9 +122,7 @@ def _demand(demand):
     if arr.ndim != 2:
         raise ValueError(f"demand: expected (n_rows, n_days), got shape {arr.shape}")
     if arr.dtype.kind == "f":
-        if not _checks.within(arr, whole=True):
-            bad = ~np.isfinite(arr) | (arr != np.floor(arr))
-            _checks.raise_first_bad({"demand": arr}, [("demand", bad, "must be whole numbers")])
+        _checks.require_whole(arr, "demand")
         arr = arr.astype(np.int64)
     elif arr.dtype not in (np.int32, np.int64):
         arr = _checks.as_int64(arr, "demand")

@@ -123,9 +123,8 @@ def _demand(mu, alpha, samples):
         if alpha is not None:
             raise ValueError("alpha: not used with samples")
         arr = _checks.as_numeric(samples, "samples")
-        if arr.dtype.kind == "f" and not _checks.within(arr, whole=True):
-            bad = ~np.isfinite(arr) | (arr != np.floor(arr))
-            _checks.raise_first_bad({"samples": arr}, [("samples", bad, "must be whole numbers")])
+        if arr.dtype.kind == "f":
+            _checks.require_whole(arr, "samples")
         arr = arr.astype(np.int64)
         if arr.ndim == 3:  # (n, num_samples, horizon) daily paths: protection-interval totals
             arr = arr.sum(axis=2)

@@ -52,8 +52,9 @@ bool group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int
                int64_t num_groups, void* out);
 
 // The extremes of n contiguous values in one pass on all threads, for the Python layer's checks
-// of large arrays (sample paths, demand): integers exactly; floats also say whether a NaN or a
-// value that is not a whole number occurred (inf is whole; min/max show it).
+// of large arrays (sample paths, demand): integers exactly (int_min/int_max), floats as min/max
+// with whether a NaN or a value that is not a whole number occurred (inf is whole; min/max show
+// it; a NaN is not whole).
 struct ValueRange {
   int64_t int_min = 0, int_max = 0;
   double min = 0.0, max = 0.0;
