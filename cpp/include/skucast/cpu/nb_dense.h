@@ -1,6 +1,6 @@
 // logpmf and ppf over dense (contiguous, unbroadcast) operands: lanes through the vector loops
-// (cpu/nb_simd.h), every other element (invalid values, large counts or means, near-ties, the
-// last few) through the scalar header. logpmf lanes agree bit for bit with the scalar path and
+// (cpu/nb_simd.h; ppf's large means through a vector start and the scalar walk after it), every
+// other element (invalid values, large counts, near-ties, the last few) through the scalar header. logpmf lanes agree bit for bit with the scalar path and
 // ppf lanes give the same exact quantile, so the output depends neither on the lane width nor
 // on where chunks and tails fall.
 #pragma once

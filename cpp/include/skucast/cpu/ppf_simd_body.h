@@ -196,6 +196,8 @@ SKUCAST_SIMD_FN WalkStart walk_start(D m, D a) {
   return {-m * select(series, 1.0 - am * (0.5 - am * (1.0 / 3.0 - am * 0.25)), log1p_am * (u * t)), m * inv_u};
 }
 
+#include "skucast/cpu/ppf_large_simd_body.h"
+
 // Elements [k, k + groups * kLanes) of a dense ppf (groups * kLanes <= WalkQueue::kCapacity);
 // q_step is 1 for a dense q, 0 for one q for all.
 template <class P>
@@ -209,7 +211,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
   // branch between groups, so the CPU overlaps them), then every group's first window.
   constexpr int kMaxGroups = WalkQueue::kCapacity / kLanes;
   WalkLanes start[kMaxGroups];
-  Mask walks[kMaxGroups];
+  Mask walks[kMaxGroups], valid[kMaxGroups];
   for (int g = 0; g < groups; ++g) {
     const int64_t at = k + kLanes * g;
     const D qv = q_step ? load(q + at) : splat(q[0]), mv = load(mu + at), av = load(alpha + at);
@@ -222,17 +224,35 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
     w.shrink = st.shrink;
     w.growth = w.shrink * a;
     walks[g] = ok & (m <= 128.0) & (w.log_p0 >= -600.0);  // nb::ppf's small-mean path
+    valid[g] = ok;
     w.term = exp_nonpositive(select(walks[g], w.log_p0, D{}));
     w.sum = w.term;
     I64 index;
     for (int j = 0; j < kLanes; ++j) index[j] = at + j;
     w.index = index;
   }
+  // Valid lanes outside the walk take nb::ppf's large-mean path: queued for its vector start.
+  LargeQueue large;
+  double z_of_q = 0.0, z_q = -1.0;  // normal_ppf of the last q seen (usually one q for all)
   for (int g = 0; g < groups; ++g) {
     WalkLanes& w = start[g];
     WalkResult r = walk(w, walks[g] & (w.sum < w.q), 1, kFirstEnd);
-    r.crossed = r.crossed | ~walks[g];  // lanes outside the walk: the scalar path, as near-ties
-    r.at = select(walks[g], r.at, w.q);
+    const Mask to_large = valid[g] & ~walks[g];
+    unsigned large_bits = lane_bits(to_large);
+    while (large_bits) {
+      const int j = __builtin_ctz(large_bits);
+      large_bits &= large_bits - 1;
+      const int64_t at = k + kLanes * g + j;
+      const double qv = q[at * q_step];
+      if (qv != z_q) z_q = qv, z_of_q = normal_ppf(qv);
+      if (!queue_large(large, qv, z_of_q, static_cast<double>(mu[at]), static_cast<double>(alpha[at]), at))
+        scalar[num_scalar++] = at;
+    }
+    // Lanes outside the walk are done: invalid ones go to the scalar path (as near-ties), the
+    // queued ones nowhere (not crossed-and-tied, not queued for the next window).
+    r.crossed = r.crossed | ~walks[g];
+    r.at = select(walks[g], r.at, select(to_large, splat(INFINITY), w.q));
+    r.below = select(walks[g], r.below, splat(-INFINITY));
     settle_lanes(w, r, kLanes, kFirstEnd, out, queues[0], scalar, num_scalar);
   }
   // Later windows double: [17, 33), [33, 65), ... up to the reciprocal table.
@@ -256,6 +276,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
       settle_lanes(w, r, count, k_end, out, to, scalar, num_scalar);
     }
   }
+  finish_large(large, out, scalar, num_scalar);
   // The scalar path, in index order, so that `first` is the first bad index.
   std::sort(scalar, scalar + num_scalar);
   for (int i = 0; i < num_scalar; ++i) cpu::ppf_one(q, q_step, mu, alpha, out, scalar[i], first);

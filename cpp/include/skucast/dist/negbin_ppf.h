@@ -54,38 +54,34 @@ SKUCAST_HD int64_t start_index(double x) {
   return !(x >= 0.0) ? 0 : (x > 1e18 ? INT64_C(1000000000000000000) : static_cast<int64_t>(x));
 }
 
-// Large means: a Cornish-Fisher start, cdf() there, then a short walk on pmf ratios.
-SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
+// Large means start from a Cornish-Fisher guess (z = normal_ppf(q)); sd is the law's.
+struct GuessStart {
+  int64_t k;
+  double sd;
+};
+SKUCAST_HD GuessStart cornish_fisher_start(double z, double mu, double alpha) {
   const double sd = sqrt(mu) * sqrt(1.0 + alpha * mu);  // not sqrt(mu + alpha mu^2): mu^2 overflows past 1e154
-  const double z = normal_ppf(q);
   const double skew = (1.0 + 2.0 * alpha * mu) / sd;
-  const double guess = floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)));
-  int64_t k = start_index(guess);
-  constexpr int kMaxSteps = 64;
-  double log_pmf, c, term;
-  auto anchor = [&]() {  // cdf() and the pmf at k: where the walk starts
-    c = cdf_and_log_pmf(static_cast<double>(k), mu, alpha, &log_pmf);
-    term = exp(log_pmf != kNoLogPmf ? log_pmf : logpmf(static_cast<double>(k), mu, alpha));
-  };
-  anchor();
-  // A guess far off (skewed laws: heavy tails, huge means) first moves by the cdf's local slope,
-  // (q - c) / pmf(k) units, at most 4 sd per move and 6 moves (one cdf() each), rather than
-  // walking 64 steps and bisecting (~2 log2(distance) cdf() calls). Only the start moves: the
-  // walk below decides, from a cdf() value, as before.
-  const double max_move = 4.0 * sd > 4.0 * kMaxSteps ? 4.0 * sd : 4.0 * kMaxSteps;
-  for (int move = 0; move < 6; ++move) {
-    double dist = (q - c) / term;
-    if (!(fabs(dist) > 0.5 * kMaxSteps)) break;  // close enough, or NaN
-    dist = dist > max_move ? max_move : (dist < -max_move ? -max_move : dist);
-    const int64_t k_new = start_index(floor(static_cast<double>(k) + dist));
-    if (k_new == k) break;
-    k = k_new;
-    anchor();
-  }
+  return {start_index(floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)))), sd};
+}
+
+constexpr int kMaxWalkSteps = 64;
+
+// Whether a start with cdf c and pmf term at k is too far from q for the walk: the cdf's local
+// slope puts q more than half the walk's reach away (NaN: not far, the walk decides).
+SKUCAST_HD bool start_is_far(double q, double c, double term) {
+  return fabs((q - c) / term) > 0.5 * kMaxWalkSteps;
+}
+
+// From a start at k with cdf(k) = c and pmf(k) = term (cdf()'s value and the pmf there, or
+// the same to ~1e-12 relative: the tie margin below is 3e-8), a short walk on pmf ratios to
+// the smallest k with cdf(k) >= q. The vector large-mean path (cpu/ppf_large_simd_body.h)
+// finishes its lanes here too.
+SKUCAST_HD_NOINLINE int64_t walk_from_start(int64_t k, double c, double term, double q, double mu, double alpha) {
   const double c_start = c;
   int steps = 0;
   if (c >= q) {
-    while (k > 0 && steps < kMaxSteps) {
+    while (k > 0 && steps < kMaxWalkSteps) {
       const double below = c - term;
       if (below < q) break;
       c = below;
@@ -94,7 +90,7 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
       ++steps;
     }
   } else {
-    while (c < q && steps < kMaxSteps) {
+    while (c < q && steps < kMaxWalkSteps) {
       term *= pmf_ratio_up(static_cast<double>(k), mu, alpha);
       ++k;
       c += term;
@@ -102,7 +98,7 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
     }
     if (c < q) return bisect(k, q, mu, alpha);
   }
-  if (steps == kMaxSteps) return bisect(k, q, mu, alpha);
+  if (steps == kMaxWalkSteps) return bisect(k, q, mu, alpha);
   // Near a tie the walk's running sum and cdf() itself may disagree: the sum's error is relative
   // to the largest value it held (the start, when walking down to a small q), so anything closer
   // than 3e-8 is settled by cdf() itself: ties are decided by the same cdf. (The margin dates
@@ -112,6 +108,33 @@ SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
   const double tol = (q > c_start ? q : c_start) * (3e-8 + steps * 1e-15);
   if (fabs(c - q) <= tol || fabs(c - term - q) <= tol) return settle(k, q, mu, alpha);
   return k;
+}
+
+// Large means: a Cornish-Fisher start, cdf() there, then a short walk on pmf ratios.
+SKUCAST_HD_NOINLINE int64_t ppf_from_guess(double q, double mu, double alpha) {
+  const GuessStart start = cornish_fisher_start(normal_ppf(q), mu, alpha);
+  const double sd = start.sd;
+  int64_t k = start.k;
+  double log_pmf, c, term;
+  auto anchor = [&]() {  // cdf() and the pmf at k: where the walk starts
+    c = cdf_and_log_pmf(static_cast<double>(k), mu, alpha, &log_pmf);
+    term = exp(log_pmf != kNoLogPmf ? log_pmf : logpmf(static_cast<double>(k), mu, alpha));
+  };
+  anchor();
+  // A guess far off (skewed laws: heavy tails, huge means) first moves by the cdf's local slope,
+  // (q - c) / pmf(k) units, at most 4 sd per move and 6 moves (one cdf() each), rather than
+  // walking 64 steps and bisecting (~2 log2(distance) cdf() calls). Only the start moves: the
+  // walk decides, from a cdf() value, as before.
+  const double max_move = 4.0 * sd > 4.0 * kMaxWalkSteps ? 4.0 * sd : 4.0 * kMaxWalkSteps;
+  for (int move = 0; move < 6 && start_is_far(q, c, term); ++move) {
+    double dist = (q - c) / term;
+    dist = dist > max_move ? max_move : (dist < -max_move ? -max_move : dist);
+    const int64_t k_new = start_index(floor(static_cast<double>(k) + dist));
+    if (k_new == k) break;
+    k = k_new;
+    anchor();
+  }
+  return walk_from_start(k, c, term, q, mu, alpha);
 }
 
 // 0 < q < 1, mu >= 0 (0: all mass at 0), alpha >= 0.
