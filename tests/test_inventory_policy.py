@@ -646,3 +646,48 @@ def test_exact_block_levels_equal_the_row_solver(rng, method, policy):
     strided = {k: (v[::2] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
     np.testing.assert_array_equal(inv.plan_orders(service_level=0.9, **strided).order,
                                   inv.plan_orders(service_level=0.9, return_levels=True, **strided).order)
+
+
+# --------------------------------------------------------------------------- block path of exact csl levels
+@pytest.mark.parametrize("method", ["exact", "moment", "convolution"])
+@pytest.mark.parametrize("review", [0, 7])
+def test_exact_levels_of_constant_rows_match_the_row_solver(rng, method, review):
+    """1-d mu / alpha (constant daily parameters) take a block path through the vector ppf;
+    the same laws given day by day (2-d) take the per-row solver: same S and s, and the mean
+    up to the rounding of a sum against a product."""
+    n, horizon = 3000, 40
+    mu = np.exp(rng.uniform(np.log(1e-3), np.log(3e3), n))
+    mu[::97] = 0.0
+    alpha = np.exp(rng.uniform(np.log(1e-8), np.log(30.0), n))
+    alpha[::53] = 0.0
+    lead = rng.integers(0, 30, n)
+    for q in (0.5, 0.95, 0.999):
+        kw = dict(lead_time=lead, review_period=review, method=method, service_level=q)
+        block = inv.order_up_to(mu=mu, alpha=alpha, **kw)
+        rows = inv.order_up_to(mu=np.repeat(mu[:, None], horizon, 1), alpha=np.repeat(alpha[:, None], horizon, 1), **kw)
+        np.testing.assert_array_equal(block.S, rows.S)
+        np.testing.assert_array_equal(block.s, rows.s)
+        np.testing.assert_allclose(block.mean_demand, rows.mean_demand, rtol=1e-13)
+        np.testing.assert_allclose(block.safety_stock, block.S - block.mean_demand, rtol=0, atol=0)
+
+
+def test_exact_levels_of_constant_rows_are_nb_quantiles(rng):
+    """The block path's S is the quantile of NB(mu (L + R), alpha / (L + R)) (scipy)."""
+    n = 2000
+    mu = np.exp(rng.uniform(np.log(0.05), np.log(50), n))
+    alpha = np.exp(rng.uniform(np.log(0.01), np.log(3), n))
+    lead = rng.integers(1, 15, n)
+    lv = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=7, method="exact", service_level=0.95)
+    d = lead + 7
+    ref = st.nbinom.ppf(0.95, d / alpha, 1.0 / (1.0 + alpha * mu))
+    np.testing.assert_array_equal(lv.S, ref.astype(np.int64))
+    ref_s = st.nbinom.ppf(0.95, lead / alpha, 1.0 / (1.0 + alpha * mu))
+    np.testing.assert_array_equal(lv.s, ref_s.astype(np.int64))
+
+
+def test_exact_levels_block_path_names_the_first_bad_row(rng):
+    n = 1000
+    mu, alpha, lead = rng.uniform(0.1, 300, n), rng.uniform(0.01, 2, n), rng.integers(1, 15, n)
+    lead[700] = -2
+    with pytest.raises(ValueError, match=r"lead_time.*\(700,\)"):
+        inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=7, method="exact")

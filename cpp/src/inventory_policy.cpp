@@ -400,6 +400,39 @@ void normal_levels_block(const double* __restrict mu_p, const double* __restrict
   }
 }
 
+// Exact csl levels of rows [b0, b1) (at most kLevelBlock) with constant daily parameters, over
+// the lead time (+ review period): the window's law is NB(m, c / m), m = mu (L [+ R]), c = alpha
+// mu, as window_moments and nb_level form them, and a block's quantiles go through the vector
+// ppf at once (the same exact quantile as nb::ppf, as RowSolver takes it). Rows with a bad mu or
+// alpha get 0: the caller's row code reports them.
+constexpr int64_t kLevelBlock = 256;
+void exact_levels_block(const DemandArgs& d, int64_t b0, int64_t b1, bool with_review, int64_t* out) {
+  double m_blk[kLevelBlock], a_blk[kLevelBlock];
+  const int64_t count = b1 - b0;
+  if (count <= 0) return;
+  const Daily mu_v = d.mu, al_v = d.alpha;
+  for (int64_t j = 0; j < count; ++j) {
+    const int64_t i = b0 + j;
+    const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+    const double m = mu * static_cast<double>(d.lead.at(i) + (with_review ? d.review.at(i) : 0));
+    const double c = a * mu;
+    m_blk[j] = m;
+    a_blk[j] = 0.5 * (c + c) / m;  // WindowMoments::alpha_eff's operations (c + c may overflow)
+  }
+  const double q = d.service;
+  ppf_dense(&q, 0, m_blk, a_blk, out, 0, count);  // lanes it refuses are set below
+  for (int64_t j = 0; j < count; ++j) {
+    const int64_t i = b0 + j;
+    const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
+    const double m = m_blk[j], am = a_blk[j];
+    if (!(mu >= 0.0 && mu < INFINITY && a >= 0.0 && a < INFINITY) || !(m > 0.0)) {
+      out[j] = 0;  // no demand (nb_level's mean <= 0), or a row the rules refuse
+    } else if (!(rules::valid_mu(m) && rules::valid_alpha(am))) {
+      out[j] = inv::nb_level(m, am, q);  // an overflowing window, as RowSolver takes it
+    }
+  }
+}
+
 }  // namespace
 
 BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mean, double* safety) {
@@ -411,6 +444,10 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
   const bool fast = d.method == kNormal && d.target == kCsl && d.need_s && d.lt_pmf == nullptr &&
                     d.mu.day_stride == 0 && d.alpha.day_stride == 0 && d.mu.row_stride == 1 &&
                     d.alpha.row_stride == 1 && d.lead.stride == 1 && d.review.stride == 0;
+  // Exact csl levels from constant daily parameters (NB(m, c / m) in closed form for every
+  // NB method): a block's quantiles at once through the vector ppf, as plan_orders takes them.
+  const bool exact_fast = d.method != kNormal && d.target == kCsl && d.lt_pmf == nullptr &&
+                          d.mu.day_stride == 0 && d.alpha.day_stride == 0;
   return rows_loop(d.n, [&](int64_t begin, int64_t end, BadValue& first) {
     RowSolver solver(d);
     auto solve_row = [&](int64_t i) {
@@ -425,6 +462,30 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
       if (mean) mean[i] = lv.mean;
       if (safety) safety[i] = static_cast<double>(lv.S) - lv.mean;
     };
+    if (exact_fast) {
+      int64_t S_blk[kLevelBlock], s_blk[kLevelBlock];
+      const bool with_s = s != nullptr && d.need_s;
+      for (int64_t b0 = begin; b0 < end; b0 += kLevelBlock) {
+        const int64_t b1 = b0 + kLevelBlock < end ? b0 + kLevelBlock : end;
+        exact_levels_block(d, b0, b1, true, S_blk);
+        if (with_s) exact_levels_block(d, b0, b1, false, s_blk);
+        for (int64_t i = b0; i < b1; ++i) {
+          const double mu = d.mu.at(i, 0), a = d.alpha.at(i, 0);
+          int64_t st, L, R;
+          if (inv::check_window(d, i, st, L, R) >= 0 || !(mu >= 0.0 && mu < INFINITY) || !(a >= 0.0 && a < INFINITY)) {
+            solve_row(i);  // reports the row
+            continue;
+          }
+          const double m = mu * static_cast<double>(L + R);  // window_moments' mean of D_{L+R}
+          const int64_t Sv = S_blk[i - b0];
+          S[i] = Sv;
+          if (s) s[i] = with_s ? s_blk[i - b0] : 0;
+          if (mean) mean[i] = m;
+          if (safety) safety[i] = static_cast<double>(Sv) - m;
+        }
+      }
+      return;
+    }
     if (!fast) {
       for (int64_t i = begin; i < end; ++i) solve_row(i);
       return;
@@ -515,7 +576,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
       const DemandArgs d = d_fast;
       int64_t* const order = order_out;
       int8_t* const reason = reason_out;
-      constexpr int64_t kBlock = 256;
+      constexpr int64_t kBlock = kLevelBlock;
       double S_blk[kBlock], s_blk[kBlock];
       int64_t S_int[kBlock], s_int[kBlock];  // exact levels (S_blk then holds them as doubles)
       const Daily mu_v = d.mu, al_v = d.alpha;
@@ -534,38 +595,12 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
                           rev.p[0] >= 0 && rev.p[0] < (INT64_C(1) << 50) && r.case_pack.at(0) < (INT64_C(1) << 50) &&
                           r.moq.at(0) < (INT64_C(1) << 50);
       const int64_t moq_cases = vec_rs ? moq_in_cases(r.moq.at(0), r.case_pack.at(0)) : 0;
-      // Exact levels of rows [b0, b1) over the lead time (+ review period): the window's law is
-      // NB(m, c / m), m = mu (L [+ R]), c = alpha mu, as window_moments and nb_level form them.
-      auto exact_block = [&](int64_t b0, int64_t b1, bool with_review, int64_t* out_int, double* out_d) {
-        double m_blk[kBlock], a_blk[kBlock];
-        const int64_t count = b1 - b0;
-        for (int64_t j = 0; j < count; ++j) {
-          const int64_t i = b0 + j;
-          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
-          const double m = mu * static_cast<double>(lead.at(i) + (with_review ? rev.at(i) : 0));
-          const double c = a * mu;
-          m_blk[j] = m;
-          a_blk[j] = 0.5 * (c + c) / m;  // WindowMoments::alpha_eff's operations (c + c may overflow)
-        }
-        const double q = d.service;
-        ppf_dense(&q, 0, m_blk, a_blk, out_int, 0, count);  // lanes it refuses are set below
-        for (int64_t j = 0; j < count; ++j) {
-          const int64_t i = b0 + j;
-          const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
-          const double m = m_blk[j], am = a_blk[j];
-          if (!(mu >= 0.0 && mu < INFINITY && a >= 0.0 && a < INFINITY) || !(m > 0.0)) {
-            out_int[j] = 0;  // no demand (nb_level's mean <= 0), or a row the rules refuse
-          } else if (!(rules::valid_mu(m) && rules::valid_alpha(am))) {
-            out_int[j] = inv::nb_level(m, am, q);  // an overflowing window, as RowSolver takes it
-          }
-          if (out_d) out_d[j] = static_cast<double>(out_int[j]);
-        }
-      };
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
         if (exact_levels) {
-          exact_block(b0, b1, true, S_int, S_blk);
-          if (need_s) exact_block(b0, b1, false, s_int, nullptr);
+          exact_levels_block(d, b0, b1, true, S_int);
+          for (int64_t j = 0; j < b1 - b0; ++j) S_blk[j] = static_cast<double>(S_int[j]);
+          if (need_s) exact_levels_block(d, b0, b1, false, s_int);
         } else if (contiguous) {
           normal_levels_block(mu_v.p + b0, al_v.p + b0, lead.p + b0, rev.p[0], z, b1 - b0, S_blk,
                               need_s ? s_blk : nullptr, nullptr);

@@ -29,7 +29,9 @@ struct LargeQueue {
 
 // Queues row `index` for the vector start, or returns false when its start falls where the
 // scalar cdf() takes another method (Poisson limit, heavy-tail expansion, the short finite sum
-// below 65) or where the shared form's products could leave the double range.
+// below 65) or where the shared form's products could leave the double range. (alpha <= 1e3 here
+// and n >= 1 in large_log_pmf are guards only: with means above 128, alpha >= 1 is already the
+// heavy tail's or the finite sum's.)
 inline bool queue_large(LargeQueue& lq, double q, double z, double mu, double alpha, int64_t index) {
   const nb::GuessStart start = nb::cornish_fisher_start(z, mu, alpha);
   const double y = static_cast<double>(start.k);
@@ -86,8 +88,8 @@ SKUCAST_SIMD_FN D inverse_exponent_scale(D v) {
 // so the recurrence carries only multiplies and adds from step to step; it is rescaled by exact
 // powers of two, and r = P_m / Q_m is formed every 4th step, where the lanes stop once
 // consecutive convergents agree to kFracEps (nb::recurrence_fraction's test, taken at the
-// 4th steps only: a lane stops a few steps later, never earlier). *done: the lanes that stopped
-// within the cap.
+// 4th steps only: a lane stops within a few steps of where the scalar one does). *done: the
+// lanes that stopped within the cap.
 SKUCAST_SIMD_FN D large_fraction(const LargeQueue& lq, int at, Mask* done_out) {
   constexpr int kMaxSteps = 512;  // the scalar fraction needs 10-40 here; beyond: the scalar path
   const D h = load(lq.h + at), kappa1 = load(lq.kappa1 + at), kappa2 = load(lq.kappa2 + at);
