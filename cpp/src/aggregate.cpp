@@ -113,9 +113,13 @@ bool finite_bits(MagnitudeBits<T> top) {
   return top <= limit;
 }
 
+// Sums of each series' window [start, start + length), and with length2 of [start, start +
+// length2) into out2 as well: the second window reads the series' rows again right after the
+// first, from cache, so a pair of windows (lead time, lead time + review period) costs one pass
+// over memory, with each sum's bits those of a call of its own.
 template <class T>
 bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon, int64_t m2, const int64_t* start,
-                      const int64_t* length, Out<T>* out) {
+                      const int64_t* length, Out<T>* out, const int64_t* length2, Out<T>* out2) {
   // Work is split by series (each owns m1 rows of horizon x m2 values), so no row index needs
   // a division and every series' window is read once.
   const int64_t series_cost = std::max<int64_t>(1, m1 * horizon * m2);
@@ -125,8 +129,8 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
   parallel_for(series, grain, [&](int64_t s0, int64_t s1) {
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
     MagnitudeBits<Out<T>> top = 0;  // of the sums written, each series' checked while in cache
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t len = length[s];
+    // Series s's window of `len` days into `dst_series` (m1 x m2 sums).
+    auto window = [&](int64_t s, int64_t len, Out<T>* dst_series) {
       uint64_t ored = 0;  // int64 input: the magnitudes of this series' window values
       int64_t j = 0;
 #if defined(__AVX2__)
@@ -137,13 +141,13 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
             for (; j + 8 <= m1; j += 8) {
               const float* rows = data + (s * m1 + j) * horizon;
               prefetch_ahead(rows, 8 * horizon);
-              window_rows8_avx512(rows, horizon, start[s], len, out + s * m1 + j);
+              window_rows8_avx512(rows, horizon, start[s], len, dst_series + j);
             }
           }
           for (; j + 8 <= m1; j += 8) {
             const float* rows = data + (s * m1 + j) * horizon;
             prefetch_ahead(rows, 8 * horizon);
-            window_rows8_avx2(rows, horizon, start[s], len, out + s * m1 + j);
+            window_rows8_avx2(rows, horizon, start[s], len, dst_series + j);
           }
         }
       }
@@ -151,7 +155,7 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
       for (; j < m1; ++j) {
         const int64_t r = s * m1 + j;
         const T* base = data + r * horizon * m2 + start[s] * m2;
-        Out<T>* dst = out + r * m2;
+        Out<T>* dst = dst_series + j * m2;
         if (m2 == 1) {
           dst[0] = static_cast<Out<T>>(window_total(data + r * horizon, start[s], start[s] + len, ored));
           continue;
@@ -165,9 +169,28 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
         for (int64_t k = 0; k < m2; ++k) dst[k] = static_cast<Out<T>>(acc[k]);
       }
       if constexpr (std::is_floating_point_v<T>)
-        top = std::max(top, largest_magnitude_bits(out + s * m1 * m2, m1 * m2));
+        top = std::max(top, largest_magnitude_bits(dst_series, m1 * m2));
       if constexpr (std::is_same_v<T, int64_t>)
         if (may_overflow(ored, len)) finite.store(false, std::memory_order_relaxed);
+    };
+    for (int64_t s = s0; s < s1; ++s) {
+      if constexpr (std::is_same_v<T, int64_t>) {
+        // Integer sums are exact in any order: the longer window continues the shorter one's sum.
+        if (m2 == 1 && length2 && length2[s] >= length[s]) {
+          const int64_t a = start[s], b = a + length[s], b2 = a + length2[s];
+          uint64_t ored = 0;
+          for (int64_t j = 0; j < m1; ++j) {
+            const T* row = data + (s * m1 + j) * horizon;
+            const int64_t first = window_total(row, a, b, ored);
+            out[s * m1 + j] = first;
+            out2[s * m1 + j] = first + window_total(row, b, b2, ored);
+          }
+          if (may_overflow(ored, length2[s])) finite.store(false, std::memory_order_relaxed);
+          continue;
+        }
+      }
+      window(s, length[s], out + s * m1 * m2);
+      if (length2) window(s, length2[s], out2 + s * m1 * m2);
     }
     if constexpr (std::is_floating_point_v<T>)
       if (!finite_bits<T>(top)) finite.store(false, std::memory_order_relaxed);
@@ -232,11 +255,11 @@ bool group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
 }  // namespace
 
 bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
-                const int64_t* start, const int64_t* length, void* out) {
+                const int64_t* start, const int64_t* length, void* out, const int64_t* length2, void* out2) {
   return visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     return window_sum_typed(static_cast<const T*>(data), series, m1, horizon, m2, start, length,
-                            static_cast<Out<T>*>(out));
+                            static_cast<Out<T>*>(out), length2, static_cast<Out<T>*>(out2));
   });
 }
 

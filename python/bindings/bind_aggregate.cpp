@@ -30,6 +30,32 @@ py::tuple window_sum(const py::array& data, int64_t series, int64_t m1, int64_t 
   return py::make_tuple(out, finite);
 }
 
+// (sums over length, sums over length2, whether every sum is finite and none can have wrapped):
+// two windows per series from one start in one pass over the samples.
+py::tuple window_sum_pair(const py::array& data, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
+                          const py::array_t<int64_t, py::array::c_style>& start,
+                          const py::array_t<int64_t, py::array::c_style>& length,
+                          const py::array_t<int64_t, py::array::c_style>& length2) {
+  require_contiguous(data, "samples");
+  const DType dt = dtype_of(data, "samples");
+  if (series * m1 * horizon * m2 != data.size()) throw py::value_error("samples: layout does not match its size");
+  if (start.size() != series || length.size() != series || length2.size() != series)
+    throw py::value_error("start/length: one per series");
+  const std::vector<py::ssize_t> shape{series, m1, m2};
+  py::array out(numpy_dtype(out_dtype(dt)), shape), out2(numpy_dtype(out_dtype(dt)), shape);
+  void* op = out.mutable_data();
+  void* op2 = out2.mutable_data();
+  const int64_t* sp = start.data();
+  const int64_t* lp = length.data();
+  const int64_t* lp2 = length2.data();
+  bool finite = true;
+  {
+    py::gil_scoped_release release;
+    finite = cpu::window_sum(data.data(), dt, series, m1, horizon, m2, sp, lp, op, lp2, op2);
+  }
+  return py::make_tuple(out, out2, finite);
+}
+
 // (sums, false when an int64 sum might have wrapped)
 py::tuple group_sum(const py::array& data, int64_t n, int64_t cols,
                     const py::array_t<int64_t, py::array::c_style>& group_ids, int64_t num_groups) {
@@ -69,6 +95,7 @@ py::tuple value_range(const py::array& data) {
 
 void init_aggregate(py::module_& m) {
   m.def("window_sum", &window_sum);
+  m.def("window_sum_pair", &window_sum_pair);
   m.def("group_sum", &group_sum);
   m.def("value_range", &value_range);
 }

@@ -21,41 +21,77 @@ def window_sum(samples, start, length, axis=-1):
     """
     if _gpu.any_gpu(samples, start, length):
         return _gpu.window_sum(samples, start, length, axis)
-    arr = _as_samples(samples)
-    if arr.ndim < 2:
-        raise ValueError(f"samples: need (n_series, ..., horizon), got shape {arr.shape}")
-    axis = _checks.check_int(axis, "axis", -arr.ndim, arr.ndim - 1) % arr.ndim
-    if axis == 0:
-        raise ValueError("axis: axis 0 is the series axis; the horizon must be another axis")
-    series, horizon = arr.shape[0], arr.shape[axis]
-    values = {}
-    for name, value in (("start", start), ("length", length)):
-        v = _checks.as_int64(value, name)
-        if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != series):
-            raise ValueError(f"{name}: expected a scalar or one value per series ({series}), got shape {v.shape}")
-        values[name] = np.ascontiguousarray(np.broadcast_to(v, (series,)))
-    s, ln = values["start"], values["length"]
-    _checks.raise_first_bad(values, [
-        ("start", s < 0, "must be >= 0"),
-        ("length", ln < 0, "must be >= 0"),
-        ("start", s > horizon, f"must be <= the horizon ({horizon})"),
-        # compared as horizon - start (both in range here): start + length could overflow int64
-        ("length", ln > horizon - np.minimum(s, horizon), f"start + length must be <= the horizon ({horizon})"),
-    ])
-    m1 = int(np.prod(arr.shape[1:axis], dtype=np.int64))
-    m2 = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))
-    data = np.ascontiguousarray(arr)
-    out, finite = _core.window_sum(data, series, m1, horizon, m2, s, ln)
-    if not finite and data.dtype == np.int64:  # values so large that a sum might have wrapped
-        _raise_wrapped(lambda d: _core.window_sum(d, series, m1, horizon, m2, s, ln)[0], data,
-                       arr.shape[:axis] + arr.shape[axis + 1:], "window")
-    elif not finite:  # the kernel checks the sums it writes; the input is read again only then
-        days = np.arange(horizon)
+    w = _Windows(samples, start, {"length": length}, axis)
+    ln = w.lengths["length"]
+    out, finite = _core.window_sum(w.data, w.series, w.m1, w.horizon, w.m2, w.start, ln)
+    if not finite:
+        w.raise_bad(ln)
+    return w.shaped(out)
+
+
+def _window_sum_pair(samples, start, length, length2, axis=-1):
+    """window_sum over two lengths from the same start (the lead time and the lead time + review
+    period), read in one pass over the samples; each result equals its own window_sum call."""
+    if _gpu.any_gpu(samples, start, length, length2):
+        return window_sum(samples, start, length, axis), window_sum(samples, start, length2, axis)
+    w = _Windows(samples, start, {"length": length, "length2": length2}, axis)
+    ln, ln2 = w.lengths["length"], w.lengths["length2"]
+    out, out2, finite = _core.window_sum_pair(w.data, w.series, w.m1, w.horizon, w.m2, w.start, ln, ln2)
+    if not finite:  # the sums one at a time: each raises as window_sum does (or is exact after all)
+        return window_sum(samples, start, length, axis), window_sum(samples, start, length2, axis)
+    return w.shaped(out), w.shaped(out2)
+
+
+class _Windows:
+    """window_sum's checked arguments: the samples as a contiguous array with the series on axis
+    0 and the horizon on ``axis``, and one start and length(s) per series."""
+
+    def __init__(self, samples, start, lengths: dict, axis):
+        arr = _as_samples(samples)
+        if arr.ndim < 2:
+            raise ValueError(f"samples: need (n_series, ..., horizon), got shape {arr.shape}")
+        axis = _checks.check_int(axis, "axis", -arr.ndim, arr.ndim - 1) % arr.ndim
+        if axis == 0:
+            raise ValueError("axis: axis 0 is the series axis; the horizon must be another axis")
+        series, horizon = arr.shape[0], arr.shape[axis]
+        values = {}
+        for name, value in (("start", start), *lengths.items()):
+            v = _checks.as_int64(value, name)
+            if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != series):
+                raise ValueError(f"{name}: expected a scalar or one value per series ({series}), got shape {v.shape}")
+            values[name] = np.ascontiguousarray(np.broadcast_to(v, (series,)))
+        s = values["start"]
+        # start + length compared as horizon - start (both in range there): the sum could overflow int64
+        _checks.raise_first_bad(values, [
+            ("start", s < 0, "must be >= 0"),
+            *((name, values[name] < 0, "must be >= 0") for name in lengths),
+            ("start", s > horizon, f"must be <= the horizon ({horizon})"),
+            *((name, values[name] > horizon - np.minimum(s, horizon), f"start + length must be <= the horizon ({horizon})")
+              for name in lengths),
+        ])
+        self.arr, self.axis, self.series, self.horizon, self.start = arr, axis, series, horizon, s
+        self.lengths = {name: values[name] for name in lengths}
+        self.m1 = int(np.prod(arr.shape[1:axis], dtype=np.int64))
+        self.m2 = int(np.prod(arr.shape[axis + 1:], dtype=np.int64))
+        self.data = np.ascontiguousarray(arr)
+
+    def shaped(self, out):
+        return out.reshape(self.arr.shape[:self.axis] + self.arr.shape[self.axis + 1:])
+
+    def raise_bad(self, ln):
+        """A window's sums were not all finite, or an int64 one might have wrapped: raises for the
+        first bad value in a window (or the first sum outside int64)."""
+        arr, data, axis, s = self.arr, self.data, self.axis, self.start
+        if data.dtype == np.int64:  # values so large that a sum might have wrapped
+            args = (self.series, self.m1, self.horizon, self.m2, s, ln)
+            _raise_wrapped(lambda d: _core.window_sum(d, *args)[0], data,
+                           arr.shape[:axis] + arr.shape[axis + 1:], "window")
+            return
+        days = np.arange(self.horizon)
         in_window = (days >= s[:, None]) & (days < (s + ln)[:, None])  # (series, horizon)
-        shape = [series] + [1] * (arr.ndim - 1)
-        shape[axis] = horizon
+        shape = [self.series] + [1] * (arr.ndim - 1)
+        shape[axis] = self.horizon
         _raise_not_finite(arr, ~np.isfinite(arr) & in_window.reshape(shape))
-    return out.reshape(arr.shape[:axis] + arr.shape[axis + 1:])
 
 
 def _raise_wrapped(sums_of, data, out_shape, what):

@@ -12,7 +12,7 @@ import statistics
 
 import numpy as np
 
-from ..aggregate import window_sum
+from ..aggregate import _window_sum_pair
 from ..quantiles import quantiles
 
 
@@ -97,12 +97,13 @@ def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np)
         e = xp.zeros(0, xp.int64)
         return e, e.copy(), xp.zeros(0)
 
-    def sums(length):
-        return window_sum(x, start, length).astype(xp.float64)
+    def sums(length, length_r):  # windows of length and length_r days, one pass over x
+        d, d_r = _window_sum_pair(x, start, length, length_r)
+        return d.astype(xp.float64), d_r.astype(xp.float64)
 
     if lt_pmf is None:
-        comps_l = [(xp.ones((n,)), sums(lead))]
-        comps_lr = [(xp.ones((n,)), sums(lead + review))]
+        d, d_r = sums(lead, lead + review)
+        comps_l, comps_lr = [(xp.ones((n,)), d)], [(xp.ones((n,)), d_r)]
         el = xp.broadcast_to(xp.asarray(lead), (n,)).astype(xp.float64)
     else:
         comps_l, comps_lr = [], []
@@ -110,8 +111,9 @@ def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np)
             w = lt_pmf[:, l]
             if not bool(w.any()):
                 continue
-            comps_l.append((w, sums(l)))
-            comps_lr.append((w, sums(l + review)))
+            d, d_r = sums(l, l + review)
+            comps_l.append((w, d))
+            comps_lr.append((w, d_r))
         el = lt_pmf @ xp.arange(lt_pmf.shape[1], dtype=xp.float64)
     review = xp.broadcast_to(xp.asarray(review), (n,))
 
