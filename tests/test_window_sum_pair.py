@@ -59,3 +59,53 @@ def test_pair_refuses_like_window_sum():
     np.testing.assert_array_equal(_window_sum_pair(f, 0, 2, 5)[1], np.full((2, 3), 5.0))  # NaN outside both
     with pytest.raises(ValueError, match="NaN"):
         _window_sum_pair(f, 0, 2, 7)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float32, np.float64])
+def test_range_in_the_pass_agrees_with_value_range(rng, dtype, restore_threads):
+    """The range check taken in the window pass covers every value, not only the windows'."""
+    from skucast import _checks
+    from skucast.aggregate import _window_sum_pair_in_range
+
+    for threads in (1, 2):
+        skucast.set_num_threads(threads)
+        x = np.abs(_paths(rng, dtype, (3001, 7, 28)))
+        for spot, value in [(None, None), ((17, 3, 27), -1), ((2999, 6, 27), 10**6), ((0, 0, 0), -1)]:
+            y = x.copy()
+            if spot is not None:
+                y[spot] = value
+            for low, high in [(0, 5 * 10**5), (0, None), (None, 10**7)]:
+                got = _window_sum_pair_in_range(y, 0, 3, 10, low, high)
+                assert (got is not None) == _checks.within(y, low, high)
+                if got is not None:
+                    np.testing.assert_array_equal(got[1], skucast.window_sum(y, 0, 10))
+    f = np.ones((5, 3, 8))
+    f[4, 2, 7] = np.nan  # outside every window
+    assert _window_sum_pair_in_range(f, 0, 2, 5, 0, 10) is None
+
+
+def test_order_up_to_samples_refuses_values_outside_the_windows(rng):
+    """order_up_to(samples=...) checks the range in its window pass: a bad value on a day no
+    window reaches is still refused, naming it."""
+    from skucast import inventory as inv
+
+    x = rng.integers(0, 20, (50, 30, 28))
+    lead = rng.integers(1, 8, 50)
+    bad = x.copy()
+    bad[41, 7, 27] = -3
+    with pytest.raises(ValueError, match=r"samples: demand must be >= 0; first bad value at index \(41, 7, 27\)"):
+        inv.order_up_to(samples=bad, lead_time=lead, review_period=7)
+    huge = x.copy()
+    huge[3, 0, 26] = 2**62
+    with pytest.raises(ValueError, match=r"samples: demand must be <= 2\*\*62 / horizon"):
+        inv.order_up_to(samples=huge, lead_time=lead, review_period=7)
+    nan = x.astype(np.float64)
+    nan[9, 29, 27] = np.nan
+    with pytest.raises(ValueError, match=r"samples: must be finite; first bad value at index \(9, 29, 27\)"):
+        inv.order_up_to(samples=nan, lead_time=lead, review_period=7, target="fill_rate")
+    pmf = np.zeros((50, 4))
+    pmf[:, 2] = 1.0
+    with pytest.raises(ValueError, match=r"\(41, 7, 27\)"):
+        inv.order_up_to(samples=bad, lead_time_pmf=pmf, review_period=7)
+    good = inv.order_up_to(samples=x, lead_time=lead, review_period=7)
+    assert (good.S >= good.s).all()

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #if defined(__AVX2__)
@@ -16,6 +17,7 @@
 #include "skucast/core/threads.h"
 #include "skucast/cpu/avx512.h"
 #include "skucast/cpu/kernels.h"
+#include "skucast/cpu/range_accumulator.h"
 #include "skucast/cpu/window_rows_avx2.h"
 #include "skucast/cpu/window_rows_avx512.h"
 
@@ -119,16 +121,20 @@ bool finite_bits(MagnitudeBits<T> top) {
 // over memory, with each sum's bits those of a call of its own.
 template <class T>
 bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon, int64_t m2, const int64_t* start,
-                      const int64_t* length, Out<T>* out, const int64_t* length2, Out<T>* out2) {
+                      const int64_t* length, Out<T>* out, const int64_t* length2, Out<T>* out2,
+                      ValueRange* range) {
   // Work is split by series (each owns m1 rows of horizon x m2 values), so no row index needs
   // a division and every series' window is read once.
   const int64_t series_cost = std::max<int64_t>(1, m1 * horizon * m2);
   const int64_t grain = std::max<int64_t>(1, 65536 / series_cost);
   const bool avx512 = use_avx512();
   std::atomic<bool> finite{true};
+  RangeAccumulator<T> all_values;
+  std::mutex merge;
   parallel_for(series, grain, [&](int64_t s0, int64_t s1) {
     std::vector<Acc<T>> acc(static_cast<size_t>(m2));
     MagnitudeBits<Out<T>> top = 0;  // of the sums written, each series' checked while in cache
+    RangeAccumulator<T> values;     // with range: this thread's series, each while in cache
     // Series s's window of `len` days into `dst_series` (m1 x m2 sums).
     auto window = [&](int64_t s, int64_t len, Out<T>* dst_series) {
       uint64_t ored = 0;  // int64 input: the magnitudes of this series' window values
@@ -174,6 +180,7 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
         if (may_overflow(ored, len)) finite.store(false, std::memory_order_relaxed);
     };
     for (int64_t s = s0; s < s1; ++s) {
+      if (range) values.add(data + s * m1 * horizon * m2, m1 * horizon * m2);
       if constexpr (std::is_same_v<T, int64_t>) {
         // Integer sums are exact in any order: the longer window continues the shorter one's sum.
         if (m2 == 1 && length2 && length2[s] >= length[s]) {
@@ -194,9 +201,14 @@ bool window_sum_typed(const T* data, int64_t series, int64_t m1, int64_t horizon
     }
     if constexpr (std::is_floating_point_v<T>)
       if (!finite_bits<T>(top)) finite.store(false, std::memory_order_relaxed);
+    if (range) {
+      std::lock_guard<std::mutex> lock(merge);
+      all_values.merge(values);
+    }
   }, /*per_thread=*/1);  // memory-bound, and a series costs about the same whatever its window (the
                          // hardware prefetcher reads its whole block): one unbroken stream per thread
                          // (2 threads: 0.97x -> 1.00-1.03x the masked matmul, which splits so)
+  if (range) *range = all_values.result();
   return finite.load();
 }
 
@@ -255,11 +267,12 @@ bool group_sum_typed(const T* data, int64_t n, int64_t cols, const int64_t* grou
 }  // namespace
 
 bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
-                const int64_t* start, const int64_t* length, void* out, const int64_t* length2, void* out2) {
+                const int64_t* start, const int64_t* length, void* out, const int64_t* length2, void* out2,
+                ValueRange* range) {
   return visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     return window_sum_typed(static_cast<const T*>(data), series, m1, horizon, m2, start, length,
-                            static_cast<Out<T>*>(out), length2, static_cast<Out<T>*>(out2));
+                            static_cast<Out<T>*>(out), length2, static_cast<Out<T>*>(out2), range);
   });
 }
 

@@ -30,12 +30,33 @@ py::tuple window_sum(const py::array& data, int64_t series, int64_t m1, int64_t 
   return py::make_tuple(out, finite);
 }
 
-// (sums over length, sums over length2, whether every sum is finite and none can have wrapped):
-// two windows per series from one start in one pass over the samples.
+// (min, max, any NaN, any value not whole): Python ints for integer arrays, floats otherwise;
+// (None, None, False, False) for an empty array.
+py::tuple range_tuple(const cpu::ValueRange& r, DType dt, int64_t n) {
+  if (n == 0) return py::make_tuple(py::none(), py::none(), false, false);
+  if (dt == DType::i32 || dt == DType::i64) return py::make_tuple(r.int_min, r.int_max, false, false);
+  return py::make_tuple(r.min, r.max, r.nan, r.fractional);
+}
+
+py::tuple value_range(const py::array& data) {
+  require_contiguous(data, "values");
+  const DType dt = dtype_of(data, "values");
+  const int64_t n = data.size();
+  cpu::ValueRange r;
+  if (n > 0) {
+    py::gil_scoped_release release;
+    r = cpu::value_range(data.data(), dt, n);
+  }
+  return range_tuple(r, dt, n);
+}
+
+// (sums over length, sums over length2, whether every sum is finite and none can have wrapped,
+// value_range's tuple of all of data or None): two windows per series from one start, and
+// with with_range the values' range, in one pass over the samples.
 py::tuple window_sum_pair(const py::array& data, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                           const py::array_t<int64_t, py::array::c_style>& start,
                           const py::array_t<int64_t, py::array::c_style>& length,
-                          const py::array_t<int64_t, py::array::c_style>& length2) {
+                          const py::array_t<int64_t, py::array::c_style>& length2, bool with_range) {
   require_contiguous(data, "samples");
   const DType dt = dtype_of(data, "samples");
   if (series * m1 * horizon * m2 != data.size()) throw py::value_error("samples: layout does not match its size");
@@ -49,11 +70,13 @@ py::tuple window_sum_pair(const py::array& data, int64_t series, int64_t m1, int
   const int64_t* lp = length.data();
   const int64_t* lp2 = length2.data();
   bool finite = true;
+  cpu::ValueRange r;
   {
     py::gil_scoped_release release;
-    finite = cpu::window_sum(data.data(), dt, series, m1, horizon, m2, sp, lp, op, lp2, op2);
+    finite = cpu::window_sum(data.data(), dt, series, m1, horizon, m2, sp, lp, op, lp2, op2,
+                             with_range ? &r : nullptr);
   }
-  return py::make_tuple(out, out2, finite);
+  return py::make_tuple(out, out2, finite, with_range ? range_tuple(r, dt, data.size()) : py::object(py::none()));
 }
 
 // (sums, false when an int64 sum might have wrapped)
@@ -73,22 +96,6 @@ py::tuple group_sum(const py::array& data, int64_t n, int64_t cols,
     safe = cpu::group_sum(data.data(), dt, n, cols, gp, num_groups, op);
   }
   return py::make_tuple(out, safe);
-}
-
-// (min, max, any NaN, any value not whole): Python ints for integer arrays, floats otherwise;
-// (None, None, False, False) for an empty array.
-py::tuple value_range(const py::array& data) {
-  require_contiguous(data, "values");
-  const DType dt = dtype_of(data, "values");
-  const int64_t n = data.size();
-  if (n == 0) return py::make_tuple(py::none(), py::none(), false, false);
-  cpu::ValueRange r;
-  {
-    py::gil_scoped_release release;
-    r = cpu::value_range(data.data(), dt, n);
-  }
-  if (dt == DType::i32 || dt == DType::i64) return py::make_tuple(r.int_min, r.int_max, false, false);
-  return py::make_tuple(r.min, r.max, r.nan, r.fractional);
 }
 
 }  // namespace

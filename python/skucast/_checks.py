@@ -110,7 +110,12 @@ def within(arr: np.ndarray, low=None, high=None, whole: bool = False) -> bool:
     from . import _core
     # reshape(-1): numpy calls an array contiguous whatever the stride of a length-1 axis; the
     # flat view has the element stride the kernel checks
-    lo, hi, nan, fractional = _core.value_range(arr.reshape(-1))
+    return range_within(_core.value_range(arr.reshape(-1)), low, high, whole)
+
+
+def range_within(value_range, low=None, high=None, whole: bool = False) -> bool:
+    """within's verdict from a value_range tuple (min, max, any NaN, any not whole)."""
+    lo, hi, nan, fractional = value_range
     if lo is None:  # empty
         return True
     if nan or (whole and fractional) or not (-np.inf < lo and hi < np.inf):

@@ -34,9 +34,19 @@ def _window_sum_pair(samples, start, length, length2, axis=-1):
     period), read in one pass over the samples; each result equals its own window_sum call."""
     if _gpu.any_gpu(samples, start, length, length2):
         return window_sum(samples, start, length, axis), window_sum(samples, start, length2, axis)
+    return _window_sum_pair_in_range(samples, start, length, length2, axis=axis)
+
+
+def _window_sum_pair_in_range(samples, start, length, length2, low=None, high=None, axis=-1):
+    """_window_sum_pair, and with low / high the check that every value of samples (not only
+    the windows') is finite and within [low, high], taken in the same pass: None when one is not
+    (the caller's masks name it)."""
+    check = low is not None or high is not None
     w = _Windows(samples, start, {"length": length, "length2": length2}, axis)
     ln, ln2 = w.lengths["length"], w.lengths["length2"]
-    out, out2, finite = _core.window_sum_pair(w.data, w.series, w.m1, w.horizon, w.m2, w.start, ln, ln2)
+    out, out2, finite, rng = _core.window_sum_pair(w.data, w.series, w.m1, w.horizon, w.m2, w.start, ln, ln2, check)
+    if check and not _checks.range_within(rng, low, high):
+        return None
     if not finite:  # the sums one at a time: each raises as window_sum does (or is exact after all)
         return window_sum(samples, start, length, axis), window_sum(samples, start, length2, axis)
     return w.shaped(out), w.shaped(out2)

@@ -180,10 +180,15 @@ def _lead_time_pmf(lead_time_pmf, n):
     return np.ascontiguousarray(p[:, :lmax + 1])
 
 
+_KERNEL_SAMPLE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64))
+
+
 class _Demand:
     """Validated demand input: NB parameters (kernel-ready views) or sample paths."""
 
-    def __init__(self, mu, alpha, samples, lead_time, review_period, lead_time_pmf, start):
+    def __init__(self, mu, alpha, samples, lead_time, review_period, lead_time_pmf, start, sample_range_later=False):
+        """sample_range_later: the samples' range check is left to the caller's first window
+        pass (sample_range); otherwise it runs here, a pass of its own."""
         if (mu is None) == (samples is None):
             raise ValueError("give either mu (with alpha) or samples, not both / neither")
         if lead_time is None and lead_time_pmf is None:
@@ -200,13 +205,12 @@ class _Demand:
             if self.samples.shape[1] == 0:
                 raise ValueError("samples: num_samples must be >= 1")
             # window sums of up to `horizon` days stay below 2^62 (int64 sums cannot wrap)
-            limit = 2**62 // max(self.samples.shape[2], 1)
-            if not _checks.within(self.samples, 0, limit):
-                _checks.raise_first_bad({"samples": self.samples}, [
-                    ("samples", ~np.isfinite(self.samples) if self.samples.dtype.kind == "f" else False,
-                     "must be finite"),
-                    ("samples", self.samples < 0, "demand must be >= 0"),
-                    ("samples", self.samples > limit, f"demand must be <= 2**62 / horizon = {limit}")])
+            self.sample_limit = 2**62 // max(self.samples.shape[2], 1)
+            # (the fused check reads the kernels' four dtypes; others are widened first, and
+            # checked here as they are)
+            self.sample_range_later = sample_range_later and self.samples.dtype in _KERNEL_SAMPLE_DTYPES
+            if not self.sample_range_later and not _checks.within(self.samples, 0, self.sample_limit):
+                self.raise_bad_samples()
             self.n, self.horizon = self.samples.shape[0], self.samples.shape[2]
         else:
             if alpha is None:
@@ -277,6 +281,17 @@ class _Demand:
             return mu, al, -1
         return self.mu, np.broadcast_to(self.alpha, self.mu.shape), self.horizon
 
+    def raise_bad_samples(self):
+        limit = self.sample_limit
+        _checks.raise_first_bad({"samples": self.samples}, [
+            ("samples", ~np.isfinite(self.samples) if self.samples.dtype.kind == "f" else False, "must be finite"),
+            ("samples", self.samples < 0, "demand must be >= 0"),
+            ("samples", self.samples > limit, f"demand must be <= 2**62 / horizon = {limit}")])
+
+    def sample_range(self):
+        """(low, high, raise_bad) for the sample levels' window pass when it checks the range, else None."""
+        return (0, self.sample_limit, self.raise_bad_samples) if self.sample_range_later else None
+
     def raise_bad_params(self):
         _checks.raise_first_bad({"mu": self.mu, "alpha": self.alpha}, [
             ("mu", ~(np.isfinite(self.mu) & (self.mu >= 0)), "must be finite and >= 0"),
@@ -320,9 +335,10 @@ def order_up_to(*, mu=None, alpha=None, samples=None, lead_time=None, review_per
     q = _service(service_level)
     tgt = _choice(target, "target", _TARGETS)
     meth = _choice(method, "method", _METHODS)
-    dem = _Demand(mu, alpha, samples, lead_time, review_period, lead_time_pmf, start)
+    dem = _Demand(mu, alpha, samples, lead_time, review_period, lead_time_pmf, start, sample_range_later=True)
     if dem.samples is not None:
-        S, s, mean = _sample_levels.levels(dem.samples, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth)
+        S, s, mean = _sample_levels.levels(dem.samples, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth,
+                                           value_range=dem.sample_range())
         return OrderUpToResult(S, np.minimum(s, S), S - mean, mean)   # s at most S (module docstring)
     mu_v, al_v, horizon = dem.kernel_params()
     S, s, mean, safety, bad = _core.inv_order_up_to_nb(

@@ -12,7 +12,7 @@ import statistics
 
 import numpy as np
 
-from ..aggregate import _window_sum_pair
+from ..aggregate import _window_sum_pair, _window_sum_pair_in_range
 from ..quantiles import quantiles
 
 
@@ -90,16 +90,26 @@ class _SortedRows:
         return (above - S * (self.k - c)) / self.k
 
 
-def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np):
-    """(S, s, mean protection-interval demand) from samples x (n, num_samples, horizon)."""
+def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np, value_range=None):
+    """(S, s, mean protection-interval demand) from samples x (n, num_samples, horizon).
+    value_range: (low, high, raise_bad): x's values are checked in the first window pass (host
+    arrays), raise_bad() naming the first one outside [low, high] or not finite."""
     n, k = x.shape[0], x.shape[1]
     if n == 0:
         e = xp.zeros(0, xp.int64)
         return e, e.copy(), xp.zeros(0)
+    unchecked = [value_range]
 
     def sums(length, length_r):  # windows of length and length_r days, one pass over x
-        d, d_r = _window_sum_pair(x, start, length, length_r)
-        return d.astype(xp.float64), d_r.astype(xp.float64)
+        if unchecked[0] is not None:
+            low, high, raise_bad = unchecked[0]
+            pair = _window_sum_pair_in_range(x, start, length, length_r, low, high)
+            if pair is None:
+                raise_bad()
+            unchecked[0] = None
+        else:
+            pair = _window_sum_pair(x, start, length, length_r)
+        return pair[0].astype(xp.float64), pair[1].astype(xp.float64)
 
     if lt_pmf is None:
         d, d_r = sums(lead, lead + review)

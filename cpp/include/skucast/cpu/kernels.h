@@ -44,10 +44,12 @@ BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int6
 // (each thread checks the sums it wrote while they are in cache) and, for int64 input, whether
 // no sum can have wrapped (false: values so large that one might; the caller checks exactly).
 // length2 / out2 (optional): a second window per series from the same start, summed in the same
-// pass (each series' rows are read from memory once).
+// pass (each series' rows are read from memory once). range (optional): value_range of all of
+// data, taken series by series in the same pass.
+struct ValueRange;
 bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
                 const int64_t* start, const int64_t* length, void* out, const int64_t* length2 = nullptr,
-                void* out2 = nullptr);
+                void* out2 = nullptr, ValueRange* range = nullptr);
 
 // data: contiguous (n, cols); out: zeroed (num_groups, cols), same dtype rule as window_sum.
 // Group ids are validated by the caller. Returns false when an int64 sum might have wrapped.
