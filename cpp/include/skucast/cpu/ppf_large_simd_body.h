@@ -9,68 +9,94 @@
 // settling ties with cdf() itself, so each lane's quantile is nb::ppf's
 // (tests/test_nbinom_ppf_large.py compares the two on both widths).
 
-// Lanes waiting for the vector start: the start k, the row, and the fraction's constants in a
-// form shared by the two tails. With h = 1 / A (sf: a = A = y + 1, b = n, x = q) or h = alpha
-// (cdf: a = n, b = B = y + 1, x = p), step m of the scalar fractions reads
+// Rows waiting for the vector start: q, z = normal_ppf(q), mu, alpha and the row.
+struct LargeQueue {
+  static constexpr int kCapacity = 256;
+  static constexpr int kSlots = kCapacity + kLanes;  // padding to whole lane groups
+  double q[kSlots], z[kSlots], mu[kSlots], alpha[kSlots];
+  int64_t index[kSlots];
+  int size = 0;
+  void push(double qv, double zv, double m, double a, int64_t i) {
+    q[size] = qv, z[size] = zv, mu[size] = m, alpha[size] = a, index[size] = i;
+    ++size;
+  }
+  // Copies the last group's first slot into its unused slots: padding lanes then run a real
+  // row (their results are not read).
+  void pad() {
+    const int last = size - size % kLanes;
+    for (int s = size; s < last + kLanes && last < size; ++s) {
+      q[s] = q[last], z[s] = z[last], mu[s] = mu[last], alpha[s] = alpha[last], index[s] = index[last];
+    }
+  }
+};
+
+// One lane group's start: the Cornish-Fisher start y (nb::cornish_fisher_start's operations),
+// and the fraction's constants in a form shared by the two tails. With h = 1 / A (sf: a = A =
+// y + 1, b = n, x = q) or h = alpha (cdf: a = n, b = B = y + 1, x = p), step m of the scalar
+// fractions reads
 //   e_m = 1 / (1 + h (2m - 1)),  ratio_m = 1 + h (m - 1),  w_m = m (beta - gamma m) kappa4,
 //   a_m = ratio_m (ratio_m kappa1 + kappa2) e_m^2 w_m kappa5,
 //   b_m = m + w_m h e_m + (1 + h m) e_{m+1} (c + m (1 + rho)),
 // the prefactor being pmf(y) mu p (1 + alpha y) for both.
-struct LargeQueue {
-  static constexpr int kCapacity = 256;
-  static constexpr int kSlots = kCapacity + kLanes;  // padding to whole lane groups
-  double y[kSlots], mu[kSlots], alpha[kSlots], q[kSlots], is_cdf[kSlots];
-  double h[kSlots], kappa1[kSlots], kappa2[kSlots], beta[kSlots], gamma[kSlots], kappa4[kSlots], kappa5[kSlots];
-  double c[kSlots], one_rho[kSlots], pref[kSlots];
-  double n[kSlots], p[kSlots], one_m_p[kSlots];  // 1 / alpha, 1 / (1 + alpha mu), alpha mu p
-  int64_t index[kSlots];
-  int size = 0;
+struct LargeStart {
+  D q, y, h, kappa1, kappa2, beta, gamma, kappa4, kappa5, c, one_rho, pref;
+  D n, p, one_m_p;  // 1 / alpha, 1 / (1 + alpha mu), alpha mu p
+  Mask is_cdf;
+  Mask ok;  // the lanes where the start applies; the others go to nb::ppf
 };
 
-// Queues row `index` for the vector start, or returns false when its start falls where the
-// scalar cdf() takes another method (Poisson limit, heavy-tail expansion, the short finite sum
-// below 65) or where the shared form's products could leave the double range. (alpha <= 1e3 here
-// and n >= 1 in large_log_pmf are guards only: with means above 128, alpha >= 1 is already the
-// heavy tail's or the finite sum's.)
-inline bool queue_large(LargeQueue& lq, double q, double z, double mu, double alpha, int64_t index) {
-  const nb::GuessStart start = nb::cornish_fisher_start(z, mu, alpha);
-  const double y = static_cast<double>(start.k);
-  if (!(alpha > 0.0 && alpha <= 1e3 && mu <= 1e12 && y >= 1.0 && y <= 1e15)) return false;
-  if (nb::poisson_limit(y, mu, alpha) || nb::heavy_tail_sf(y, mu, alpha)) return false;
-  const bool is_cdf = y + 2.0 < mu * (1.0 + alpha);
-  if (is_cdf && y <= 64.0) return false;
-  const int s = lq.size++;
-  const double p = 1.0 / (1.0 + alpha * mu);
-  const double mu_p = mu * p;
-  lq.y[s] = y, lq.mu[s] = mu, lq.alpha[s] = alpha, lq.q[s] = q, lq.index[s] = index;
-  lq.is_cdf[s] = is_cdf ? 1.0 : 0.0;
-  lq.n[s] = 1.0 / alpha, lq.p[s] = p, lq.one_m_p[s] = alpha * mu_p;
-  lq.pref[s] = mu_p * (1.0 + alpha * y);
-  const double b = y + 1.0;  // A (sf) or B (cdf)
-  if (is_cdf) {
-    lq.h[s] = alpha, lq.kappa1[s] = 1.0, lq.kappa2[s] = b * alpha, lq.beta[s] = b, lq.gamma[s] = 1.0;
-    lq.kappa4[s] = p, lq.kappa5[s] = p, lq.c[s] = 1.0 + p * (mu - b), lq.one_rho[s] = 1.0 + alpha * mu_p;
-  } else {
-    const double h = 1.0 / b;
-    lq.h[s] = h, lq.kappa1[s] = alpha * mu_p, lq.kappa2[s] = mu_p * h, lq.beta[s] = 1.0, lq.gamma[s] = alpha;
-    lq.kappa4[s] = mu_p, lq.kappa5[s] = 1.0, lq.c[s] = 1.0 + p * (b - mu), lq.one_rho[s] = 1.0 + p;
-  }
-  return true;
+// sqrt and floor lane by lane (correctly rounded, as the scalar calls).
+SKUCAST_SIMD_FN D lanes_sqrt(D x) {
+#if SKUCAST_SIMD_LANES == 8
+  return (D)_mm512_sqrt_pd((__m512d)x);
+#else
+  return (D)_mm256_sqrt_pd((__m256d)x);
+#endif
+}
+SKUCAST_SIMD_FN D lanes_floor(D x) {
+#if SKUCAST_SIMD_LANES == 8
+  return (D)_mm512_roundscale_pd((__m512d)x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+#else
+  return (D)_mm256_floor_pd((__m256d)x);
+#endif
 }
 
-// Copies slot 0 of the last group into its unused slots: padding lanes then run a real row's
-// fraction (their results are not read).
-inline void pad_large(LargeQueue& lq) {
-  const int last = lq.size - lq.size % kLanes;
-  if (last == lq.size) return;
-  for (int s = lq.size; s < last + kLanes; ++s) {
-    lq.y[s] = lq.y[last], lq.mu[s] = lq.mu[last], lq.alpha[s] = lq.alpha[last], lq.q[s] = lq.q[last];
-    lq.is_cdf[s] = lq.is_cdf[last], lq.h[s] = lq.h[last], lq.kappa1[s] = lq.kappa1[last];
-    lq.kappa2[s] = lq.kappa2[last], lq.beta[s] = lq.beta[last], lq.gamma[s] = lq.gamma[last];
-    lq.kappa4[s] = lq.kappa4[last], lq.kappa5[s] = lq.kappa5[last], lq.c[s] = lq.c[last];
-    lq.one_rho[s] = lq.one_rho[last], lq.pref[s] = lq.pref[last], lq.index[s] = lq.index[last];
-    lq.n[s] = lq.n[last], lq.p[s] = lq.p[last], lq.one_m_p[s] = lq.one_m_p[last];
-  }
+// ok excludes starts where the scalar cdf() takes another method (Poisson limit, heavy-tail
+// expansion, the short finite sum below 65) and where the shared form's products could leave
+// the double range. (alpha <= 1e3 here and n >= 1 in large_log_pmf are guards only: with means
+// above 128, alpha >= 1 is already the heavy tail's or the finite sum's.)
+SKUCAST_SIMD_FN LargeStart large_start(const LargeQueue& lq, int at) {
+  LargeStart st;
+  const D mu = load(lq.mu + at), alpha = load(lq.alpha + at), z = load(lq.z + at);
+  st.q = load(lq.q + at);
+  const D am = alpha * mu;
+  const D sd = lanes_sqrt(mu) * lanes_sqrt(1.0 + am);
+  const D skew = (1.0 + 2.0 * am) / sd;
+  const D guess = lanes_floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)));
+  const D y = select(guess >= 0.0, select(guess > 1e18, splat(1e18), guess), D{});  // nb::start_index
+  st.y = y;
+  const D t = y + mu + 1.0;
+  const Mask poisson = alpha * t * t < nb::kPoissonLimit;
+  const Mask heavy = (alpha >= 1.0) & (y >= 65.0) & (am >= 1.0);
+  st.is_cdf = y + 2.0 < mu * (1.0 + alpha);
+  st.ok = (alpha > 0.0) & (alpha <= 1e3) & (mu <= 1e12) & (y >= 1.0) & (y <= 1e15) & ~poisson & ~heavy &
+          ~(st.is_cdf & (y <= 64.0));
+  const D p = 1.0 / (1.0 + am);
+  const D mu_p = mu * p;
+  const D b = y + 1.0;  // A (sf) or B (cdf)
+  const Mask cdf = st.is_cdf;
+  st.n = 1.0 / alpha, st.p = p, st.one_m_p = alpha * mu_p;
+  st.pref = mu_p * (1.0 + alpha * y);
+  st.h = select(cdf, alpha, 1.0 / b);
+  st.kappa1 = select(cdf, splat(1.0), alpha * mu_p);
+  st.kappa2 = select(cdf, b * alpha, mu_p * st.h);
+  st.beta = select(cdf, b, splat(1.0));
+  st.gamma = select(cdf, splat(1.0), alpha);
+  st.kappa4 = select(cdf, p, mu_p);
+  st.kappa5 = select(cdf, p, splat(1.0));
+  st.c = select(cdf, 1.0 + p * (mu - b), 1.0 + p * (b - mu));
+  st.one_rho = select(cdf, 1.0 + alpha * mu_p, 1.0 + p);
+  return st;
 }
 
 // 2^-e for lanes whose positive normal value v has exponent e: multiplying by it keeps every
@@ -87,14 +113,16 @@ SKUCAST_SIMD_FN D inverse_exponent_scale(D v) {
 //   A_m = s_{m-1} s_{m+1} ratio_m (ratio_m kappa1 + kappa2) w_m kappa5   (s_0 read as 1 / s_1),
 // so the recurrence carries only multiplies and adds from step to step; it is rescaled by exact
 // powers of two, and r = P_m / Q_m is formed every 4th step, where the lanes stop once
-// consecutive convergents agree to kFracEps (nb::recurrence_fraction's test, taken at the
-// 4th steps only: a lane stops within a few steps of where the scalar one does). *done: the
-// lanes that stopped within the cap.
-SKUCAST_SIMD_FN D large_fraction(const LargeQueue& lq, int at, Mask* done_out) {
+// consecutive convergents agree to 1e-12 relative. That is all the walk's 3e-8 tie margin
+// needs: with positive coefficients the convergents bracket r, and where they do not, a
+// fraction that converges within the 512-step cap shrinks its steps by a ratio of at most
+// 0.95, which leaves an error below 2e-11 (stopping at 1e-12 instead of DBL_EPSILON: ~10% of
+// the large means' time). *done: the lanes that stopped within the cap.
+SKUCAST_SIMD_FN D large_fraction(const LargeStart& st, Mask* done_out) {
   constexpr int kMaxSteps = 512;  // the scalar fraction needs 10-40 here; beyond: the scalar path
-  const D h = load(lq.h + at), kappa1 = load(lq.kappa1 + at), kappa2 = load(lq.kappa2 + at);
-  const D beta = load(lq.beta + at), gamma = load(lq.gamma + at), kappa4 = load(lq.kappa4 + at);
-  const D kappa5 = load(lq.kappa5 + at), c = load(lq.c + at), one_rho = load(lq.one_rho + at);
+  constexpr double kStopEps = 1e-12;  // relative change of r between checks
+  const D h = st.h, kappa1 = st.kappa1, kappa2 = st.kappa2, beta = st.beta, gamma = st.gamma;
+  const D kappa4 = st.kappa4, kappa5 = st.kappa5, c = st.c, one_rho = st.one_rho;
   const D s1 = 1.0 + h;
   D s_prev = 1.0 / s1, s = s1;
   D p0 = splat(0.0), q0 = splat(1.0), p1 = splat(1.0), q1 = c / s1;  // P_{-1}, Q_{-1}, P_0, Q_0
@@ -118,7 +146,7 @@ SKUCAST_SIMD_FN D large_fraction(const LargeQueue& lq, int at, Mask* done_out) {
       const D x = 1.0 / (q0 * q1);
       const D r1 = p1 * q0 * x, r0 = p0 * q1 * x;
       const D change = r1 - r0;
-      const Mask stop = (change <= nb::kFracEps * r1) & (-change <= nb::kFracEps * r1) & normal_positive(q1);
+      const Mask stop = (change <= kStopEps * r1) & (-change <= kStopEps * r1) & normal_positive(q1);
       result = select(done, result, r1);
       done = done | stop;
       if (lane_bits(done) == (1u << kLanes) - 1) break;
@@ -144,13 +172,13 @@ SKUCAST_SIMD_FN D log_gamma_part(D x, D* size) {
   return (big - x) + stirling_tail(x);
 }
 
-// log pmf(y) of slots [at, at + kLanes) from log Gammas (Stirling's series; n = 1 / alpha is
+// log pmf(y) of a lane group from log Gammas (Stirling's series; n = 1 / alpha is
 // first raised to 15 or more by the recurrence), and *ok: the lanes where that holds to 1e-10
 // absolute — the parts' sum of magnitudes is below 1e5, so the few-ulp roundings of each part
 // stay below 1e-10 — and n >= 1. The start needs the pmf only to ~1e-10 relative (ties are
 // settled by cdf() itself); other lanes take nb::logpmf.
-SKUCAST_SIMD_FN D large_log_pmf(const LargeQueue& lq, int at, Mask* ok) {
-  const D y = load(lq.y + at), n = load(lq.n + at), p = load(lq.p + at), one_m_p = load(lq.one_m_p + at);
+SKUCAST_SIMD_FN D large_log_pmf(const LargeStart& st, Mask* ok) {
+  const D y = st.y, n = st.n, p = st.p, one_m_p = st.one_m_p;
   D shifted = n, prod = splat(1.0);  // Gamma(n) = Gamma(shifted) / prod
   for (int j = 0; j < 14; ++j) {
     const Mask low = shifted < 15.0;
@@ -167,46 +195,72 @@ SKUCAST_SIMD_FN D large_log_pmf(const LargeQueue& lq, int at, Mask* ok) {
   return log_pmf;
 }
 
+// nb::walk_from_start's tie test: neither cdf(k) = c nor cdf(k - 1) = c - term within tol of q.
+SKUCAST_SIMD_FN Mask clear_of_tie(D q, D c, D term, D tol) {
+  const D above = c - q, below = c - term - q;
+  return ~(((above <= tol) & (-above <= tol)) | ((below <= tol) & (-below <= tol)));
+}
+
+// nb::pmf_ratio_up lane by lane, the same operations.
+SKUCAST_SIMD_FN D lanes_ratio_up(D k, D mu, D alpha) {
+  return mu * (1.0 + alpha * k) / ((1.0 + alpha * mu) * (k + 1.0));
+}
+
 // Every queued lane's quantile into out, or its row into `scalar` (for nb::ppf itself) when the
-// vector start did not apply.
+// vector start did not apply. A lane whose quantile is its start or one step from it, clear of
+// a tie, is written here; the others walk in nb::walk_from_start.
 SKUCAST_SIMD_FN void finish_large(LargeQueue& lq, int64_t* out, int64_t* scalar, int& num_scalar) {
-  pad_large(lq);
+  lq.pad();
   for (int at = 0; at < lq.size; at += kLanes) {
+    const LargeStart st = large_start(lq, at);
     Mask done;
-    const D r = large_fraction(lq, at, &done);
-    const D pref = load(lq.pref + at);
-    const Mask ok = done & normal_positive(r) & normal_positive(pref);
-    alignas(64) double log_rest[kLanes];
-    store(log_rest, log_normal(select(ok, pref, splat(1.0))) + log_normal(select(ok, r, splat(1.0))));
+    const D r = large_fraction(st, &done);
+    const Mask ok = st.ok & done & normal_positive(r) & normal_positive(st.pref);
+    const D log_rest = log_normal(select(ok, st.pref, splat(1.0))) + log_normal(select(ok, r, splat(1.0)));
     Mask pmf_ok;
-    const D log_pmf_v = large_log_pmf(lq, at, &pmf_ok);
-    const D lt_v = log_pmf_v + load(log_rest);
-    const Mask vec_ok = pmf_ok & (lt_v <= 0.0) & (lt_v >= -700.0);
-    const D tail = exp_nonpositive(select(vec_ok, lt_v, D{}));
-    alignas(64) double c_v[kLanes], term_v[kLanes];
-    store(c_v, select(load(lq.is_cdf + at) != 0.0, tail, 1.0 - tail));
-    store(term_v, exp_nonpositive(select(vec_ok, log_pmf_v, D{})));
-    const unsigned ok_bits = lane_bits(ok), vec_bits = lane_bits(vec_ok);
+    const D log_pmf = large_log_pmf(st, &pmf_ok);
+    const D lt = log_pmf + log_rest;
+    const Mask vec_ok = ok & pmf_ok & (lt <= 0.0) & (lt >= -700.0);
+    const D tail = exp_nonpositive(select(vec_ok, lt, D{}));
+    const D c = select(st.is_cdf, tail, 1.0 - tail);
+    const D term = exp_nonpositive(select(vec_ok, log_pmf, D{}));
+    // nb::walk_from_start's walk when it takes no step or one (most lanes), with its operations
+    // and tie tests: the quantile is the start, one above or one below, clear of a tie.
+    const D q = st.q, y = st.y, mu = load(lq.mu + at), alpha = load(lq.alpha + at);
+    const D tol0 = select(q > c, q, c) * 3e-8, tol1 = select(q > c, q, c) * (3e-8 + 1e-15);
+    const Mask stay = (c >= q) & (c - term < q) & clear_of_tie(q, c, term, tol0);
+    const D term_up = term * lanes_ratio_up(y, mu, alpha), c_up = c + term_up;
+    const Mask up = (c < q) & (c_up >= q) & clear_of_tie(q, c_up, term_up, tol1);
+    const D c_down = c - term, term_down = term / lanes_ratio_up(y - 1.0, mu, alpha);
+    const Mask down = (y >= 2.0) & (c_down >= q) & (c_down - term_down < q) & clear_of_tie(q, c_down, term_down, tol1);
+    const Mask settled = vec_ok & (stay | up | down);
+    alignas(64) double c_l[kLanes], term_l[kLanes], log_rest_l[kLanes], y_l[kLanes], k_l[kLanes];
+    store(c_l, c), store(term_l, term), store(log_rest_l, log_rest), store(y_l, y);
+    store(k_l, select(up, y + 1.0, select(down, y - 1.0, y)));
+    const unsigned ok_bits = lane_bits(ok), vec_bits = lane_bits(vec_ok), settled_bits = lane_bits(settled);
     const int count = lq.size - at < kLanes ? lq.size - at : kLanes;
     for (int j = 0; j < count; ++j) {
       const int s = at + j;
+      const int64_t k = static_cast<int64_t>(y_l[j]);
+      if (settled_bits >> j & 1) {
+        out[lq.index[s]] = static_cast<int64_t>(k_l[j]);
+        continue;
+      }
       if (!(ok_bits >> j & 1)) {
         scalar[num_scalar++] = lq.index[s];
         continue;
       }
-      const double y = lq.y[s], mu = lq.mu[s], alpha = lq.alpha[s], q = lq.q[s];
-      double c = c_v[j], term = term_v[j];
+      const double mu = lq.mu[s], alpha = lq.alpha[s], q = lq.q[s];
+      double cj = c_l[j], tj = term_l[j];
       if (!(vec_bits >> j & 1)) {  // the pmf from nb::logpmf
-        const double log_pmf = nb::logpmf(y, mu, alpha);
-        const double lt = log_pmf + log_rest[j];
-        c = lq.is_cdf[s] != 0.0 ? exp(lt) : -expm1(lt);
-        term = exp(log_pmf);
+        const double lp = nb::logpmf(y_l[j], mu, alpha);
+        const double ltj = lp + log_rest_l[j];
+        cj = y_l[j] + 2.0 < mu * (1.0 + alpha) ? exp(ltj) : -expm1(ltj);
+        tj = exp(lp);
       }
-      const int64_t k = static_cast<int64_t>(y);
-      out[lq.index[s]] = nb::start_is_far(q, c, term) ? nb::ppf_from_guess(q, mu, alpha)
-                                                      : nb::walk_from_start(k, c, term, q, mu, alpha);
+      out[lq.index[s]] = nb::start_is_far(q, cj, tj) ? nb::ppf_from_guess(q, mu, alpha)
+                                                     : nb::walk_from_start(k, cj, tj, q, mu, alpha);
     }
   }
   lq.size = 0;
 }
-

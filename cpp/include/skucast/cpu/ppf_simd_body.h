@@ -245,8 +245,7 @@ SKUCAST_SIMD_FN void ppf_block(const P* q, int64_t q_step, const P* mu, const P*
       const int64_t at = k + kLanes * g + j;
       const double qv = q[at * q_step];
       if (qv != z_q) z_q = qv, z_of_q = normal_ppf(qv);
-      if (!queue_large(large, qv, z_of_q, static_cast<double>(mu[at]), static_cast<double>(alpha[at]), at))
-        scalar[num_scalar++] = at;
+      large.push(qv, z_of_q, static_cast<double>(mu[at]), static_cast<double>(alpha[at]), at);
     }
     // Lanes outside the walk are done: invalid ones go to the scalar path (as near-ties), the
     // queued ones nowhere (not crossed-and-tied, not queued for the next window).
