@@ -41,14 +41,6 @@ SKUCAST_SIMD_FN D round_up(D x) {
 #endif
 }
 
-SKUCAST_SIMD_FN D square_root(D x) {
-#if SKUCAST_SIMD_LANES == 8
-  return (D)_mm512_sqrt_pd((__m512d)x);
-#else
-  return (D)_mm256_sqrt_pd((__m256d)x);
-#endif
-}
-
 SKUCAST_SIMD_FN D larger(D a, D b) {
 #if SKUCAST_SIMD_LANES == 8
   return (D)_mm512_max_pd((__m512d)a, (__m512d)b);

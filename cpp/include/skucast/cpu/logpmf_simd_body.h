@@ -44,6 +44,15 @@ SKUCAST_SIMD_FN D log_normal(D x) {
   return dk * kLn2Hi - ((hfsq - (s * (hfsq + R) + dk * kLn2Lo)) - f);
 }
 
+// sqrt lane by lane (correctly rounded, as the scalar call).
+SKUCAST_SIMD_FN D square_root(D x) {
+#if SKUCAST_SIMD_LANES == 8
+  return (D)_mm512_sqrt_pd((__m512d)x);
+#else
+  return (D)_mm256_sqrt_pd((__m256d)x);
+#endif
+}
+
 // mask ? a : b, lane by lane.
 SKUCAST_SIMD_FN D select(Mask mask, D a, D b) { return mask ? a : b; }
 

@@ -45,14 +45,7 @@ struct LargeStart {
   Mask ok;  // the lanes where the start applies; the others go to nb::ppf
 };
 
-// sqrt and floor lane by lane (correctly rounded, as the scalar calls).
-SKUCAST_SIMD_FN D lanes_sqrt(D x) {
-#if SKUCAST_SIMD_LANES == 8
-  return (D)_mm512_sqrt_pd((__m512d)x);
-#else
-  return (D)_mm256_sqrt_pd((__m256d)x);
-#endif
-}
+// floor lane by lane (exact, as the scalar call).
 SKUCAST_SIMD_FN D lanes_floor(D x) {
 #if SKUCAST_SIMD_LANES == 8
   return (D)_mm512_roundscale_pd((__m512d)x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
@@ -70,7 +63,7 @@ SKUCAST_SIMD_FN LargeStart large_start(const LargeQueue& lq, int at) {
   const D mu = load(lq.mu + at), alpha = load(lq.alpha + at), z = load(lq.z + at);
   st.q = load(lq.q + at);
   const D am = alpha * mu;
-  const D sd = lanes_sqrt(mu) * lanes_sqrt(1.0 + am);
+  const D sd = square_root(mu) * square_root(1.0 + am);
   const D skew = (1.0 + 2.0 * am) / sd;
   const D guess = lanes_floor(mu + sd * (z + skew / 6.0 * (z * z - 1.0)));
   const D y = select(guess >= 0.0, select(guess > 1e18, splat(1e18), guess), D{});  // nb::start_index
