@@ -691,3 +691,19 @@ def test_exact_levels_block_path_names_the_first_bad_row(rng):
     lead[700] = -2
     with pytest.raises(ValueError, match=r"lead_time.*\(700,\)"):
         inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=7, method="exact")
+
+
+def test_sorted_rows_loss_kernel_matches_the_definition(rng):
+    """The fill-rate search's empirical loss E[(D - S)^+] per row (C++ on host arrays): exact for
+    whole-number sums, and no int64 wrap for huge ones."""
+    from skucast.inventory._sample_levels import _SortedRows
+
+    d = rng.integers(0, 400, (500, 37)).astype(np.float64)
+    S = rng.integers(-5, 450, 500)
+    got = _SortedRows(d, np).loss(S)
+    ref = np.maximum(d - S[:, None], 0).sum(axis=1) / 37
+    assert got.tobytes() == ref.tobytes()
+    big = np.full((3, 200), float(2**61))
+    big[:, :100] = 0.0
+    got = _SortedRows(big, np).loss(np.array([0, 2**60, 2**62]))
+    np.testing.assert_allclose(got, [2.0**60, 2.0**59, 0.0], rtol=1e-15)

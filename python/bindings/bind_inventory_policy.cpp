@@ -131,10 +131,28 @@ py::tuple plan_orders(const py::array& mu, const py::array& alpha, int64_t horiz
   return py::make_tuple(order, reason, S, s, bad_tuple(bad));
 }
 
+// _SortedRows.loss on host arrays: sorted (n, k) and prefix (n, k + 1) float64, S (n,) int64.
+py::array_t<double> sorted_rows_loss(const py::array_t<double, py::array::c_style>& sorted,
+                                     const py::array_t<double, py::array::c_style>& prefix,
+                                     const py::array_t<int64_t, py::array::c_style>& S) {
+  if (sorted.ndim() != 2 || prefix.ndim() != 2 || S.ndim() != 1) throw py::value_error("sorted_rows_loss: shapes");
+  const int64_t n = sorted.shape(0), k = sorted.shape(1);
+  if (prefix.shape(0) != n || prefix.shape(1) != k + 1 || S.shape(0) != n || k < 1)
+    throw py::value_error("sorted_rows_loss: shapes");
+  py::array_t<double> out(n);
+  double* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::sorted_rows_loss(sorted.data(), prefix.data(), S.data(), n, k, op);
+  }
+  return out;
+}
+
 }  // namespace
 
 void init_inventory_policy(py::module_& m) {
   m.def("inv_order_up_to_nb", &order_up_to_nb);
+  m.def("inv_sorted_rows_loss", &sorted_rows_loss);
   m.def("inv_replenish", &replenish);
   m.def("inv_plan_orders", &plan_orders);
 }

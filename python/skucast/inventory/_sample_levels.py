@@ -12,6 +12,7 @@ import statistics
 
 import numpy as np
 
+from .. import _core
 from ..aggregate import _window_sum_pair, _window_sum_pair_in_range
 from ..quantiles import quantiles
 
@@ -84,10 +85,13 @@ class _SortedRows:
         return lo
 
     def loss(self, S):
-        """E[(D - S)^+] per row."""
+        """E[(D - S)^+] per row (S: int64): on host arrays by the C++ kernel, the same operations."""
+        if self.xp is np:
+            return _core.inv_sorted_rows_loss(self.sorted, self.prefix, np.ascontiguousarray(S, np.int64))
         c = self.count_le(S)
         above = self.prefix[:, self.k] - self.prefix[self.rows, c]
-        return (above - S * (self.k - c)) / self.k
+        # S (k - c) in float64: exact below 2**53, one rounding above (an int64 product could wrap)
+        return (above - S.astype(self.xp.float64) * (self.k - c)) / self.k
 
 
 def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np, value_range=None):

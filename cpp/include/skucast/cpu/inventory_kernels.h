@@ -102,5 +102,10 @@ constexpr int kTargetsStats = 5;
 // goals: (n_points, n_groups). levels: (n_points, n) or nullptr (statistics only).
 void optimize_targets(const TargetsArgs& a, int64_t n_points, const double* goals, int64_t* levels, double* stats);
 
+// E[(D - S_r)^+] per row r of n sorted rows of k window sums (sorted: (n, k); prefix: (n, k + 1)
+// running sums from 0), exact for whole-number sums: the integer total over k, rounded once.
+void sorted_rows_loss(const double* sorted, const double* prefix, const int64_t* S, int64_t n, int64_t k,
+                      double* out);
+
 }  // namespace cpu
 }  // namespace skucast
