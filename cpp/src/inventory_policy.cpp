@@ -414,7 +414,9 @@ void exact_levels_block(const DemandArgs& d, int64_t b0, int64_t b1, bool with_r
   for (int64_t j = 0; j < count; ++j) {
     const int64_t i = b0 + j;
     const double mu = mu_v.p[i * mu_v.row_stride], a = al_v.p[i * al_v.row_stride];
-    const double m = mu * static_cast<double>(d.lead.at(i) + (with_review ? d.review.at(i) : 0));
+    // L + R in double: the same value for every valid window (below 2^41), and no int64 overflow
+    // for the invalid ones the caller reports
+    const double m = mu * (static_cast<double>(d.lead.at(i)) + (with_review ? static_cast<double>(d.review.at(i)) : 0.0));
     const double c = a * mu;
     m_blk[j] = m;
     a_blk[j] = 0.5 * (c + c) / m;  // WindowMoments::alpha_eff's operations (c + c may overflow)
@@ -472,8 +474,11 @@ BadValue order_up_to_nb(const DemandArgs& d, int64_t* S, int64_t* s, double* mea
         for (int64_t i = b0; i < b1; ++i) {
           const double mu = d.mu.at(i, 0), a = d.alpha.at(i, 0);
           int64_t st, L, R;
-          if (inv::check_window(d, i, st, L, R) >= 0 || !(mu >= 0.0 && mu < INFINITY) || !(a >= 0.0 && a < INFINITY)) {
-            solve_row(i);  // reports the row
+          // a bad row (reported there), or alpha mu past the double range (whose moments are not
+          // in closed form for RowSolver): the row solver's answer
+          if (inv::check_window(d, i, st, L, R) >= 0 || !(mu >= 0.0 && mu < INFINITY) || !(a >= 0.0 && a < INFINITY) ||
+              !(a * mu < INFINITY)) {
+            solve_row(i);
             continue;
           }
           const double m = mu * static_cast<double>(L + R);  // window_moments' mean of D_{L+R}
@@ -595,11 +600,16 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
                           rev.p[0] >= 0 && rev.p[0] < (INT64_C(1) << 50) && r.case_pack.at(0) < (INT64_C(1) << 50) &&
                           r.moq.at(0) < (INT64_C(1) << 50);
       const int64_t moq_cases = vec_rs ? moq_in_cases(r.moq.at(0), r.case_pack.at(0)) : 0;
+      RowSolver solver(d);  // rows whose alpha mu overflows
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
         if (exact_levels) {
           exact_levels_block(d, b0, b1, true, S_int);
-          for (int64_t j = 0; j < b1 - b0; ++j) S_blk[j] = static_cast<double>(S_int[j]);
+          for (int64_t j = 0; j < b1 - b0; ++j) {
+            const int64_t i = b0 + j;
+            const bool overflow = !(al_v.p[i * al_v.row_stride] * mu_v.p[i * mu_v.row_stride] < INFINITY);
+            S_blk[j] = overflow ? NAN : static_cast<double>(S_int[j]);  // NaN: the row code, not rs_rows_avx2
+          }
           if (need_s) exact_levels_block(d, b0, b1, false, s_int);
         } else if (contiguous) {
           normal_levels_block(mu_v.p + b0, al_v.p + b0, lead.p + b0, rev.p[0], z, b1 - b0, S_blk,
@@ -635,7 +645,20 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
           }
           // normal: the value of inv::normal_level (ceil(mean + z sd), at least 0); exact: nb_level
           const double Sv = S_blk[i - b0];
-          const int64_t S = exact_levels ? S_int[i - b0] : inv::level_of(Sv);
+          int64_t S = exact_levels ? S_int[i - b0] : inv::level_of(Sv);
+          int64_t s_solved = -1;
+          if (exact_levels && !(a * mu < INFINITY)) {  // alpha mu past the double range: RowSolver's levels
+            Levels lv;
+            int darg = -1;
+            if (!solver.solve(i, lv, darg)) {
+              if (!first.found()) first = BadValue{i, 100 + darg};
+              order[i] = 0;
+              reason[i] = -1;
+              return;
+            }
+            S = lv.S;
+            s_solved = lv.s;
+          }
           if (simple_rs) {
             // branch-free (R, S) rules (orders vs no orders is a coin flip for the branch
             // predictor): whole cases by a reciprocal multiply with an exact +-1 fix-up, then moq.
@@ -660,7 +683,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
             return;
           }
           const double sv = need_s ? s_blk[i - b0] : 0.0;
-          const int64_t s = exact_levels ? (need_s ? s_int[i - b0] : 0) : inv::level_of(sv);
+          const int64_t s = exact_levels ? (need_s ? (s_solved >= 0 ? s_solved : s_int[i - b0]) : 0) : inv::level_of(sv);
           order_row(r, i, ip, S, s, order, reason);
         };
         int64_t i = b0;

@@ -247,7 +247,14 @@ class _Demand:
             self.lt_pmf = None
             self.lead = _row_ints(lead_time, "lead_time", n)
         if self.samples is not None:
-            self.validate()
+            try:
+                self.validate()
+            except ValueError:
+                # a bad sample value is reported before a bad window, as when the range check
+                # ran first (here it runs only on this error path)
+                if self.sample_range_later and not _checks.within(self.samples, 0, self.sample_limit):
+                    self.raise_bad_samples()
+                raise
 
     def validate(self):
         """Full value checks of the windows and parameters, raising the first bad one."""

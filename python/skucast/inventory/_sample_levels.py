@@ -105,13 +105,16 @@ def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np,
     unchecked = [value_range]
 
     def sums(length, length_r):  # windows of length and length_r days, one pass over x
+        pair = None
         if unchecked[0] is not None:
             low, high, raise_bad = unchecked[0]
             pair = _window_sum_pair_in_range(x, start, length, length_r, low, high)
             if pair is None:
+                # the masks decide, in the array's dtype (a float a rounding above the bound
+                # compares equal to it there, and passes, as it always has)
                 raise_bad()
             unchecked[0] = None
-        else:
+        if pair is None:
             pair = _window_sum_pair(x, start, length, length_r)
         return pair[0].astype(xp.float64), pair[1].astype(xp.float64)
 
