@@ -735,3 +735,19 @@ def test_sample_checks_keep_their_order_and_their_dtype_rule():
         inv.order_up_to(samples=np.ones((1, 1, 3)), lead_time=5)
     assert inv.order_up_to(samples=np.full((1, 1, 5), float(2**62 // 5)), lead_time=1).S[0] == 922337203685477632
     assert inv.order_up_to(samples=np.full((1, 1, 3), np.float32(2**62 // 3)), lead_time=1).S[0] > 0
+
+
+@pytest.mark.parametrize("method", ["exact", "normal"])
+def test_plan_orders_block_path_matches_the_row_solver(rng, method):
+    """plan_orders with 1-d mu / alpha (block levels, vector (R, S) rules) against the same laws
+    given day by day (the per-row solver): same orders and reasons, rules included."""
+    n, horizon = 4000, 30
+    mu = np.exp(rng.uniform(np.log(1e-3), np.log(400.0), n))
+    alpha = np.exp(rng.uniform(np.log(1e-6), np.log(20.0), n))
+    alpha[::41] = 0.0
+    kw = dict(lead_time=rng.integers(0, 20, n), review_period=7, on_hand=rng.integers(0, 300, n),
+              on_order=rng.integers(0, 80, n), case_pack=6, moq=12, method=method, service_level=0.97)
+    block = inv.plan_orders(mu=mu, alpha=alpha, **kw)
+    rows = inv.plan_orders(mu=np.repeat(mu[:, None], horizon, 1), alpha=alpha, **kw)
+    np.testing.assert_array_equal(block.order, rows.order)
+    np.testing.assert_array_equal(block.reason, rows.reason)
