@@ -404,9 +404,12 @@ void normal_levels_block(const double* __restrict mu_p, const double* __restrict
 // the lead time (+ review period): the window's law is NB(m, c / m), m = mu (L [+ R]), c = alpha
 // mu, as window_moments and nb_level form them, and a block's quantiles go through the vector
 // ppf at once (the same exact quantile as nb::ppf, as RowSolver takes it). Rows with a bad mu or
-// alpha get 0: the caller's row code reports them.
+// alpha get 0: the caller's row code reports them. out_d (optional): the levels as doubles, NaN
+// where alpha mu overflows (RowSolver's moments are not in closed form there: the caller's row
+// code asks it).
 constexpr int64_t kLevelBlock = 256;
-void exact_levels_block(const DemandArgs& d, int64_t b0, int64_t b1, bool with_review, int64_t* out) {
+void exact_levels_block(const DemandArgs& d, int64_t b0, int64_t b1, bool with_review, int64_t* out,
+                        double* out_d = nullptr) {
   double m_blk[kLevelBlock], a_blk[kLevelBlock];
   const int64_t count = b1 - b0;
   if (count <= 0) return;
@@ -432,6 +435,7 @@ void exact_levels_block(const DemandArgs& d, int64_t b0, int64_t b1, bool with_r
     } else if (!(rules::valid_mu(m) && rules::valid_alpha(am))) {
       out[j] = inv::nb_level(m, am, q);  // an overflowing window, as RowSolver takes it
     }
+    if (out_d) out_d[j] = a * mu < INFINITY ? static_cast<double>(out[j]) : NAN;
   }
 }
 
@@ -604,12 +608,7 @@ BadValue plan_orders(const DemandArgs& d_in, const ReplenishArgs& r, int64_t* or
       for (int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const int64_t b1 = b0 + kBlock < end ? b0 + kBlock : end;
         if (exact_levels) {
-          exact_levels_block(d, b0, b1, true, S_int);
-          for (int64_t j = 0; j < b1 - b0; ++j) {
-            const int64_t i = b0 + j;
-            const bool overflow = !(al_v.p[i * al_v.row_stride] * mu_v.p[i * mu_v.row_stride] < INFINITY);
-            S_blk[j] = overflow ? NAN : static_cast<double>(S_int[j]);  // NaN: the row code, not rs_rows_avx2
-          }
+          exact_levels_block(d, b0, b1, true, S_int, S_blk);
           if (need_s) exact_levels_block(d, b0, b1, false, s_int);
         } else if (contiguous) {
           normal_levels_block(mu_v.p + b0, al_v.p + b0, lead.p + b0, rev.p[0], z, b1 - b0, S_blk,
