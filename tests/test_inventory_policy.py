@@ -751,3 +751,51 @@ def test_plan_orders_block_path_matches_the_row_solver(rng, method):
     rows = inv.plan_orders(mu=np.repeat(mu[:, None], horizon, 1), alpha=alpha, **kw)
     np.testing.assert_array_equal(block.order, rows.order)
     np.testing.assert_array_equal(block.reason, rows.reason)
+
+
+def _window_pmf_full_tails(mu_days, alpha_days):
+    """window_pmf with each day's pmf out to its 1e-18 tail (heavy tails reach far past
+    window_pmf's mean + 40 sd)."""
+    pm = np.array([1.0])
+    for m, a in zip(mu_days, alpha_days):
+        if m == 0:
+            continue
+        law = st.poisson(m) if a == 0 else st.nbinom(1.0 / a, 1.0 / (1.0 + a * m))
+        far = law.isf(1e-18)  # NaN for near-Poisson laws (1 / alpha ~ 1e12), whose tails are light
+        kmax = int(far) + 10 if np.isfinite(far) else int(m + 40 * np.sqrt(m + a * m * m) + 60)
+        pm = np.convolve(pm, law.pmf(np.arange(kmax + 1)))
+    return pm
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_convolved_csl_levels_by_panjer_match_brute_force(seed):
+    """Day-varying parameters, csl: the convolved windows' quantiles come from Panjer's
+    recursion (cpu/nb_sum_quantile.h); equal to the quantiles of numpy convolutions of scipy
+    pmfs, with daily alpha, zero-mean days, Poisson days and extreme dispersions."""
+    rng = np.random.default_rng(100 + seed)
+    n, h = 60, 12
+    mu = np.exp(rng.uniform(np.log(0.01), np.log(6.0), (n, h)))
+    mu[rng.random((n, h)) < 0.15] = 0.0
+    alpha = np.exp(rng.uniform(np.log(1e-12), np.log(40.0), (n, h)))
+    alpha[rng.random((n, h)) < 0.1] = 0.0
+    lead = rng.integers(0, 6, n)
+    for q in (0.2, 0.95, 0.9999):
+        for method in ("exact", "convolution"):
+            got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=4, method=method, service_level=q)
+            for i in range(n):
+                if method == "exact" and mu[i, :lead[i] + 4].sum() > 64:
+                    continue  # variance-matched NB there
+                L = lead[i]
+                assert got.S[i] == ref_csl(_window_pmf_full_tails(mu[i, :L + 4], alpha[i, :L + 4]), q), (i, q, method)
+                assert got.s[i] == ref_csl(_window_pmf_full_tails(mu[i, :L], alpha[i, :L]), q), (i, q, method)
+
+
+def test_convolved_levels_fall_back_where_panjer_does_not_apply():
+    """Windows whose quantile lies past the recursion's reach or whose P(0) underflows take the
+    convolution, as before."""
+    mu = np.array([[2000.0] * 5, [200.0] * 5])  # mean past the recursion's reach; P(0) = e^-911
+    alpha = np.array([[1e-4] * 5, [0.001] * 5])
+    got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=3, review_period=2, method="convolution", service_level=0.9)
+    for i in range(2):
+        assert got.S[i] == ref_csl(window_pmf(mu[i], alpha[i]), 0.9)
+        assert got.s[i] == ref_csl(window_pmf(mu[i, :3], alpha[i, :3]), 0.9)

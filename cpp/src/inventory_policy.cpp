@@ -22,6 +22,7 @@
 #include "skucast/core/threads.h"
 #include "skucast/cpu/inventory_kernels.h"
 #include "skucast/cpu/nb_dense.h"
+#include "skucast/cpu/nb_sum_quantile.h"
 #include "skucast/cpu/replenish_rs_avx2.h"
 #include "skucast/inventory/policy_rows.h"
 
@@ -148,6 +149,7 @@ struct Levels {
 
 struct Scratch {
   Pmf run, day, tmp, mix_lr, mix_l, snap;
+  NbSumQuantile sum_lr, sum_l;
 };
 
 class RowSolver {
@@ -173,6 +175,7 @@ class RowSolver {
       const double fr_target = inv::fill_rate_budget(d_.service, mL, mLR, L, R);
       bool conv = false;
       if (inv::direct_levels(d_, z_, mL, mLR, R, fr_target, out.S, out.s, conv)) return true;
+      if (conv && d_.target == kCsl && sum_quantiles(i, st, L, R, mLR, out)) return true;
       // pmf arrays of D_L and D_{L+R}
       Pmf& pl = sc_.mix_l;
       Pmf& plr = sc_.mix_lr;
@@ -267,6 +270,30 @@ class RowSolver {
   }
 
  private:
+  // csl levels of a convolved window by Panjer's recursion (cpu/nb_sum_quantile.h): S and s,
+  // the quantiles of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a
+  // quantile far out, or P(0) below the double range): the convolution decides.
+  bool sum_quantiles(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mLR, Levels& out) {
+    if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(NbSumQuantile::kMaxK))) return false;
+    NbSumQuantile& lr = sc_.sum_lr;
+    NbSumQuantile& l = sc_.sum_l;
+    lr.reset();
+    l.reset();
+    for (int64_t t = st; t < st + L + R; ++t) {
+      const double mu = d_.mu.at(i, t), a = d_.alpha.at(i, t);
+      if (mu <= 0.0) continue;
+      lr.add_day(mu, a);
+      if (t < st + L) l.add_day(mu, a);
+    }
+    const int64_t S = lr.quantile(d_.service);
+    if (S < 0) return false;
+    const int64_t s = l.quantile(d_.service);
+    if (s < 0) return false;
+    out.S = S;
+    out.s = s;
+    return true;
+  }
+
   void start_run() {
     sc_.run.off = 0;
     sc_.run.p.assign(1, 1.0);
