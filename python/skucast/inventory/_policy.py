@@ -34,6 +34,10 @@ Methods (NB parameters)
   variance-matched NB is used above it (accuracy measured in bench/RESULTS.md and in
   tests/test_inventory_policy.py).
 * ``"convolution"``: the true convolution of the daily pmfs (tails below 1e-16 dropped).
+
+For cycle-service levels the law of a convolved window is not built as an array: its quantile
+comes from Panjer's recursion for the sum (each NB day is a compound Poisson law), run up to the
+quantile; windows whose quantile lies past 8192 units convolve the pmf arrays.
 * ``"moment"``: always the variance-matched NB (mean sum mu_t, variance sum mu_t + alpha_t mu_t^2).
 * ``"normal"``: the retail baseline ceil(mean + z sd), z = Phi^-1(service_level) (fill rate: the
   normal loss function).
