@@ -37,7 +37,8 @@ Methods (NB parameters)
 
 For cycle-service levels the law of a convolved window is not built as an array: its quantile
 comes from Panjer's recursion for the sum (each NB day is a compound Poisson law), run up to the
-quantile; windows whose quantile lies past 8192 units convolve the pmf arrays.
+quantile; windows with mean + 8 sd past 8192 units, or whose P(0) is below ~1e-304, convolve
+the pmf arrays.
 * ``"moment"``: always the variance-matched NB (mean sum mu_t, variance sum mu_t + alpha_t mu_t^2).
 * ``"normal"``: the retail baseline ceil(mean + z sd), z = Phi^-1(service_level) (fill rate: the
   normal loss function).
