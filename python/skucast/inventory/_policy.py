@@ -214,8 +214,8 @@ class _Demand:
             # (the fused check reads the kernels' four dtypes; others are widened first, and
             # checked here as they are)
             self.sample_range_later = sample_range_later and self.samples.dtype in _KERNEL_SAMPLE_DTYPES
-            if not self.sample_range_later and not _checks.within(self.samples, 0, self.sample_limit):
-                self.raise_bad_samples()
+            if not self.sample_range_later:
+                self.check_samples()
             self.n, self.horizon = self.samples.shape[0], self.samples.shape[2]
         else:
             if alpha is None:
@@ -257,8 +257,8 @@ class _Demand:
             except ValueError:
                 # a bad sample value is reported before a bad window, as when the range check
                 # ran first (here it runs only on this error path)
-                if self.sample_range_later and not _checks.within(self.samples, 0, self.sample_limit):
-                    self.raise_bad_samples()
+                if self.sample_range_later:
+                    self.check_samples()
                 raise
 
     def validate(self):
@@ -292,6 +292,11 @@ class _Demand:
             al = np.lib.stride_tricks.as_strided(al, (self.n, 1), (al.strides[0] if al.ndim else 0, 0))
             return mu, al, -1
         return self.mu, np.broadcast_to(self.alpha, self.mu.shape), self.horizon
+
+    def check_samples(self):
+        """The samples' range in a pass of its own (finite, >= 0, <= sample_limit)."""
+        if not _checks.within(self.samples, 0, self.sample_limit):
+            self.raise_bad_samples()
 
     def raise_bad_samples(self):
         limit = self.sample_limit

@@ -102,18 +102,17 @@ def levels(x, start, lead, review, lt_pmf, q: float, tgt: int, meth: int, xp=np,
     if n == 0:
         e = xp.zeros(0, xp.int64)
         return e, e.copy(), xp.zeros(0)
-    unchecked = [value_range]
-
     def sums(length, length_r):  # windows of length and length_r days, one pass over x
+        nonlocal value_range  # checked in the first pass only
         pair = None
-        if unchecked[0] is not None:
-            low, high, raise_bad = unchecked[0]
+        if value_range is not None:
+            low, high, raise_bad = value_range
+            value_range = None
             pair = _window_sum_pair_in_range(x, start, length, length_r, low, high)
             if pair is None:
                 # the masks decide, in the array's dtype (a float a rounding above the bound
                 # compares equal to it there, and passes, as it always has)
                 raise_bad()
-            unchecked[0] = None
         if pair is None:
             pair = _window_sum_pair(x, start, length, length_r)
         return pair[0].astype(xp.float64), pair[1].astype(xp.float64)

@@ -39,23 +39,6 @@ BadValue nb_sample(const BroadcastShape& shape, const Strided& mu, const Strided
 BadValue quantiles(const void* data, DType dtype, int64_t outer, int64_t n, int64_t inner, const double* levels,
                    int64_t num_levels, bool linear, void* out);
 
-// data: contiguous (series, m1, horizon, m2); out: (series, m1, m2), f32 for f32, f64 for f64,
-// int64 for integers. Windows are validated by the caller. Returns whether every sum is finite
-// (each thread checks the sums it wrote while they are in cache) and, for int64 input, whether
-// no sum can have wrapped (false: values so large that one might; the caller checks exactly).
-// length2 / out2 (optional): a second window per series from the same start, summed in the same
-// pass (each series' rows are read from memory once). range (optional): value_range of all of
-// data, taken series by series in the same pass.
-struct ValueRange;
-bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
-                const int64_t* start, const int64_t* length, void* out, const int64_t* length2 = nullptr,
-                void* out2 = nullptr, ValueRange* range = nullptr);
-
-// data: contiguous (n, cols); out: zeroed (num_groups, cols), same dtype rule as window_sum.
-// Group ids are validated by the caller. Returns false when an int64 sum might have wrapped.
-bool group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
-               int64_t num_groups, void* out);
-
 // The extremes of n contiguous values in one pass on all threads, for the Python layer's checks
 // of large arrays (sample paths, demand): integers exactly (int_min/int_max), floats as min/max
 // with whether a NaN or a value that is not a whole number occurred (inf is whole; min/max show
@@ -65,6 +48,23 @@ struct ValueRange {
   double min = 0.0, max = 0.0;
   bool nan = false, fractional = false;
 };
+
+// data: contiguous (series, m1, horizon, m2); out: (series, m1, m2), f32 for f32, f64 for f64,
+// int64 for integers. Windows are validated by the caller. Returns whether every sum is finite
+// (each thread checks the sums it wrote while they are in cache) and, for int64 input, whether
+// no sum can have wrapped (false: values so large that one might; the caller checks exactly).
+// length2 / out2 (optional): a second window per series from the same start, summed in the same
+// pass (each series' rows are read from memory once). range (optional): value_range of all of
+// data, taken series by series in the same pass.
+bool window_sum(const void* data, DType dtype, int64_t series, int64_t m1, int64_t horizon, int64_t m2,
+                const int64_t* start, const int64_t* length, void* out, const int64_t* length2 = nullptr,
+                void* out2 = nullptr, ValueRange* range = nullptr);
+
+// data: contiguous (n, cols); out: zeroed (num_groups, cols), same dtype rule as window_sum.
+// Group ids are validated by the caller. Returns false when an int64 sum might have wrapped.
+bool group_sum(const void* data, DType dtype, int64_t n, int64_t cols, const int64_t* group_ids,
+               int64_t num_groups, void* out);
+
 ValueRange value_range(const void* data, DType dtype, int64_t n);
 
 }  // namespace cpu

@@ -23,8 +23,9 @@ struct LargeQueue {
   // Copies the last group's first slot into its unused slots: padding lanes then run a real
   // row (their results are not read).
   void pad() {
-    const int last = size - size % kLanes;
-    for (int s = size; s < last + kLanes && last < size; ++s) {
+    const int last = size - size % kLanes;  // the last group's first slot
+    if (last == size) return;  // whole groups
+    for (int s = size; s < last + kLanes; ++s) {
       q[s] = q[last], z[s] = z[last], mu[s] = mu[last], alpha[s] = alpha[last], index[s] = index[last];
     }
   }
@@ -231,6 +232,7 @@ SKUCAST_SIMD_FN void finish_large(LargeQueue& lq, int64_t* out, int64_t* scalar,
     store(c_l, c), store(term_l, term), store(log_rest_l, log_rest), store(y_l, y);
     store(k_l, select(up, y + 1.0, select(down, y - 1.0, y)));
     const unsigned ok_bits = lane_bits(ok), vec_bits = lane_bits(vec_ok), settled_bits = lane_bits(settled);
+    const unsigned cdf_bits = lane_bits(st.is_cdf);
     const int count = lq.size - at < kLanes ? lq.size - at : kLanes;
     for (int j = 0; j < count; ++j) {
       const int s = at + j;
@@ -248,7 +250,7 @@ SKUCAST_SIMD_FN void finish_large(LargeQueue& lq, int64_t* out, int64_t* scalar,
       if (!(vec_bits >> j & 1)) {  // the pmf from nb::logpmf
         const double lp = nb::logpmf(y_l[j], mu, alpha);
         const double ltj = lp + log_rest_l[j];
-        cj = y_l[j] + 2.0 < mu * (1.0 + alpha) ? exp(ltj) : -expm1(ltj);
+        cj = (cdf_bits >> j & 1) ? exp(ltj) : -expm1(ltj);
         tj = exp(lp);
       }
       out[lq.index[s]] = nb::start_is_far(q, cj, tj) ? nb::ppf_from_guess(q, mu, alpha)
