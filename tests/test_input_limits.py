@@ -118,10 +118,11 @@ def test_order_up_to_samples_must_be_finite_and_summable():
 
 @pytest.mark.parametrize("kw", [
     dict(alpha=10.0, lead_time_pmf=[0.0, 1.0], service_level=0.99, mu=np.array([1e7])),
-    dict(alpha=10.0, lead_time=1, service_level=0.98, target="fill_rate", mu=np.array([1e6])),
+    dict(alpha=10.0, lead_time_pmf=[0.0, 0.5, 0.5], service_level=0.98, target="fill_rate", mu=np.array([1e6])),
 ])
 def test_laws_too_wide_for_pmf_arrays_are_refused_not_truncated(kw):
-    # these levels used to come back as 2^26 or from a truncated law, silently
+    # these levels used to come back as 2^26 or from a truncated law, silently (a fixed lead time's
+    # fill rate needs no arrays now: test_inventory_policy's heavy-tailed fill-rate test)
     with pytest.raises(ValueError, match=r"mu: row 0: .* spans more than 2\*\*26 units"):
         inv.order_up_to(**kw)
     with pytest.raises(ValueError, match=r"mu: row 0: .* spans more than 2\*\*26 units"):

@@ -767,17 +767,23 @@ def _window_pmf_full_tails(mu_days, alpha_days):
     return pm
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_convolved_csl_levels_by_panjer_match_brute_force(seed):
-    """Day-varying parameters, csl: the convolved windows' quantiles come from Panjer's
-    recursion (cpu/nb_sum_quantile.h); equal to the quantiles of numpy convolutions of scipy
-    pmfs, with daily alpha, zero-mean days, Poisson days and extreme dispersions."""
-    rng = np.random.default_rng(100 + seed)
-    n, h = 60, 12
-    mu = np.exp(rng.uniform(np.log(0.01), np.log(6.0), (n, h)))
+def _random_daily_laws(rng, n, h, mu_max):
+    """Day-varying NB parameters with zero-mean days, Poisson days and dispersions 1e-12..40."""
+    mu = np.exp(rng.uniform(np.log(0.01), np.log(mu_max), (n, h)))
     mu[rng.random((n, h)) < 0.15] = 0.0
     alpha = np.exp(rng.uniform(np.log(1e-12), np.log(40.0), (n, h)))
     alpha[rng.random((n, h)) < 0.1] = 0.0
+    return mu, alpha
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_convolved_csl_levels_by_panjer_match_brute_force(seed):
+    """Day-varying parameters, csl: the convolved windows' quantiles come from Panjer's
+    recursion (cpu/nb_sum_law.h); equal to the quantiles of numpy convolutions of scipy
+    pmfs, with daily alpha, zero-mean days, Poisson days and extreme dispersions."""
+    rng = np.random.default_rng(100 + seed)
+    n = 60
+    mu, alpha = _random_daily_laws(rng, n, 12, 6.0)
     lead = rng.integers(0, 6, n)
     for q in (0.2, 0.95, 0.9999):
         for method in ("exact", "convolution"):
@@ -790,12 +796,190 @@ def test_convolved_csl_levels_by_panjer_match_brute_force(seed):
                 assert got.s[i] == ref_csl(_window_pmf_full_tails(mu[i, :L], alpha[i, :L]), q), (i, q, method)
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("review", [0, 3])
+def test_convolved_fill_rate_levels_by_panjer_match_brute_force(seed, review):
+    """Day-varying parameters, fill rate: the shortages come from Panjer's recursion as
+    mean - sum P(D > j) (cpu/nb_sum_law.h); the levels equal a scan of the expected shortage of
+    numpy convolutions of scipy pmfs, with daily alpha, zero-mean days, Poisson days, extreme
+    dispersions and a review period or none."""
+    rng = np.random.default_rng(200 + seed)
+    mu, alpha = _random_daily_laws(rng, 40, 12, 6.0)
+    lead = rng.integers(1 if review == 0 else 0, 6, 40)
+    for q in (0.5, 0.95, 0.9999):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=review, method="convolution",
+                              service_level=q, target="fill_rate")
+        for i in range(40):
+            one_lead = np.eye(lead[i] + 1)[lead[i]]  # a fixed lead time: a mixture of one window
+            assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], one_lead, review, q, "fill_rate"), (i, q)
+
+
+def _mixture_levels(mu_row, alpha_row, weights, R, q, target):
+    """Brute-force levels of a stochastic lead time: mixtures of full-tail window pmfs."""
+    comps_l = [(w, _window_pmf_full_tails(mu_row[:l], alpha_row[:l])) for l, w in enumerate(weights) if w > 0]
+    comps_lr = [(w, _window_pmf_full_tails(mu_row[:l + R], alpha_row[:l + R])) for l, w in enumerate(weights) if w > 0]
+    size = max(c.size for _, c in comps_l + comps_lr)
+    pl, plr = np.zeros(size), np.zeros(size)
+    for (w, cl), (_, clr) in zip(comps_l, comps_lr):
+        pl[:cl.size] += w * cl
+        plr[:clr.size] += w * clr
+    if target == "csl":
+        return ref_csl(plr, q), ref_csl(pl, q)
+    mL = sum(w * mu_row[:l].sum() for l, w in enumerate(weights))
+    mLR = sum(w * mu_row[:l + R].sum() for l, w in enumerate(weights))
+    EL = float(np.dot(weights, np.arange(len(weights))))
+    budget = (1 - q) * ((mLR - mL) if R > 0 else mL / EL)
+    S = ref_fill(pl, plr, R > 0, budget, mLR)
+    return S, min(ref_fill(pl, pl, False, budget, mLR), S)
+
+
+@pytest.mark.parametrize("target", ["csl", "fill_rate"])
+@pytest.mark.parametrize("review", [0, 3])
+def test_stochastic_lead_time_levels_by_panjer_match_brute_force(target, review):
+    """Stochastic lead time with day-varying parameters: one Panjer recursion per window length
+    in the mixtures (cpu/nb_sum_law.h), scanned together; equal to mixtures of numpy convolutions
+    of scipy pmfs out to 1e-18 tails, with daily alpha, zero-mean days, Poisson days, extreme
+    dispersions and several service levels."""
+    rng = np.random.default_rng(300 + review)
+    n = 30
+    mu, alpha = _random_daily_laws(rng, n, 12, 5.0)
+    P = rng.random((n, 6)) * (rng.random((n, 6)) < 0.6)
+    P[:, 3] += 0.05
+    P /= P.sum(1, keepdims=True)
+    for q in (0.3, 0.95, 0.9999):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=P, review_period=review, method="convolution",
+                              service_level=q, target=target)
+        for i in range(n):
+            assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], P[i], review, q, target), (i, q)
+
+
 def test_convolved_levels_fall_back_where_panjer_does_not_apply():
-    """Windows whose quantile lies past the recursion's reach or whose P(0) underflows take the
-    convolution, as before."""
-    mu = np.array([[2000.0] * 5, [200.0] * 5])  # mean past the recursion's reach; P(0) = e^-911
+    """Windows whose P(0) underflows take the convolution, as before (csl and fill rate, one lead
+    time or a mixture). (Levels past the recursion's reach, 65536, need windows too wide to
+    convolve in a test.)"""
+    # day-varying means, so the windows are convolved (not NB in closed form); P(0) ~ e^-9000, e^-900
+    mu = np.array([[2000.0, 2010.0, 1990.0, 2005.0, 1995.0], [200.0, 201.0, 199.0, 200.5, 199.5]])
     alpha = np.array([[1e-4] * 5, [0.001] * 5])
-    got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=3, review_period=2, method="convolution", service_level=0.9)
-    for i in range(2):
-        assert got.S[i] == ref_csl(window_pmf(mu[i], alpha[i]), 0.9)
-        assert got.s[i] == ref_csl(window_pmf(mu[i, :3], alpha[i, :3]), 0.9)
+    for target in ("csl", "fill_rate"):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=3, review_period=2, method="convolution",
+                              service_level=0.9, target=target)
+        mixed = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=[0.0, 0.5, 0.0, 0.5], review_period=2,
+                                method="convolution", service_level=0.9, target=target)
+        for i in range(2):
+            assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0, 0, 1.0], 2, 0.9, target)
+            assert (mixed.S[i], mixed.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0.5, 0, 0.5], 2, 0.9, target)
+
+
+def _nb_law(m, a):
+    return st.poisson(m) if a == 0 else st.nbinom(1.0 / a, 1.0 / (1.0 + a * m))
+
+
+def _shortages(m, a, size):
+    """E[(D - S)^+] for S = 0..size-1 of D ~ NB(m, a), by backward sums of scipy's pmf."""
+    if m == 0:
+        return np.zeros(size)
+    p = _nb_law(m, a).pmf(np.arange(size))
+    tail = np.concatenate([np.cumsum(p[::-1])[::-1][1:], [0.0]])  # P(D > S)
+    return np.cumsum(tail[::-1])[::-1]
+
+
+def _first_ok(short, budget):
+    return int(np.argmax(short <= budget))
+
+
+def _random_constant_laws(rng, n, mu_max, alpha_max, lead_max):
+    """Per-row mu 1e-4..mu_max, alpha 1e-12..alpha_max (every 8th row Poisson), lead 1..lead_max - 1."""
+    mu = np.exp(rng.uniform(np.log(1e-4), np.log(mu_max), n))
+    alpha = np.exp(rng.uniform(np.log(1e-12), np.log(alpha_max), n))
+    alpha[::8] = 0.0
+    return mu, alpha, rng.integers(1, lead_max, n)
+
+
+@pytest.mark.parametrize("review", [0, 7])
+def test_closed_form_fill_rate_walk_matches_brute_force(review):
+    """Fill rate with NB laws in closed form (constant daily parameters): levels walked from a
+    normal-loss guess with E[(D - S)^+] = (m - S) sf(S) + m (1 + a S) pmf(S)
+    (inventory/fill_search.h); equal to first crossings of backward-summed scipy pmfs, over
+    means 1e-3..3e3, alpha 0 and 1e-12..1e3 and service levels 0.01..1 - 1e-7."""
+    n = 80
+    mu, alpha, lead = _random_constant_laws(np.random.default_rng(400 + review), n, 150.0, 1e3, 15)
+    for q in (0.01, 0.9, 0.99, 0.9999999):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=review, method="exact",
+                              service_level=q, target="fill_rate")
+        for i in range(n):
+            L, R = int(lead[i]), review
+            m_l, m_lr = mu[i] * L, mu[i] * (L + R)
+            a_l, a_lr = alpha[i] / L, alpha[i] / (L + R)
+            size = int(_nb_law(m_lr, a_lr).isf(1e-18) if alpha[i] > 0 else m_lr + 60 * np.sqrt(m_lr) + 80) + 20
+            if size > 2_000_000:
+                continue  # heavy tails past a reference array
+            budget = (1 - q) * (mu[i] * R if R > 0 else m_l / L) + 1e-12 * (m_lr + 1)
+            sh_lr, sh_l = _shortages(m_lr, a_lr, size), _shortages(m_l, a_l, size)
+            S = _first_ok(sh_lr - sh_l if R > 0 else sh_lr, budget)
+            assert got.S[i] == S, (i, q)
+            assert got.s[i] == min(_first_ok(sh_l, budget), S), (i, q)
+
+
+@pytest.mark.parametrize("review", [0, 5])
+def test_normal_fill_rate_search_matches_bisection(review):
+    """The normal method's fill-rate levels, found outward from a normal-loss guess
+    (policy.h's smallest_ok_from), equal a plain bisection of the same shortage in scipy, over
+    means 1e-3..1e6 and service levels 0.01..1 - 1e-9."""
+    n = 150
+    mu, alpha, lead = _random_constant_laws(np.random.default_rng(500 + review), n, 5e4, 50.0, 20)
+
+    def short(S, m, v):
+        sd = np.sqrt(v)
+        x = (S - m) / sd
+        return sd * (st.norm.pdf(x) - x * st.norm.sf(x))
+
+    for q in (0.01, 0.5, 0.95, 0.999999999):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=review, method="normal",
+                              service_level=q, target="fill_rate")
+        for i in range(n):
+            L, R = int(lead[i]), review
+            m_l, m_lr = mu[i] * L, mu[i] * (L + R)
+            v1 = mu[i] + alpha[i] * mu[i] ** 2
+            v_l, v_lr = v1 * L, v1 * (L + R)
+            budget = (1 - q) * (mu[i] * R if R > 0 else m_l / L)
+            tol_lr, tol_l = 1e-12 * (m_lr + 1), 1e-12 * (m_l + 1)  # each call's own mean
+
+            def f_lr(S):
+                return short(S, m_lr, v_lr) - (short(S, m_l, v_l) if R > 0 else 0.0)
+
+            def bisect(f, hi, target):
+                if f(0) <= target:
+                    return 0
+                lo = 0
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    lo, hi = (lo, mid) if f(mid) <= target else (mid, hi)
+                return hi
+            S = bisect(f_lr, int(np.ceil(m_lr + 40 * np.sqrt(v_lr) + 1)), budget + tol_lr)
+            assert got.S[i] == S, (i, q)
+            s = bisect(lambda x: short(x, m_l, v_l), int(np.ceil(m_l + 40 * np.sqrt(v_l) + 1)), budget + tol_l)
+            assert got.s[i] == min(s, S), (i, q)
+
+
+def test_heavy_tailed_fill_rate_levels_satisfy_their_definition():
+    """Laws whose tails reach far past a normal guess (shape 1/alpha << 1) or past 2**26 units (once
+    refused as too wide for pmf arrays): the level is bracketed by jumps and bisection, and meets its
+    definition - shortage(S) <= budget < shortage(S - 1) - with scipy's sf and pmf in the identity
+    E[(D - S)^+] = (m - S) sf(S) + m (1 + a S) pmf(S)."""
+    mu = np.array([2351.9, 3129.5, 1e6, 40.0, 5e4])
+    alpha = np.array([1027.6, 2166.1, 100.0, 500.0, 20.0])
+    lead = np.array([24, 2, 30, 5, 14])
+    for q in (0.5, 0.95, 0.9999):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=0, method="exact", service_level=q,
+                              target="fill_rate")
+        for i in range(mu.size):
+            m, a = mu[i] * lead[i], alpha[i] / lead[i]
+            law = _nb_law(m, a)
+
+            def shortage(S):
+                return (m - S) * law.sf(S) + m * (1 + a * S) * law.pmf(S)
+            budget = (1 - q) * mu[i] + 1e-12 * (m + 1)
+            S = int(got.S[i])
+            assert shortage(S) <= budget * (1 + 1e-9), (i, q)
+            assert S == 0 or shortage(S - 1) > budget * (1 - 1e-9), (i, q)
+            assert got.s[i] == S

@@ -22,8 +22,9 @@
 #include "skucast/core/threads.h"
 #include "skucast/cpu/inventory_kernels.h"
 #include "skucast/cpu/nb_dense.h"
-#include "skucast/cpu/nb_sum_quantile.h"
+#include "skucast/cpu/nb_sum_law.h"
 #include "skucast/cpu/replenish_rs_avx2.h"
+#include "skucast/inventory/fill_search.h"
 #include "skucast/inventory/policy_rows.h"
 
 namespace skucast {
@@ -149,7 +150,9 @@ struct Levels {
 
 struct Scratch {
   Pmf run, day, tmp, mix_lr, mix_l, snap;
-  NbSumQuantile sum_lr, sum_l;
+  NbSumLaw sum_lr, sum_l;
+  WindowMixture mixture;
+  std::vector<int64_t> positive;
 };
 
 class RowSolver {
@@ -175,7 +178,16 @@ class RowSolver {
       const double fr_target = inv::fill_rate_budget(d_.service, mL, mLR, L, R);
       bool conv = false;
       if (inv::direct_levels(d_, z_, mL, mLR, R, fr_target, out.S, out.s, conv)) return true;
-      if (conv && d_.target == kCsl && sum_quantiles(i, st, L, R, mLR, out)) return true;
+      if (conv && panjer_levels(i, st, L, R, mL, mLR, fr_target, out)) return true;
+      if (!conv && d_.target != kCsl) {
+        // NB laws in closed form (or variance matched): walked from a guess, no arrays. finish()'s
+        // tolerance: a zero budget must not chase the tail
+        const double budget = fr_target + 1e-12 * (mLR.mean + 1.0);
+        if (inv::nb_fill_levels(mLR.mean, mLR.alpha_eff(), mL.mean, mL.alpha_eff(), R > 0, budget, out.S, out.s)) {
+          out.s = inv::capped_reorder_point(out.s, out.S);
+          return true;
+        }
+      }
       // pmf arrays of D_L and D_{L+R}
       Pmf& pl = sc_.mix_l;
       Pmf& plr = sc_.mix_lr;
@@ -207,49 +219,63 @@ class RowSolver {
       if (!(a >= 0.0 && a < INFINITY)) { bad_arg = 1; return false; }
       if (mu > 0.0) all.add(mu, a);
     }
-    // moments of every prefix
-    double m = 0.0, v = 0.0, EL = 0.0;
-    double mean_l = 0, sq_l = 0, mean_lr = 0, sq_lr = 0;
     const bool closed = all.closed_form() || d_.method == kMoment;
     const bool use_pmf = d_.method != kNormal;
     const bool conv = use_pmf && !closed;
-    sc_.mix_l.p.clear();
-    sc_.mix_lr.p.clear();
-    if (conv) start_run();
-    for (int64_t j = 0; j <= lmax + R; ++j) {  // after j days
-      if (j > 0) {
-        const double mu = d_.mu.at(i, st + j - 1), a = d_.alpha.at(i, st + j - 1);
-        m += mu;
-        v += mu + a * mu * mu;
-        if (conv) add_day(mu, a);
-      }
-      const double wl = j <= lmax ? w[j] : 0.0;
-      const double wlr = j - R >= 0 && j - R <= lmax ? w[j - R] : 0.0;
-      if (wl > 0.0) {
-        mean_l += wl * m;
-        sq_l += wl * (v + m * m);
-        EL += wl * j;
-      }
-      if (wlr > 0.0) {
-        mean_lr += wlr * m;
-        sq_lr += wlr * (v + m * m);
-      }
-      if (use_pmf && (wl > 0.0 || wlr > 0.0)) {
-        const Pmf* cur = &sc_.run;
-        if (!conv) {
-          // closed form NB(m, c/m) (or the variance-matched NB for "moment")
-          double a_eff = 0.0;
-          if (m > 0.0) a_eff = all.closed_form() ? 0.5 * (all.c_min + all.c_max) / m : std::max(0.0, (v - m) / (m * m));
-          if (!nb_pmf_array(m, a_eff, sc_.snap)) too_wide_ = true;
-          cur = &sc_.snap;
+    double mean_l = 0, sq_l = 0, mean_lr = 0, sq_lr = 0, EL = 0.0;
+    // moments of every prefix, and with_pmf: the mixtures' pmf arrays
+    auto prefixes = [&](bool with_pmf) {
+      double m = 0.0, v = 0.0;
+      mean_l = sq_l = mean_lr = sq_lr = EL = 0.0;
+      sc_.mix_l.p.clear();
+      sc_.mix_lr.p.clear();
+      if (with_pmf && conv) start_run();
+      for (int64_t j = 0; j <= lmax + R; ++j) {  // after j days
+        if (j > 0) {
+          const double mu = d_.mu.at(i, st + j - 1), a = d_.alpha.at(i, st + j - 1);
+          m += mu;
+          v += mu + a * mu * mu;
+          if (with_pmf && conv) add_day(mu, a);
         }
-        if (wl > 0.0) mix_into(sc_.mix_l, *cur, wl);
-        if (wlr > 0.0) mix_into(sc_.mix_lr, *cur, wlr);
+        const double wl = j <= lmax ? w[j] : 0.0;
+        const double wlr = j - R >= 0 && j - R <= lmax ? w[j - R] : 0.0;
+        if (wl > 0.0) {
+          mean_l += wl * m;
+          sq_l += wl * (v + m * m);
+          EL += wl * j;
+        }
+        if (wlr > 0.0) {
+          mean_lr += wlr * m;
+          sq_lr += wlr * (v + m * m);
+        }
+        if (with_pmf && (wl > 0.0 || wlr > 0.0)) {
+          const Pmf* cur = &sc_.run;
+          if (!conv) {
+            // closed form NB(m, c/m) (or the variance-matched NB for "moment")
+            double a_eff = 0.0;
+            if (m > 0.0) a_eff = all.closed_form() ? 0.5 * (all.c_min + all.c_max) / m : std::max(0.0, (v - m) / (m * m));
+            if (!nb_pmf_array(m, a_eff, sc_.snap)) too_wide_ = true;
+            cur = &sc_.snap;
+          }
+          if (wl > 0.0) mix_into(sc_.mix_l, *cur, wl);
+          if (wlr > 0.0) mix_into(sc_.mix_lr, *cur, wlr);
+        }
+      }
+    };
+    auto fill_budget = [&] {
+      const double mR = mean_lr - mean_l;
+      return (1.0 - d_.service) * (R > 0 ? mR : (EL > 0 ? mean_l / EL : 0.0));
+    };
+    if (conv) {
+      prefixes(false);
+      if (panjer_mixture_levels(i, st, w, lmax, R, all, mean_lr, mean_l, fill_budget(), out)) {
+        out.mean = mean_lr;
+        return true;
       }
     }
+    prefixes(use_pmf);
     out.mean = mean_lr;
-    const double mR = mean_lr - mean_l;
-    const double fr_target = (1.0 - d_.service) * (R > 0 ? mR : (EL > 0 ? mean_l / EL : 0.0));
+    const double fr_target = fill_budget();
     if (!use_pmf) {
       const double var_l = std::max(0.0, sq_l - mean_l * mean_l), var_lr = std::max(0.0, sq_lr - mean_lr * mean_lr);
       if (d_.target == kCsl) {
@@ -270,13 +296,14 @@ class RowSolver {
   }
 
  private:
-  // csl levels of a convolved window by Panjer's recursion (cpu/nb_sum_quantile.h): S and s,
-  // the quantiles of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a
-  // quantile far out, or P(0) below the double range): the convolution decides.
-  bool sum_quantiles(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mLR, Levels& out) {
-    if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(NbSumQuantile::kMaxK))) return false;
-    NbSumQuantile& lr = sc_.sum_lr;
-    NbSumQuantile& l = sc_.sum_l;
+  // Levels of a convolved window by Panjer's recursion (cpu/nb_sum_law.h): S and s from the laws
+  // of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a level far out, or
+  // P(0) below the double range): the convolution decides.
+  bool panjer_levels(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mL,
+                     const inv::WindowMoments& mLR, double fr_target, Levels& out) {
+    if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(NbSumLaw::kMaxK))) return false;
+    NbSumLaw& lr = sc_.sum_lr;
+    NbSumLaw& l = sc_.sum_l;
     lr.reset();
     l.reset();
     for (int64_t t = st; t < st + L + R; ++t) {
@@ -285,6 +312,12 @@ class RowSolver {
       lr.add_day(mu, a);
       if (t < st + L) l.add_day(mu, a);
     }
+    if (d_.target != kCsl) {
+      // finish()'s tolerance: a zero budget must not chase the tail
+      const double budget = fr_target + 1e-12 * (mLR.mean + 1.0);
+      WindowPair laws(lr, l, R > 0);
+      return laws.start() && fill_scan(laws, mLR.mean, mL.mean, R > 0, budget, out.S, out.s);
+    }
     const int64_t S = lr.quantile(d_.service);
     if (S < 0) return false;
     const int64_t s = l.quantile(d_.service);
@@ -292,6 +325,29 @@ class RowSolver {
     out.S = S;
     out.s = s;
     return true;
+  }
+
+  // Levels of a stochastic lead time's mixtures of convolved windows by Panjer's recursion, one
+  // recursion per window length in the mixtures (cpu/nb_sum_law.h). False where it does not apply
+  // (a level far out, or a member's P(0) below the double range): the convolution decides.
+  bool panjer_mixture_levels(int64_t i, int64_t st, const double* w, int64_t lmax, int64_t R,
+                             const inv::WindowMoments& all, double mean_lr, double mean_l, double fr_target,
+                             Levels& out) {
+    if (!(all.mean + 8.0 * std::sqrt(all.var) < static_cast<double>(NbSumLaw::kMaxK))) return false;
+    NbSumLaw& days = sc_.sum_lr;
+    days.reset();
+    sc_.positive.assign(1, 0);
+    for (int64_t t = st; t < st + lmax + R; ++t) {
+      const double mu = d_.mu.at(i, t), a = d_.alpha.at(i, t);
+      if (mu > 0.0) days.add_day(mu, a);
+      sc_.positive.push_back(static_cast<int64_t>(days.days()));
+    }
+    WindowMixture& laws = sc_.mixture;
+    if (!laws.start(days, sc_.positive.data(), w, lmax, R)) return false;
+    if (d_.target == kCsl) return csl_scan(laws, d_.service, out.S, out.s);
+    // finish()'s tolerance: a zero budget must not chase the tail
+    const double budget = fr_target + 1e-12 * (mean_lr + 1.0);
+    return fill_scan(laws, mean_lr, mean_l, R > 0, budget, out.S, out.s);
   }
 
   void start_run() {

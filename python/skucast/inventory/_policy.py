@@ -18,8 +18,11 @@ Service targets
   - R = 0 (continuous review / base stock): E[(D_L - S)^+] <= (1 - beta) x mean daily demand over
     the lead time (E[D_L] / L; a conservative one-day-cycle form, as in the issue).
 
-  The loss function E[(D - S)^+] is computed exactly from the pmf (backward sums of the tail),
-  never by simulation.
+  The loss function E[(D - S)^+] is computed exactly, never by simulation: for an NB law in
+  closed form (constant daily parameters, or the variance-matched NB) from one tail fraction,
+  E[(D - S)^+] = (m - S) sf(S) + m (1 + a S) pmf(S), then moved by pmf ratios from a normal-loss
+  guess (bracketed by jumps where a heavy tail puts the level far from it); for convolved
+  windows by Panjer's recursion (below); else from pmf arrays (backward sums of the tail).
 * The reorder point ``s`` is the same target applied to lead-time demand D_L alone (csl:
   the service_level quantile of D_L; fill rate: E[(D_L - s)^+] <= the same shortage budget,
   kept at most S: with a short review period that budget can ask for more than S, and a reorder
@@ -34,14 +37,15 @@ Methods (NB parameters)
   variance-matched NB is used above it (accuracy measured in bench/RESULTS.md and in
   tests/test_inventory_policy.py).
 * ``"convolution"``: the true convolution of the daily pmfs (tails below 1e-16 dropped).
-
-For cycle-service levels the law of a convolved window is not built as an array: its quantile
-comes from Panjer's recursion for the sum (each NB day is a compound Poisson law), run up to the
-quantile; windows with mean + 8 sd past 8192 units, or whose P(0) is below ~1e-304, convolve
-the pmf arrays.
 * ``"moment"``: always the variance-matched NB (mean sum mu_t, variance sum mu_t + alpha_t mu_t^2).
 * ``"normal"``: the retail baseline ceil(mean + z sd), z = Phi^-1(service_level) (fill rate: the
   normal loss function).
+
+With a deterministic lead time the law of a convolved window is not built as an array: it comes
+from Panjer's recursion for the sum (each NB day is a compound Poisson law), run only as far as
+the level: the quantile for csl, and for fill rate the first S whose expected shortage
+mean - sum_{j<S} P(D > j) (compensated sums) is within the budget. Windows with mean + 8 sd past
+65536 units, whose P(0) is below ~1e-304 or whose level lies past 65536 convolve the pmf arrays.
 """
 from __future__ import annotations
 

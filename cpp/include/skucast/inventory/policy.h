@@ -60,13 +60,15 @@ SKUCAST_HD_NOINLINE int64_t nb_level(double mean, double alpha, double q) {
 }
 
 // ---------------------------------------------------------------- normal approximation, fill rate
-// (SKUCAST_HD_NOINLINE here and on nb_level: one device copy per kernel file instead of one per
-// call site, which keeps nvcc time down; on the CPU it is plain inline as before.)
-SKUCAST_HD double normal_loss(double x) {  // E[(Z - x)^+] for Z standard normal
+// E[(Z - x)^+] for Z standard normal.
+SKUCAST_HD double normal_loss(double x) {
   const double pdf = exp(-0.5 * x * x) * 0.39894228040143267794;
   const double sf = 0.5 * erfc(x * 0.70710678118654752440);
   return pdf - x * sf;
 }
+
+// (SKUCAST_HD_NOINLINE here and on nb_level: one device copy per kernel file instead of one per
+// call site, which keeps nvcc time down; on the CPU it is plain inline as before.)
 SKUCAST_HD_NOINLINE double normal_shortage(double S, double m, double v) {
   if (v <= 0.0) return S < m ? m - S : 0.0;
   const double sd = sqrt(v);
@@ -85,23 +87,85 @@ SKUCAST_HD int64_t smallest_ok(int64_t hi, double target, const F& f) {
   return hi;
 }
 
+// x with sd * normal_loss((x - m) / sd) = budget (budget > 0, sd > 0), to within ~0.25 / sd in z:
+// Newton's method on log normal_loss, which is concave (the loss is log-concave), started right
+// of the root where phi(z0) = budget / sd (normal_loss(z) < phi(z)): the steps then fall
+// monotonically onto the root, and fast (log normal_loss is close to -z^2 / 2 out there).
+SKUCAST_HD double normal_loss_inverse(double m, double sd, double budget) {
+  const double x = budget / sd;
+  const double t = -2.0 * log(x * 2.50662827463100050242);  // phi(z0) = x
+  double z = t > 0.0 ? sqrt(t) : 0.0;
+  for (int it = 0; it < 12; ++it) {
+    const double sf = 0.5 * erfc(z * 0.70710678118654752440);
+    const double g = normal_loss(z);
+    if (!(g > 0.0 && sf > 0.0)) break;  // underflow far out: the integer search takes over
+    const double step = (log(g) - log(x)) * g / sf;
+    z += step;
+    if (!(fabs(step) * sd > 0.25)) break;
+  }
+  return m + z * sd;
+}
+
+// Smallest S in [0, hi] with f(S) <= target for a non-increasing f with f(hi) <= target, searched
+// outward from a guess (steps 1, 2, 4, ... until the answer is bracketed, then bisection).
+template <class F>
+SKUCAST_HD int64_t smallest_ok_from(double guess, int64_t hi, double target, const F& f) {
+  int64_t g = guess > 0.0 ? (guess < static_cast<double>(hi) ? static_cast<int64_t>(guess) : hi) : 0;
+  int64_t lo, ok;  // f(lo) > target, f(ok) <= target
+  if (f(g) <= target) {
+    ok = g;
+    for (int64_t step = 1;; step *= 2) {
+      if (ok - step <= 0) {
+        if (f(0) <= target) return 0;
+        lo = 0;
+        break;
+      }
+      if (f(ok - step) > target) {
+        lo = ok - step;
+        break;
+      }
+      ok -= step;
+    }
+  } else {
+    lo = g;
+    for (int64_t step = 1;; step *= 2) {
+      if (hi - lo <= step) {
+        ok = hi;
+        break;
+      }
+      if (f(lo + step) <= target) {
+        ok = lo + step;
+        break;
+      }
+      lo += step;
+    }
+  }
+  while (ok - lo > 1) {
+    const int64_t mid = lo + (ok - lo) / 2;
+    if (f(mid) <= target) ok = mid; else lo = mid;
+  }
+  return ok;
+}
+
 // Smallest integer S >= 0 with the normal-approximation shortage per cycle <= target
 // (periodic: E[(D_LR - S)^+] - E[(D_L - S)^+]; else E[(D_LR - S)^+]).
 SKUCAST_HD_NOINLINE int64_t normal_fill(double mL, double vL, double mLR, double vLR, bool periodic, double target) {
   // (callers pass the same budget for S and s; the tolerance uses this call's mean)
   target += 1e-12 * (mLR + 1.0);  // as for pmfs: a zero budget must not chase the tail
   const int64_t hi = static_cast<int64_t>(ceil(mLR + 40.0 * sqrt(vLR) + 1.0));
+  // where D_{L+R}'s shortage alone meets the target (the periodic one is a little lower)
+  const double guess = vLR > 0.0 ? normal_loss_inverse(mLR, sqrt(vLR), target) : mLR - target;
   if (periodic) {
     const auto f = [=](int64_t S) {
       const double x = static_cast<double>(S);
       return normal_shortage(x, mLR, vLR) - normal_shortage(x, mL, vL);
     };
     if (f(hi) > target) return hi;
-    return smallest_ok(hi, target, f);
+    return smallest_ok_from(guess, hi, target, f);
   }
   const auto f = [=](int64_t S) { return normal_shortage(static_cast<double>(S), mLR, vLR); };
   if (f(hi) > target) return hi;
-  return smallest_ok(hi, target, f);
+  return smallest_ok_from(guess, hi, target, f);
 }
 
 // ---------------------------------------------------------------- pmf arrays

@@ -1,0 +1,237 @@
+// The law of a sum of independent NB(mu_t, alpha_t) days (a protection interval whose daily
+// laws differ) by Panjer's recursion instead of convolving the daily pmfs. Each NB day is a
+// compound Poisson law with logarithmic severities, so the sum is one too, and its pmf obeys
+//   P(0) = prod_t P_t(0),   P(k) = (1/k) sum_{j=1..k} h(j) P(k - j),
+//   h(j) = sum_t g_t r_t^(j-1),  g_t = mu_t / (1 + alpha_t mu_t),  r_t = alpha_t mu_t / (1 + alpha_t mu_t)
+// (alpha_t = 0 leaves h(1) = sum mu_t and h(j > 1) = 0: Poisson). Swapping the sums,
+//   P(k) = (1/k) sum_t g_t A_t(k),   A_t(k) = sum_{j=1..k} r_t^(j-1) P(k - j) = P(k - 1) + r_t A_t(k - 1),
+// so each step costs O(T) for T days instead of O(k). Every term is positive, so the recursion is
+// stable, and it runs only as far as the answer: O(k T) for a level k, against O(T k W) for
+// convolving days of W entries out to 1e-17 tails.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "skucast/dist/negbin.h"
+
+namespace skucast {
+namespace cpu {
+
+class NbSumLaw {
+ public:
+  // Levels past this are left to the convolution (a bound on one row's O(k T) work).
+  static constexpr int64_t kMaxK = 65536;
+
+  void reset() {
+    g_.clear();
+    r_.clear();
+    log_p0_days_.clear();
+    log_p0_ = 0.0;
+  }
+  void add_day(double mu, double alpha) {  // mu > 0, alpha >= 0, both finite
+    const double u = 1.0 + alpha * mu;
+    add_terms(mu / u, alpha * mu / u, nb::logpmf_zero(mu, alpha));
+  }
+  // This law becomes the sum of `from`'s first `days` days (the days added to it).
+  void assign_prefix(const NbSumLaw& from, size_t days) {
+    reset();
+    for (size_t t = 0; t < days; ++t) add_terms(from.g_[t], from.r_[t], from.log_p0_days_[t]);
+  }
+  size_t days() const { return g_.size(); }
+  // Starts the pmf at P(0); false where P(0) is below the double range (the recursion does not
+  // apply).
+  bool start() {
+    if (log_p0_ < -700.0) return false;
+    p0_ = last_ = std::exp(log_p0_);
+    k_ = 0;
+    acc_.assign(g_.size(), 0.0);  // A_t(0): an empty sum
+    return true;
+  }
+  // P(k) for the next k (k = 1, 2, ... after start()).
+  double next() {
+    ++k_;
+    const double prev = last_;
+    const size_t days = g_.size();
+    const double* g = g_.data();
+    const double* r = r_.data();
+    double* acc = acc_.data();
+    // four chains (the terms are positive: the order only moves the last bits)
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t t = 0;
+    for (; t + 4 <= days; t += 4) {
+      const double a0 = prev + r[t] * acc[t], a1 = prev + r[t + 1] * acc[t + 1];
+      const double a2 = prev + r[t + 2] * acc[t + 2], a3 = prev + r[t + 3] * acc[t + 3];
+      acc[t] = a0, acc[t + 1] = a1, acc[t + 2] = a2, acc[t + 3] = a3;
+      s0 += g[t] * a0, s1 += g[t + 1] * a1, s2 += g[t + 2] * a2, s3 += g[t + 3] * a3;
+    }
+    for (; t < days; ++t) {
+      const double a = prev + r[t] * acc[t];
+      acc[t] = a;
+      s0 += g[t] * a;
+    }
+    last_ = ((s0 + s1) + (s2 + s3)) / static_cast<double>(k_);
+    return last_;
+  }
+  double p0() const { return p0_; }
+
+  // Smallest k with cdf(k) >= q, or -1 where the recursion does not apply: P(0) below the
+  // double range, or no k up to kMaxK.
+  int64_t quantile(double q) {
+    if (!start()) return -1;
+    double cum = p0_;
+    if (cum >= q) return 0;
+    for (int64_t k = 1; k <= kMaxK; ++k) {
+      cum += next();
+      if (cum >= q) return k;
+    }
+    return -1;
+  }
+
+ private:
+  void add_terms(double g, double r, double log_p0) {
+    g_.push_back(g);
+    r_.push_back(r);
+    log_p0_days_.push_back(log_p0);
+    log_p0_ += log_p0;
+  }
+
+  std::vector<double> g_, r_, log_p0_days_, acc_;  // acc_[t] = A_t(k)
+  double log_p0_ = 0.0, p0_ = 0.0, last_ = 0.0;
+  int64_t k_ = 0;
+};
+
+// A sum that keeps its rounding error (Neumaier).
+struct CompensatedSum {
+  double hi = 0.0, lo = 0.0;
+  void add(double x) {
+    const double t = hi + x;
+    lo += std::fabs(hi) >= std::fabs(x) ? (hi - t) + x : (x - t) + hi;
+    hi = t;
+  }
+  double value() const { return hi + lo; }
+};
+
+// cdf(k) and P(D > k) of one law from its pmf, term by term. The tail is (1 - cdf_hi) - cdf_lo,
+// exact where cdf_hi >= 1/2: accurate far into the tail, where 1 - cdf would cancel.
+struct CdfSteps {
+  CompensatedSum cdf;
+  void add(double p) { cdf.add(p); }
+  double tail() const { return (1.0 - cdf.hi) - cdf.lo; }
+};
+
+// The laws of D_{L+R} and D_L for a deterministic lead time (one law each), for the scans below.
+class WindowPair {
+ public:
+  WindowPair(NbSumLaw& lr, NbSumLaw& l, bool periodic) : lr_(lr), l_(l), periodic_(periodic) {}
+  bool start() { return lr_.start() && (!periodic_ || l_.start()); }
+  void advance(int64_t k) {  // to cdf(k)
+    cdf_lr_.add(k == 0 ? lr_.p0() : lr_.next());
+    if (periodic_) cdf_l_.add(k == 0 ? l_.p0() : l_.next());
+  }
+  double tail_lr() const { return cdf_lr_.tail(); }
+  double tail_l() const { return periodic_ ? cdf_l_.tail() : cdf_lr_.tail(); }
+
+ private:
+  NbSumLaw& lr_;
+  NbSumLaw& l_;
+  bool periodic_;
+  CdfSteps cdf_lr_, cdf_l_;
+};
+
+// The laws of D_{L+R} and D_L for a stochastic lead time L ~ w (w[l], l = 0..lmax): mixtures
+// over l of the sums of the first l (+ R) days, each sum's law by its own recursion.
+class WindowMixture {
+ public:
+  // all: the law of every day up to lmax + R (days of zero mean left out); positive[j]: how many
+  // of the first j days it holds. False where a member's P(0) is below the double range.
+  bool start(const NbSumLaw& all, const int64_t* positive, const double* w, int64_t lmax, int64_t R) {
+    used_ = 0;
+    for (int64_t j = 0; j <= lmax + R; ++j) {
+      const double w_l = j <= lmax ? w[j] : 0.0;
+      const double w_lr = j - R >= 0 && j - R <= lmax ? w[j - R] : 0.0;
+      if (!(w_l > 0.0 || w_lr > 0.0)) continue;
+      if (used_ == members_.size()) members_.emplace_back();
+      Member& m = members_[used_++];
+      m.law.assign_prefix(all, static_cast<size_t>(positive[j]));
+      m.cdf = CdfSteps{};
+      m.w_l = w_l;
+      m.w_lr = w_lr;
+      if (!m.law.start()) return false;
+    }
+    return true;
+  }
+  void advance(int64_t k) {  // to cdf(k)
+    double cdf_lr = 0.0, cdf_l = 0.0, tail_lr = 0.0, tail_l = 0.0;
+    for (size_t u = 0; u < used_; ++u) {
+      Member& m = members_[u];
+      m.cdf.add(k == 0 ? m.law.p0() : m.law.next());
+      const double c = m.cdf.cdf.value(), t = m.cdf.tail();
+      cdf_lr += m.w_lr * c, tail_lr += m.w_lr * t;
+      cdf_l += m.w_l * c, tail_l += m.w_l * t;
+    }
+    cdf_lr_ = cdf_lr, cdf_l_ = cdf_l, tail_lr_ = tail_lr, tail_l_ = tail_l;
+  }
+  double cdf_lr() const { return cdf_lr_; }
+  double cdf_l() const { return cdf_l_; }
+  double tail_lr() const { return tail_lr_; }
+  double tail_l() const { return tail_l_; }
+
+ private:
+  struct Member {
+    NbSumLaw law;
+    CdfSteps cdf;
+    double w_l = 0.0, w_lr = 0.0;
+  };
+  std::vector<Member> members_;  // kept between rows: their vectors keep their capacity
+  size_t used_ = 0;
+  double cdf_lr_ = 0.0, cdf_l_ = 0.0, tail_lr_ = 0.0, tail_l_ = 0.0;
+};
+
+// Fill-rate levels from started window laws (WindowPair or WindowMixture; means mean_lr, mean_l),
+// the rules of inventory/policy.h on pmf arrays: S is the smallest S with the cycle's shortage
+// E[(D_{L+R} - S)^+] - E[(D_L - S)^+] (periodic; else E[(D_{L+R} - S)^+]) <= budget, and s the
+// smallest s with E[(D_L - s)^+] <= budget, kept at most S. A shortage is mean - sum_{j<S} P(D > j),
+// a difference of near-equal numbers once S is past the mean: the tails are accurate (CdfSteps)
+// and their sums compensated, so it is good to a few ulps of the mean. Both shortages fall as S
+// grows, so one forward scan finds both. False past kMaxK: the convolution decides.
+template <class Laws>
+bool fill_scan(Laws& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t& S, int64_t& s) {
+  CompensatedSum sum_lr, sum_l;
+  int64_t s_found = -1;
+  for (int64_t k = 0; k <= NbSumLaw::kMaxK; ++k) {
+    // here the sums hold P(D > j) for j < k
+    const double short_lr = mean_lr - sum_lr.value();
+    const double short_l = periodic ? mean_l - sum_l.value() : short_lr;
+    if (s_found < 0 && short_l <= budget) s_found = k;
+    if ((periodic ? short_lr - short_l : short_lr) <= budget) {
+      S = k;
+      s = s_found >= 0 ? s_found : k;
+      return true;
+    }
+    laws.advance(k);
+    sum_lr.add(laws.tail_lr());
+    if (periodic) sum_l.add(laws.tail_l());
+  }
+  return false;
+}
+
+// csl levels from a started WindowMixture: the smallest S with cdf_{L+R}(S) >= q and the smallest
+// s with cdf_L(s) >= q. False past kMaxK: the convolution decides.
+inline bool csl_scan(WindowMixture& laws, double q, int64_t& S, int64_t& s) {
+  int64_t S_found = -1, s_found = -1;
+  for (int64_t k = 0; k <= NbSumLaw::kMaxK; ++k) {
+    laws.advance(k);
+    if (s_found < 0 && laws.cdf_l() >= q) s_found = k;
+    if (S_found < 0 && laws.cdf_lr() >= q) S_found = k;
+    if (S_found >= 0 && s_found >= 0) {
+      S = S_found;
+      s = s_found;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace cpu
+}  // namespace skucast
