@@ -117,18 +117,23 @@ def test_order_up_to_samples_must_be_finite_and_summable():
 
 
 @pytest.mark.parametrize("kw", [
-    dict(alpha=10.0, lead_time_pmf=[0.0, 1.0], service_level=0.99, mu=np.array([1e7])),
-    dict(alpha=10.0, lead_time_pmf=[0.0, 0.5, 0.5], service_level=0.98, target="fill_rate", mu=np.array([1e6])),
+    dict(alpha=10.0, lead_time=2, service_level=0.99, mu=np.array([[1e7, 1.1e7]])),
+    dict(alpha=10.0, lead_time_pmf=[0.0, 0.5, 0.5], service_level=0.98, target="fill_rate",
+         mu=np.array([[1e6, 1.1e6]])),
 ])
 def test_laws_too_wide_for_pmf_arrays_are_refused_not_truncated(kw):
-    # these levels used to come back as 2^26 or from a truncated law, silently (a fixed lead time's
-    # fill rate needs no arrays now: test_inventory_policy's heavy-tailed fill-rate test)
+    # these levels used to come back as 2^26 or from a truncated law, silently. (Day-varying laws
+    # past Panjer's reach are convolved from arrays; laws in closed form need none now, at any
+    # width: the last lines, and test_inventory_policy's heavy-tailed fill-rate test.)
+    kw = dict(kw, method="convolution")
     with pytest.raises(ValueError, match=r"mu: row 0: .* spans more than 2\*\*26 units"):
         inv.order_up_to(**kw)
     with pytest.raises(ValueError, match=r"mu: row 0: .* spans more than 2\*\*26 units"):
         inv.plan_orders(**kw, on_hand=0)
     normal = inv.order_up_to(**{**kw, "method": "normal"}).S
     assert 0 < normal[0] < 2**62
+    closed = inv.order_up_to(**{**kw, "mu": kw["mu"][:, 0], "method": "exact"})
+    assert 0 < closed.s[0] <= closed.S[0] < 2**62
 
 
 def test_quantiles_of_whole_float32_rows_past_2_24():

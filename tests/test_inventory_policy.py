@@ -814,6 +814,13 @@ def test_convolved_fill_rate_levels_by_panjer_match_brute_force(seed, review):
             assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], one_lead, review, q, "fill_rate"), (i, q)
 
 
+def _random_lead_time_pmf(rng, n, cols, sure):
+    """Lead-time pmfs over 0..cols-1 days, ~40% of them zero, with some mass on day `sure`."""
+    P = rng.random((n, cols)) * (rng.random((n, cols)) < 0.6)
+    P[:, sure] += 0.05
+    return P / P.sum(1, keepdims=True)
+
+
 def _mixture_levels(mu_row, alpha_row, weights, R, q, target):
     """Brute-force levels of a stochastic lead time: mixtures of full-tail window pmfs."""
     comps_l = [(w, _window_pmf_full_tails(mu_row[:l], alpha_row[:l])) for l, w in enumerate(weights) if w > 0]
@@ -843,9 +850,7 @@ def test_stochastic_lead_time_levels_by_panjer_match_brute_force(target, review)
     rng = np.random.default_rng(300 + review)
     n = 30
     mu, alpha = _random_daily_laws(rng, n, 12, 5.0)
-    P = rng.random((n, 6)) * (rng.random((n, 6)) < 0.6)
-    P[:, 3] += 0.05
-    P /= P.sum(1, keepdims=True)
+    P = _random_lead_time_pmf(rng, n, 6, sure=3)
     for q in (0.3, 0.95, 0.9999):
         got = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=P, review_period=review, method="convolution",
                               service_level=q, target=target)
@@ -983,3 +988,22 @@ def test_heavy_tailed_fill_rate_levels_satisfy_their_definition():
             assert shortage(S) <= budget * (1 + 1e-9), (i, q)
             assert S == 0 or shortage(S - 1) > budget * (1 - 1e-9), (i, q)
             assert got.s[i] == S
+
+
+@pytest.mark.parametrize("target", ["csl", "fill_rate"])
+@pytest.mark.parametrize("review", [0, 4])
+def test_stochastic_lead_time_closed_form_levels_match_brute_force(target, review):
+    """Stochastic lead time with constant daily parameters: the mixtures' members are NB laws in
+    closed form, walked together from a normal guess (inventory/fill_search.h's
+    nb_mixture_levels) instead of mixed pmf arrays; equal to mixtures of full-tail scipy pmfs,
+    over means 1e-4..40, alpha 0 and 1e-12..30 and service levels 0.05..1 - 1e-6."""
+    rng = np.random.default_rng(600 + review)
+    n, h = 40, 14
+    mu, alpha, _ = _random_constant_laws(rng, n, 40.0, 30.0, 2)
+    P = _random_lead_time_pmf(rng, n, 8, sure=5)
+    for q in (0.05, 0.9, 0.999999):
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=P, review_period=review, method="exact",
+                              service_level=q, target=target)
+        for i in range(n):
+            ref = _mixture_levels(np.full(h, mu[i]), np.full(h, alpha[i]), P[i], review, q, target)
+            assert (got.S[i], got.s[i]) == ref, (i, q)

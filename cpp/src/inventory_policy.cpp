@@ -153,6 +153,10 @@ struct Scratch {
   NbSumLaw sum_lr, sum_l;
   WindowMixture mixture;
   std::vector<int64_t> positive;
+  // a stochastic lead time's window laws in closed form: NB(member_m, member_a), weights in D_L's
+  // and D_{L+R}'s mixtures
+  std::vector<double> member_m, member_a, member_wl, member_wlr;
+  std::vector<inv::NbShortage> member_laws;
 };
 
 class RowSolver {
@@ -229,6 +233,10 @@ class RowSolver {
       mean_l = sq_l = mean_lr = sq_lr = EL = 0.0;
       sc_.mix_l.p.clear();
       sc_.mix_lr.p.clear();
+      sc_.member_m.clear();
+      sc_.member_a.clear();
+      sc_.member_wl.clear();
+      sc_.member_wlr.clear();
       if (with_pmf && conv) start_run();
       for (int64_t j = 0; j <= lmax + R; ++j) {  // after j days
         if (j > 0) {
@@ -248,15 +256,18 @@ class RowSolver {
           mean_lr += wlr * m;
           sq_lr += wlr * (v + m * m);
         }
+        if (use_pmf && !conv && (wl > 0.0 || wlr > 0.0)) {
+          // closed form NB(m, c/m) (or the variance-matched NB for "moment")
+          double a_eff = 0.0;
+          if (m > 0.0) a_eff = all.closed_form() ? 0.5 * (all.c_min + all.c_max) / m : std::max(0.0, (v - m) / (m * m));
+          sc_.member_m.push_back(m);
+          sc_.member_a.push_back(a_eff);
+          sc_.member_wl.push_back(wl);
+          sc_.member_wlr.push_back(wlr);
+          if (with_pmf && !nb_pmf_array(m, a_eff, sc_.snap)) too_wide_ = true;
+        }
         if (with_pmf && (wl > 0.0 || wlr > 0.0)) {
-          const Pmf* cur = &sc_.run;
-          if (!conv) {
-            // closed form NB(m, c/m) (or the variance-matched NB for "moment")
-            double a_eff = 0.0;
-            if (m > 0.0) a_eff = all.closed_form() ? 0.5 * (all.c_min + all.c_max) / m : std::max(0.0, (v - m) / (m * m));
-            if (!nb_pmf_array(m, a_eff, sc_.snap)) too_wide_ = true;
-            cur = &sc_.snap;
-          }
+          const Pmf* cur = conv ? &sc_.run : &sc_.snap;
           if (wl > 0.0) mix_into(sc_.mix_l, *cur, wl);
           if (wlr > 0.0) mix_into(sc_.mix_lr, *cur, wlr);
         }
@@ -269,6 +280,22 @@ class RowSolver {
     if (conv) {
       prefixes(false);
       if (panjer_mixture_levels(i, st, w, lmax, R, all, mean_lr, mean_l, fill_budget(), out)) {
+        out.mean = mean_lr;
+        return true;
+      }
+    }
+    if (use_pmf && !conv) {
+      // NB laws in closed form: the mixtures walked from a guess, no arrays
+      prefixes(false);
+      const double fr = fill_budget();
+      const size_t count = sc_.member_m.size();
+      sc_.member_laws.resize(count);
+      const inv::NbMixture x{sc_.member_m.data(), sc_.member_a.data(), sc_.member_wl.data(), sc_.member_wlr.data(),
+                             sc_.member_laws.data(), static_cast<int>(count), mean_l, sq_l - mean_l * mean_l,
+                             mean_lr, sq_lr - mean_lr * mean_lr};
+      // finish()'s tolerance: a zero budget must not chase the tail
+      const double budget = fr + 1e-12 * (mean_lr + 1.0);
+      if (inv::nb_mixture_levels(x, d_.target == kCsl, d_.service, z_, R > 0, budget, out.S, out.s)) {
         out.mean = mean_lr;
         return true;
       }

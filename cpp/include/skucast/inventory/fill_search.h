@@ -17,7 +17,7 @@ namespace inv {
 // start they come from one tail fraction: with k pmf(k; m, a) = m pmf(k - 1; m (1 + a), a / (1 + a))
 // and the incomplete beta's recurrences, E[(D - S)^+] = (m - S) sf(S) + m (1 + a S) pmf(S).
 struct NbShortage {
-  double m = 0.0, a = 0.0, loss = 0.0, sf = 0.0, pmf = 1.0;
+  double m = 0.0, a = 0.0, loss = 0.0, sf = 0.0, pmf = 1.0, cdf = 1.0;  // cdf: P(D <= S), kept for csl
   int64_t S = 0;
 
   SKUCAST_HD void start(double mean, double alpha, int64_t at) {
@@ -27,6 +27,7 @@ struct NbShortage {
     if (!(m > 0.0)) {  // no demand: nothing is ever short
       loss = sf = 0.0;
       pmf = at == 0 ? 1.0 : 0.0;
+      cdf = 1.0;
       return;
     }
     const double y = static_cast<double>(at);
@@ -34,10 +35,12 @@ struct NbShortage {
     if (at == 0) {
       log_pmf = nb::logpmf_zero(m, a);
       sf = -expm1(log_pmf);
+      cdf = exp(log_pmf);
     } else {
       bool is_cdf;
       const double lt = nb::log_tail(y, m, a, &is_cdf, &log_pmf);
       sf = is_cdf ? -expm1(lt) : exp(lt);
+      cdf = is_cdf ? exp(lt) : -expm1(lt);  // each tail as exactly as the fraction gives it
       if (log_pmf == nb::kNoLogPmf) log_pmf = nb::logpmf(y, m, a);
     }
     pmf = exp(log_pmf);
@@ -49,11 +52,13 @@ struct NbShortage {
     loss -= sf;
     pmf *= nb::pmf_ratio_up(static_cast<double>(S - 1), m, a);
     sf -= pmf;
+    cdf += pmf;
   }
   SKUCAST_HD void down() {
     --S;
     if (!(m > 0.0)) return;
     sf += pmf;
+    cdf -= pmf;
     pmf /= nb::pmf_ratio_up(static_cast<double>(S), m, a);
     loss += sf;
   }
@@ -170,6 +175,67 @@ SKUCAST_HD bool nb_fill_levels(double m_lr, double a_lr, double m_l, double a_l,
   return smallest_ok_walk(
       guess(m_l, a_l), budget, [&](int64_t at) { l.start(m_l, a_l, at); }, [&] { return l.loss; },
       [&](int dir) { dir > 0 ? l.up() : l.down(); }, s);
+}
+
+// A stochastic lead time's window laws in closed form: D_L and D_{L+R} are mixtures over the
+// window lengths j of NB(m_j, a_j), with weight w_l[j] in D_L's mixture and w_lr[j] in D_{L+R}'s.
+// The members are walked together (one NbShortage each, at a common S) from a normal guess off
+// the mixtures' moments: csl levels from the mixtures' cdfs (S: smallest with cdf_{L+R} >= q),
+// fill-rate levels from their shortages as in nb_fill_levels. laws: scratch, one per member.
+struct NbMixture {
+  const double *m, *a, *w_l, *w_lr;
+  NbShortage* laws;
+  int count;
+  double mean_l, var_l, mean_lr, var_lr;
+};
+SKUCAST_HD bool nb_mixture_levels(const NbMixture& x, bool csl, double q, double z, bool periodic, double budget,
+                                  int64_t& S, int64_t& s) {
+  // the members a walk moves: 1 D_{L+R}'s, 2 D_L's, 3 both
+  int which = 1;
+  auto start = [&](int64_t at) {
+    for (int k = 0; k < x.count; ++k)
+      if (((which & 1) && x.w_lr[k] > 0.0) || ((which & 2) && x.w_l[k] > 0.0)) x.laws[k].start(x.m[k], x.a[k], at);
+  };
+  auto step = [&](int dir) {
+    for (int k = 0; k < x.count; ++k)
+      if (((which & 1) && x.w_lr[k] > 0.0) || ((which & 2) && x.w_l[k] > 0.0)) dir > 0 ? x.laws[k].up() : x.laws[k].down();
+  };
+  auto sum = [&](const double* w, bool of_cdf) {
+    double acc = 0.0;
+    for (int k = 0; k < x.count; ++k)
+      if (w[k] > 0.0) acc += w[k] * (of_cdf ? x.laws[k].cdf : x.laws[k].loss);
+    return acc;
+  };
+  auto guess = [&](double mean, double var) -> int64_t {
+    const double sd = sqrt(var > 0.0 ? var : 0.0);
+    if (!(mean > 0.0 && sd > 0.0 && sd < INFINITY)) return 0;
+    const double g = csl ? mean + z * sd : normal_loss_inverse(mean, sd, budget);
+    return g > 0.0 ? (g < 4e18 ? static_cast<int64_t>(g + 0.5) : INT64_C(4000000000000000000)) : 0;
+  };
+  if (csl) {
+    // cdf >= q as the non-increasing q - cdf <= 0
+    which = 1;
+    if (!smallest_ok_walk(guess(x.mean_lr, x.var_lr), 0.0, start, [&] { return q - sum(x.w_lr, true); }, step, S))
+      return false;
+    if (!periodic) {  // no review period: D_L is D_{L+R}
+      s = S;
+      return true;
+    }
+    which = 2;
+    return smallest_ok_walk(guess(x.mean_l, x.var_l), 0.0, start, [&] { return q - sum(x.w_l, true); }, step, s);
+  }
+  which = periodic ? 3 : 1;
+  auto cycle = [&] { return periodic ? sum(x.w_lr, false) - sum(x.w_l, false) : sum(x.w_lr, false); };
+  if (!smallest_ok_walk(guess(x.mean_lr, x.var_lr), budget, start, cycle, step, S)) return false;
+  if (!periodic) {
+    s = S;
+    return true;
+  }
+  which = 2;
+  if (!smallest_ok_walk(guess(x.mean_l, x.var_l), budget, start, [&] { return sum(x.w_l, false); }, step, s))
+    return false;
+  s = s < S ? s : S;  // kept at most S, as policy_rows.h's capped_reorder_point
+  return true;
 }
 
 }  // namespace inv
