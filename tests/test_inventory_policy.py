@@ -753,6 +753,12 @@ def test_plan_orders_block_path_matches_the_row_solver(rng, method):
     np.testing.assert_array_equal(block.reason, rows.reason)
 
 
+def _nb_law(m, a):
+    """scipy's law of NB(m, a); Poisson where a m < 1e-9 (scipy's nbinom with p within ~1e-16 of 1
+    loses its pmf, and the Poisson limit is off by ~a m relative there)."""
+    return st.poisson(m) if a * m < 1e-9 else st.nbinom(1.0 / a, 1.0 / (1.0 + a * m))
+
+
 def _window_pmf_full_tails(mu_days, alpha_days):
     """window_pmf with each day's pmf out to its 1e-18 tail (heavy tails reach far past
     window_pmf's mean + 40 sd)."""
@@ -760,7 +766,7 @@ def _window_pmf_full_tails(mu_days, alpha_days):
     for m, a in zip(mu_days, alpha_days):
         if m == 0:
             continue
-        law = st.poisson(m) if a == 0 else st.nbinom(1.0 / a, 1.0 / (1.0 + a * m))
+        law = _nb_law(m, a)
         far = law.isf(1e-18)  # NaN for near-Poisson laws (1 / alpha ~ 1e12), whose tails are light
         kmax = int(far) + 10 if np.isfinite(far) else int(m + 40 * np.sqrt(m + a * m * m) + 60)
         pm = np.convolve(pm, law.pmf(np.arange(kmax + 1)))
@@ -875,8 +881,6 @@ def test_convolved_levels_fall_back_where_panjer_does_not_apply():
             assert (mixed.S[i], mixed.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0.5, 0, 0.5], 2, 0.9, target)
 
 
-def _nb_law(m, a):
-    return st.poisson(m) if a == 0 else st.nbinom(1.0 / a, 1.0 / (1.0 + a * m))
 
 
 def _shortages(m, a, size):
@@ -915,7 +919,8 @@ def test_closed_form_fill_rate_walk_matches_brute_force(review):
             L, R = int(lead[i]), review
             m_l, m_lr = mu[i] * L, mu[i] * (L + R)
             a_l, a_lr = alpha[i] / L, alpha[i] / (L + R)
-            size = int(_nb_law(m_lr, a_lr).isf(1e-18) if alpha[i] > 0 else m_lr + 60 * np.sqrt(m_lr) + 80) + 20
+            far = _nb_law(m_lr, a_lr).isf(1e-18)  # NaN for light (Poisson-like) tails
+            size = int(far if np.isfinite(far) else m_lr + 60 * np.sqrt(m_lr) + 80) + 20
             if size > 2_000_000:
                 continue  # heavy tails past a reference array
             budget = (1 - q) * (mu[i] * R if R > 0 else m_l / L) + 1e-12 * (m_lr + 1)
