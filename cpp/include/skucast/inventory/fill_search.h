@@ -1,7 +1,7 @@
-// Fill-rate levels of NB laws in closed form without pmf arrays: a guess from the normal loss
-// function (policy.h), then a walk of the law's shortage by +-1. It finds the smallest S with
-// shortage(S) <= budget, as a bisection over pmf arrays does for a non-increasing shortage, from
-// one tail fraction per law instead of arrays ~17 sd wide.
+// Levels of NB laws in closed form without pmf arrays: fill rates, and a stochastic lead time's
+// mixtures of such laws (csl too). A guess from the normal law (policy.h), then a walk of the
+// laws' shortages and cdfs by +-1: the smallest S with shortage(S) <= budget (cdf(S) >= q), as a
+// search over pmf arrays finds it, from one tail fraction per law instead of arrays ~17 sd wide.
 #pragma once
 #include <math.h>
 #include <stdint.h>
