@@ -896,6 +896,14 @@ def _first_ok(short, budget):
     return int(np.argmax(short <= budget))
 
 
+def _fixed_windows(mu_day, lead, review, q):
+    """L, R, E[D_L], E[D_{L+R}] and the fill-rate shortage budget (no tolerance) of a row with a
+    constant daily mean and a fixed lead time."""
+    L, R = int(lead), int(review)
+    m_l, m_lr = mu_day * L, mu_day * (L + R)
+    return L, R, m_l, m_lr, (1 - q) * (mu_day * R if R > 0 else m_l / L)
+
+
 def _random_constant_laws(rng, n, mu_max, alpha_max, lead_max):
     """Per-row mu 1e-4..mu_max, alpha 1e-12..alpha_max (every 8th row Poisson), lead 1..lead_max - 1."""
     mu = np.exp(rng.uniform(np.log(1e-4), np.log(mu_max), n))
@@ -916,14 +924,13 @@ def test_closed_form_fill_rate_walk_matches_brute_force(review):
         got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=review, method="exact",
                               service_level=q, target="fill_rate")
         for i in range(n):
-            L, R = int(lead[i]), review
-            m_l, m_lr = mu[i] * L, mu[i] * (L + R)
+            L, R, m_l, m_lr, budget = _fixed_windows(mu[i], lead[i], review, q)
             a_l, a_lr = alpha[i] / L, alpha[i] / (L + R)
             far = _nb_law(m_lr, a_lr).isf(1e-18)  # NaN for light (Poisson-like) tails
             size = int(far if np.isfinite(far) else m_lr + 60 * np.sqrt(m_lr) + 80) + 20
             if size > 2_000_000:
                 continue  # heavy tails past a reference array
-            budget = (1 - q) * (mu[i] * R if R > 0 else m_l / L) + 1e-12 * (m_lr + 1)
+            budget += 1e-12 * (m_lr + 1)
             sh_lr, sh_l = _shortages(m_lr, a_lr, size), _shortages(m_l, a_l, size)
             S = _first_ok(sh_lr - sh_l if R > 0 else sh_lr, budget)
             assert got.S[i] == S, (i, q)
@@ -933,7 +940,7 @@ def test_closed_form_fill_rate_walk_matches_brute_force(review):
 @pytest.mark.parametrize("review", [0, 5])
 def test_normal_fill_rate_search_matches_bisection(review):
     """The normal method's fill-rate levels, found outward from a normal-loss guess
-    (policy.h's smallest_ok_from), equal a plain bisection of the same shortage in scipy, over
+    (policy.h's smallest_ok_walk), equal a plain bisection of the same shortage in scipy, over
     means 1e-3..1e6 and service levels 0.01..1 - 1e-9."""
     n = 150
     mu, alpha, lead = _random_constant_laws(np.random.default_rng(500 + review), n, 5e4, 50.0, 20)
@@ -947,11 +954,9 @@ def test_normal_fill_rate_search_matches_bisection(review):
         got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=review, method="normal",
                               service_level=q, target="fill_rate")
         for i in range(n):
-            L, R = int(lead[i]), review
-            m_l, m_lr = mu[i] * L, mu[i] * (L + R)
+            L, R, m_l, m_lr, budget = _fixed_windows(mu[i], lead[i], review, q)
             v1 = mu[i] + alpha[i] * mu[i] ** 2
             v_l, v_lr = v1 * L, v1 * (L + R)
-            budget = (1 - q) * (mu[i] * R if R > 0 else m_l / L)
             tol_lr, tol_l = 1e-12 * (m_lr + 1), 1e-12 * (m_l + 1)  # each call's own mean
 
             def f_lr(S):

@@ -153,6 +153,7 @@ struct Scratch {
   NbSumLaw sum_lr, sum_l;
   WindowMixture mixture;
   std::vector<int64_t> positive;
+  std::vector<double> one_lead;  // a fixed lead time's pmf
   // a stochastic lead time's window laws in closed form: NB(member_m, member_a), weights in D_L's
   // and D_{L+R}'s mixtures
   std::vector<double> member_m, member_a, member_wl, member_wlr;
@@ -182,16 +183,19 @@ class RowSolver {
       const double fr_target = inv::fill_rate_budget(d_.service, mL, mLR, L, R);
       bool conv = false;
       if (inv::direct_levels(d_, z_, mL, mLR, R, fr_target, out.S, out.s, conv)) return true;
-      if (conv && panjer_levels(i, st, L, R, mL, mLR, fr_target, out)) return true;
-      if (!conv && d_.target != kCsl) {
-        // NB laws in closed form (or variance matched): walked from a guess, no arrays. finish()'s
-        // tolerance: a zero budget must not chase the tail
-        const double budget = fr_target + 1e-12 * (mLR.mean + 1.0);
-        if (inv::nb_fill_levels(mLR.mean, mLR.alpha_eff(), mL.mean, mL.alpha_eff(), R > 0, budget, out.S, out.s)) {
-          out.s = inv::capped_reorder_point(out.s, out.S);
+      if (conv && d_.target == kCsl && panjer_quantiles(i, st, L, R, mLR, out)) return true;
+      if (conv && d_.target != kCsl) {
+        // one lead time: the mixture of one window length
+        sc_.one_lead.assign(static_cast<size_t>(L + 1), 0.0);
+        sc_.one_lead[static_cast<size_t>(L)] = 1.0;
+        if (panjer_mixture_levels(i, st, sc_.one_lead.data(), L, R, mLR, mLR.mean, mL.mean, fr_target, out))
           return true;
-        }
       }
+      // NB laws in closed form (or variance matched): walked from a guess, no arrays
+      if (!conv && d_.target != kCsl &&
+          inv::nb_fill_levels(mLR.mean, mLR.alpha_eff(), mL.mean, mL.alpha_eff(), R > 0,
+                              inv::budget_with_tolerance(fr_target, mLR.mean), out.S, out.s))
+        return true;
       // pmf arrays of D_L and D_{L+R}
       Pmf& pl = sc_.mix_l;
       Pmf& plr = sc_.mix_lr;
@@ -293,9 +297,8 @@ class RowSolver {
       const inv::NbMixture x{sc_.member_m.data(), sc_.member_a.data(), sc_.member_wl.data(), sc_.member_wlr.data(),
                              sc_.member_laws.data(), static_cast<int>(count), mean_l, sq_l - mean_l * mean_l,
                              mean_lr, sq_lr - mean_lr * mean_lr};
-      // finish()'s tolerance: a zero budget must not chase the tail
-      const double budget = fr + 1e-12 * (mean_lr + 1.0);
-      if (inv::nb_mixture_levels(x, d_.target == kCsl, d_.service, z_, R > 0, budget, out.S, out.s)) {
+      if (inv::nb_mixture_levels(x, d_.target == kCsl, d_.service, z_, R > 0, inv::budget_with_tolerance(fr, mean_lr),
+                                 out.S, out.s)) {
         out.mean = mean_lr;
         return true;
       }
@@ -323,11 +326,10 @@ class RowSolver {
   }
 
  private:
-  // Levels of a convolved window by Panjer's recursion (cpu/nb_sum_law.h): S and s from the laws
-  // of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a level far out, or
-  // P(0) below the double range): the convolution decides.
-  bool panjer_levels(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mL,
-                     const inv::WindowMoments& mLR, double fr_target, Levels& out) {
+  // csl levels of a convolved window by Panjer's recursion (cpu/nb_sum_law.h): S and s, the
+  // quantiles of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a quantile
+  // far out, or P(0) below the double range): the convolution decides.
+  bool panjer_quantiles(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mLR, Levels& out) {
     if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(NbSumLaw::kMaxK))) return false;
     NbSumLaw& lr = sc_.sum_lr;
     NbSumLaw& l = sc_.sum_l;
@@ -339,12 +341,6 @@ class RowSolver {
       lr.add_day(mu, a);
       if (t < st + L) l.add_day(mu, a);
     }
-    if (d_.target != kCsl) {
-      // finish()'s tolerance: a zero budget must not chase the tail
-      const double budget = fr_target + 1e-12 * (mLR.mean + 1.0);
-      WindowPair laws(lr, l, R > 0);
-      return laws.start() && fill_scan(laws, mLR.mean, mL.mean, R > 0, budget, out.S, out.s);
-    }
     const int64_t S = lr.quantile(d_.service);
     if (S < 0) return false;
     const int64_t s = l.quantile(d_.service);
@@ -355,8 +351,9 @@ class RowSolver {
   }
 
   // Levels of a stochastic lead time's mixtures of convolved windows by Panjer's recursion, one
-  // recursion per window length in the mixtures (cpu/nb_sum_law.h). False where it does not apply
-  // (a level far out, or a member's P(0) below the double range): the convolution decides.
+  // recursion per window length in the mixtures (cpu/nb_sum_law.h); all: the moments of the
+  // longest window. False where it does not apply (a level far out, or a member's P(0) below the
+  // double range): the convolution decides.
   bool panjer_mixture_levels(int64_t i, int64_t st, const double* w, int64_t lmax, int64_t R,
                              const inv::WindowMoments& all, double mean_lr, double mean_l, double fr_target,
                              Levels& out) {
@@ -372,9 +369,7 @@ class RowSolver {
     WindowMixture& laws = sc_.mixture;
     if (!laws.start(days, sc_.positive.data(), w, lmax, R)) return false;
     if (d_.target == kCsl) return csl_scan(laws, d_.service, out.S, out.s);
-    // finish()'s tolerance: a zero budget must not chase the tail
-    const double budget = fr_target + 1e-12 * (mean_lr + 1.0);
-    return fill_scan(laws, mean_lr, mean_l, R > 0, budget, out.S, out.s);
+    return fill_scan(laws, mean_lr, mean_l, R > 0, inv::budget_with_tolerance(fr_target, mean_lr), out.S, out.s);
   }
 
   void start_run() {
@@ -402,9 +397,7 @@ class RowSolver {
     }
     lf_l_.init(pl);
     lf_lr_.init(plr);
-    // a zero budget (no expected demand in the cycle) would chase the truncated tail: the
-    // shortage is compared with a tolerance of 1e-12 (mean + 1) units
-    fr_target += 1e-12 * (lf_lr_.at(0) + 1.0);
+    fr_target = inv::budget_with_tolerance(fr_target, lf_lr_.at(0));
     if (periodic) {
       out.S = smallest_ok(plr.end(), fr_target, [&](int64_t S) { return lf_lr_.at(S) - lf_l_.at(S); });
     } else {

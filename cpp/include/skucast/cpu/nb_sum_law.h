@@ -120,27 +120,9 @@ struct CdfSteps {
   double tail() const { return (1.0 - cdf.hi) - cdf.lo; }
 };
 
-// The laws of D_{L+R} and D_L for a deterministic lead time (one law each), for the scans below.
-class WindowPair {
- public:
-  WindowPair(NbSumLaw& lr, NbSumLaw& l, bool periodic) : lr_(lr), l_(l), periodic_(periodic) {}
-  bool start() { return lr_.start() && (!periodic_ || l_.start()); }
-  void advance(int64_t k) {  // to cdf(k)
-    cdf_lr_.add(k == 0 ? lr_.p0() : lr_.next());
-    if (periodic_) cdf_l_.add(k == 0 ? l_.p0() : l_.next());
-  }
-  double tail_lr() const { return cdf_lr_.tail(); }
-  double tail_l() const { return periodic_ ? cdf_l_.tail() : cdf_lr_.tail(); }
-
- private:
-  NbSumLaw& lr_;
-  NbSumLaw& l_;
-  bool periodic_;
-  CdfSteps cdf_lr_, cdf_l_;
-};
-
-// The laws of D_{L+R} and D_L for a stochastic lead time L ~ w (w[l], l = 0..lmax): mixtures
-// over l of the sums of the first l (+ R) days, each sum's law by its own recursion.
+// The laws of D_{L+R} and D_L for a lead time L ~ w (w[l], l = 0..lmax; a fixed one is a pmf
+// with one point): mixtures over l of the sums of the first l (+ R) days, each sum's law by its
+// own recursion.
 class WindowMixture {
  public:
   // all: the law of every day up to lmax + R (days of zero mean left out); positive[j]: how many
@@ -188,15 +170,14 @@ class WindowMixture {
   double cdf_lr_ = 0.0, cdf_l_ = 0.0, tail_lr_ = 0.0, tail_l_ = 0.0;
 };
 
-// Fill-rate levels from started window laws (WindowPair or WindowMixture; means mean_lr, mean_l),
+// Fill-rate levels from started window laws (means mean_lr, mean_l),
 // the rules of inventory/policy.h on pmf arrays: S is the smallest S with the cycle's shortage
 // E[(D_{L+R} - S)^+] - E[(D_L - S)^+] (periodic; else E[(D_{L+R} - S)^+]) <= budget, and s the
 // smallest s with E[(D_L - s)^+] <= budget, kept at most S. A shortage is mean - sum_{j<S} P(D > j),
 // a difference of near-equal numbers once S is past the mean: the tails are accurate (CdfSteps)
 // and their sums compensated, so it is good to a few ulps of the mean. Both shortages fall as S
 // grows, so one forward scan finds both. False past kMaxK: the convolution decides.
-template <class Laws>
-bool fill_scan(Laws& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t& S, int64_t& s) {
+inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t& S, int64_t& s) {
   CompensatedSum sum_lr, sum_l;
   int64_t s_found = -1;
   for (int64_t k = 0; k <= NbSumLaw::kMaxK; ++k) {

@@ -1,7 +1,8 @@
 // Levels of NB laws in closed form without pmf arrays: fill rates, and a stochastic lead time's
-// mixtures of such laws (csl too). A guess from the normal law (policy.h), then a walk of the
-// laws' shortages and cdfs by +-1: the smallest S with shortage(S) <= budget (cdf(S) >= q), as a
-// search over pmf arrays finds it, from one tail fraction per law instead of arrays ~17 sd wide.
+// mixtures of such laws (csl too). A guess from the normal law, then policy.h's smallest_ok_walk
+// over the laws' shortages and cdfs, moved by +-1: the smallest S with shortage(S) <= budget
+// (cdf(S) >= q), as a search over pmf arrays finds it, from one tail fraction per law instead of
+// arrays ~17 sd wide.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -64,124 +65,15 @@ struct NbShortage {
   }
 };
 
-// The smallest S >= 0 with f() <= budget for a non-increasing f read at the laws' current S:
-// start(S) places the laws at S (one tail fraction each), step(+1 / -1) moves them by one (a pmf
-// ratio). From the guess it walks up to kFillWalk steps; a guess farther off (a heavy tail, which
-// the normal guess misjudges) is bracketed by doubling jumps and bisected with fresh starts down
-// to a short walk. False where the answer lies past 2^62 (the caller solves the row another way).
-constexpr int64_t kFillWalk = 32;
-template <class Start, class F, class Step>
-SKUCAST_HD bool smallest_ok_walk(int64_t guess, double budget, const Start& start, const F& f, const Step& step,
-                                 int64_t& out) {
-  constexpr int64_t kTop = INT64_C(1) << 62;
-  int64_t S = guess, lo, ok;  // f(lo) > budget >= f(ok)
-  start(S);
-  if (f() <= budget) {
-    for (int64_t n = 0; n < kFillWalk; ++n) {
-      if (S == 0) {
-        out = 0;
-        return true;
-      }
-      step(-1);
-      --S;
-      if (f() > budget) {
-        out = S + 1;
-        return true;
-      }
-    }
-    ok = S;
-    for (int64_t jump = 2 * kFillWalk;; jump *= 2) {
-      if (ok == 0) {
-        out = 0;
-        return true;
-      }
-      const int64_t at = ok > jump ? ok - jump : 0;
-      start(at);
-      if (f() > budget) {
-        lo = at;
-        break;
-      }
-      ok = at;
-    }
-  } else {
-    for (int64_t n = 0; n < kFillWalk; ++n) {
-      step(+1);
-      ++S;
-      if (f() <= budget) {
-        out = S;
-        return true;
-      }
-    }
-    lo = S;
-    for (int64_t jump = 2 * kFillWalk;; jump *= 2) {
-      if (lo > kTop - jump) return false;
-      const int64_t at = lo + jump;
-      start(at);
-      if (f() <= budget) {
-        ok = at;
-        break;
-      }
-      lo = at;
-    }
-  }
-  while (ok - lo > kFillWalk) {
-    const int64_t mid = lo + (ok - lo) / 2;
-    start(mid);
-    if (f() <= budget) ok = mid; else lo = mid;
-  }
-  start(lo);
-  for (S = lo + 1; S < ok; ++S) {
-    step(+1);
-    if (f() <= budget) break;
-  }
-  out = S;
-  return true;
-}
-
-// Fill-rate levels of NB window laws D_{L+R} ~ NB(m_lr, a_lr), D_L ~ NB(m_l, a_l) (inventory/
-// policy.h's rules on pmf arrays): S the smallest S with the cycle's shortage
-// E[(D_{L+R} - S)^+] - E[(D_L - S)^+] (periodic; else E[(D_{L+R} - S)^+]) <= budget, s the smallest
-// s with E[(D_L - s)^+] <= budget (the caller caps it at S). Guesses from the normal loss
-// function, then walks (smallest_ok_walk). budget > 0 (it carries the callers' tolerance). False
-// where a level lies past 2^62.
-SKUCAST_HD bool nb_fill_levels(double m_lr, double a_lr, double m_l, double a_l, bool periodic, double budget,
-                               int64_t& S, int64_t& s) {
-  auto guess = [&](double m, double a) -> int64_t {
-    const double var = m + a * m * m;
-    if (!(m > 0.0 && var < INFINITY)) return 0;
-    const double x = normal_loss_inverse(m, sqrt(var), budget);
-    return x > 0.0 ? (x < 4e18 ? static_cast<int64_t>(x + 0.5) : INT64_C(4000000000000000000)) : 0;
-  };
-  NbShortage lr, l;
-  auto start_both = [&](int64_t at) {
-    lr.start(m_lr, a_lr, at);
-    if (periodic) l.start(m_l, a_l, at);
-  };
-  auto cycle = [&] { return periodic ? lr.loss - l.loss : lr.loss; };
-  auto step_both = [&](int dir) {
-    if (dir > 0) {
-      lr.up();
-      if (periodic) l.up();
-    } else {
-      lr.down();
-      if (periodic) l.down();
-    }
-  };
-  if (!smallest_ok_walk(guess(m_lr, a_lr), budget, start_both, cycle, step_both, S)) return false;
-  if (!periodic) {
-    s = S;
-    return true;
-  }
-  return smallest_ok_walk(
-      guess(m_l, a_l), budget, [&](int64_t at) { l.start(m_l, a_l, at); }, [&] { return l.loss; },
-      [&](int dir) { dir > 0 ? l.up() : l.down(); }, s);
-}
-
 // A stochastic lead time's window laws in closed form: D_L and D_{L+R} are mixtures over the
 // window lengths j of NB(m_j, a_j), with weight w_l[j] in D_L's mixture and w_lr[j] in D_{L+R}'s.
 // The members are walked together (one NbShortage each, at a common S) from a normal guess off
 // the mixtures' moments: csl levels from the mixtures' cdfs (S: smallest with cdf_{L+R} >= q),
-// fill-rate levels from their shortages as in nb_fill_levels. laws: scratch, one per member.
+// fill-rate levels from their shortages (the rules of inventory/policy.h on pmf arrays: S the
+// smallest S with the cycle's shortage E[(D_{L+R} - S)^+] - E[(D_L - S)^+] (periodic; else
+// E[(D_{L+R} - S)^+]) <= budget, s the smallest s with E[(D_L - s)^+] <= budget, kept at most S).
+// budget > 0 carries the callers' tolerance (budget_with_tolerance). laws: scratch, one per member. False
+// where a level lies past 2^62.
 struct NbMixture {
   const double *m, *a, *w_l, *w_lr;
   NbShortage* laws;
@@ -190,15 +82,16 @@ struct NbMixture {
 };
 SKUCAST_HD bool nb_mixture_levels(const NbMixture& x, bool csl, double q, double z, bool periodic, double budget,
                                   int64_t& S, int64_t& s) {
-  // the members a walk moves: 1 D_{L+R}'s, 2 D_L's, 3 both
-  int which = 1;
+  // the members a walk moves: those of D_{L+R}'s mixture, of D_L's, or both
+  bool move_lr = true, move_l = false;
+  auto moves = [&](int k) { return (move_lr && x.w_lr[k] > 0.0) || (move_l && x.w_l[k] > 0.0); };
   auto start = [&](int64_t at) {
     for (int k = 0; k < x.count; ++k)
-      if (((which & 1) && x.w_lr[k] > 0.0) || ((which & 2) && x.w_l[k] > 0.0)) x.laws[k].start(x.m[k], x.a[k], at);
+      if (moves(k)) x.laws[k].start(x.m[k], x.a[k], at);
   };
   auto step = [&](int dir) {
     for (int k = 0; k < x.count; ++k)
-      if (((which & 1) && x.w_lr[k] > 0.0) || ((which & 2) && x.w_l[k] > 0.0)) dir > 0 ? x.laws[k].up() : x.laws[k].down();
+      if (moves(k)) dir > 0 ? x.laws[k].up() : x.laws[k].down();
   };
   auto sum = [&](const double* w, bool of_cdf) {
     double acc = 0.0;
@@ -214,28 +107,37 @@ SKUCAST_HD bool nb_mixture_levels(const NbMixture& x, bool csl, double q, double
   };
   if (csl) {
     // cdf >= q as the non-increasing q - cdf <= 0
-    which = 1;
     if (!smallest_ok_walk(guess(x.mean_lr, x.var_lr), 0.0, start, [&] { return q - sum(x.w_lr, true); }, step, S))
       return false;
     if (!periodic) {  // no review period: D_L is D_{L+R}
       s = S;
       return true;
     }
-    which = 2;
+    move_lr = false, move_l = true;
     return smallest_ok_walk(guess(x.mean_l, x.var_l), 0.0, start, [&] { return q - sum(x.w_l, true); }, step, s);
   }
-  which = periodic ? 3 : 1;
+  move_l = periodic;
   auto cycle = [&] { return periodic ? sum(x.w_lr, false) - sum(x.w_l, false) : sum(x.w_lr, false); };
   if (!smallest_ok_walk(guess(x.mean_lr, x.var_lr), budget, start, cycle, step, S)) return false;
   if (!periodic) {
     s = S;
     return true;
   }
-  which = 2;
+  move_lr = false;
   if (!smallest_ok_walk(guess(x.mean_l, x.var_l), budget, start, [&] { return sum(x.w_l, false); }, step, s))
     return false;
   s = s < S ? s : S;  // kept at most S, as policy_rows.h's capped_reorder_point
   return true;
+}
+
+// Fill-rate levels of one lead time's windows D_{L+R} ~ NB(m_lr, a_lr) and D_L ~ NB(m_l, a_l): the
+// mixture of nb_mixture_levels with one member each.
+SKUCAST_HD bool nb_fill_levels(double m_lr, double a_lr, double m_l, double a_l, bool periodic, double budget,
+                               int64_t& S, int64_t& s) {
+  const double m[2] = {m_lr, m_l}, a[2] = {a_lr, a_l}, w_l[2] = {0.0, 1.0}, w_lr[2] = {1.0, 0.0};
+  NbShortage laws[2];
+  const NbMixture x{m, a, w_l, w_lr, laws, 2, m_l, m_l + a_l * m_l * m_l, m_lr, m_lr + a_lr * m_lr * m_lr};
+  return nb_mixture_levels(x, false, 0.0, 0.0, periodic, budget, S, s);
 }
 
 }  // namespace inv

@@ -106,52 +106,101 @@ SKUCAST_HD double normal_loss_inverse(double m, double sd, double budget) {
   return m + z * sd;
 }
 
-// Smallest S in [0, hi] with f(S) <= target for a non-increasing f with f(hi) <= target, searched
-// outward from a guess (steps 1, 2, 4, ... until the answer is bracketed, then bisection).
-template <class F>
-SKUCAST_HD int64_t smallest_ok_from(double guess, int64_t hi, double target, const F& f) {
-  int64_t g = guess > 0.0 ? (guess < static_cast<double>(hi) ? static_cast<int64_t>(guess) : hi) : 0;
-  int64_t lo, ok;  // f(lo) > target, f(ok) <= target
-  if (f(g) <= target) {
-    ok = g;
-    for (int64_t step = 1;; step *= 2) {
-      if (ok - step <= 0) {
-        if (f(0) <= target) return 0;
-        lo = 0;
+// The smallest S >= 0 with f() <= budget for a non-increasing f read at a current S: start(S)
+// places it at S, step(+1 / -1) moves it by one (for NB laws, fill_search.h: one tail fraction
+// against one pmf ratio; for the normal method both just set S). From the guess it walks up to
+// kFillWalk steps; a guess farther off (a heavy tail, which a normal guess misjudges) is bracketed
+// by doubling jumps and bisected with fresh starts down to a short walk. False where the answer
+// lies past 2^62 (the caller solves the row another way).
+constexpr int64_t kFillWalk = 32;
+template <class Start, class F, class Step>
+SKUCAST_HD bool smallest_ok_walk(int64_t guess, double budget, const Start& start, const F& f, const Step& step,
+                                 int64_t& out) {
+  constexpr int64_t kTop = INT64_C(1) << 62;
+  int64_t S = guess, lo, ok;  // f(lo) > budget >= f(ok)
+  start(S);
+  if (f() <= budget) {
+    for (int64_t n = 0; n < kFillWalk; ++n) {
+      if (S == 0) {
+        out = 0;
+        return true;
+      }
+      step(-1);
+      --S;
+      if (f() > budget) {
+        out = S + 1;
+        return true;
+      }
+    }
+    ok = S;
+    for (int64_t jump = 2 * kFillWalk;; jump *= 2) {
+      if (ok == 0) {
+        out = 0;
+        return true;
+      }
+      const int64_t at = ok > jump ? ok - jump : 0;
+      start(at);
+      if (f() > budget) {
+        lo = at;
         break;
       }
-      if (f(ok - step) > target) {
-        lo = ok - step;
-        break;
-      }
-      ok -= step;
+      ok = at;
     }
   } else {
-    lo = g;
-    for (int64_t step = 1;; step *= 2) {
-      if (hi - lo <= step) {
-        ok = hi;
+    for (int64_t n = 0; n < kFillWalk; ++n) {
+      step(+1);
+      ++S;
+      if (f() <= budget) {
+        out = S;
+        return true;
+      }
+    }
+    lo = S;
+    for (int64_t jump = 2 * kFillWalk;; jump *= 2) {
+      if (lo > kTop - jump) return false;
+      const int64_t at = lo + jump;
+      start(at);
+      if (f() <= budget) {
+        ok = at;
         break;
       }
-      if (f(lo + step) <= target) {
-        ok = lo + step;
-        break;
-      }
-      lo += step;
+      lo = at;
     }
   }
-  while (ok - lo > 1) {
+  while (ok - lo > kFillWalk) {
     const int64_t mid = lo + (ok - lo) / 2;
-    if (f(mid) <= target) ok = mid; else lo = mid;
+    start(mid);
+    if (f() <= budget) ok = mid; else lo = mid;
   }
-  return ok;
+  start(lo);
+  for (S = lo + 1; S < ok; ++S) {
+    step(+1);
+    if (f() <= budget) break;
+  }
+  out = S;
+  return true;
+}
+
+// A fill-rate shortage budget with its tolerance, for every search of it (normal, walks, scans,
+// pmf arrays): shortages are compared within 1e-12 (mean + 1) units, so that a zero budget (no
+// expected demand in the cycle) does not chase a truncated tail.
+SKUCAST_HD double budget_with_tolerance(double budget, double mean) { return budget + 1e-12 * (mean + 1.0); }
+
+// Smallest S in [0, hi] with f(S) <= target (hi where f(hi) > target), walked from a guess.
+template <class F>
+SKUCAST_HD int64_t smallest_normal_fill(double guess, int64_t hi, double target, const F& f) {
+  if (f(hi) > target) return hi;
+  const int64_t g = guess > 0.0 ? (guess < static_cast<double>(hi) ? static_cast<int64_t>(guess) : hi) : 0;
+  int64_t at = g, out = hi;
+  smallest_ok_walk(g, target, [&](int64_t S) { at = S; }, [&] { return f(at); }, [&](int dir) { at += dir; }, out);
+  return out < hi ? out : hi;
 }
 
 // Smallest integer S >= 0 with the normal-approximation shortage per cycle <= target
 // (periodic: E[(D_LR - S)^+] - E[(D_L - S)^+]; else E[(D_LR - S)^+]).
 SKUCAST_HD_NOINLINE int64_t normal_fill(double mL, double vL, double mLR, double vLR, bool periodic, double target) {
   // (callers pass the same budget for S and s; the tolerance uses this call's mean)
-  target += 1e-12 * (mLR + 1.0);  // as for pmfs: a zero budget must not chase the tail
+  target = budget_with_tolerance(target, mLR);
   const int64_t hi = static_cast<int64_t>(ceil(mLR + 40.0 * sqrt(vLR) + 1.0));
   // where D_{L+R}'s shortage alone meets the target (the periodic one is a little lower)
   const double guess = vLR > 0.0 ? normal_loss_inverse(mLR, sqrt(vLR), target) : mLR - target;
@@ -160,12 +209,10 @@ SKUCAST_HD_NOINLINE int64_t normal_fill(double mL, double vL, double mLR, double
       const double x = static_cast<double>(S);
       return normal_shortage(x, mLR, vLR) - normal_shortage(x, mL, vL);
     };
-    if (f(hi) > target) return hi;
-    return smallest_ok_from(guess, hi, target, f);
+    return smallest_normal_fill(guess, hi, target, f);
   }
   const auto f = [=](int64_t S) { return normal_shortage(static_cast<double>(S), mLR, vLR); };
-  if (f(hi) > target) return hi;
-  return smallest_ok_from(guess, hi, target, f);
+  return smallest_normal_fill(guess, hi, target, f);
 }
 
 // ---------------------------------------------------------------- pmf arrays
