@@ -290,26 +290,45 @@ def test_safety_stock_function():
                                   r.S - r.mean_demand)
 
 
-def test_exact_method_accuracy_m5_like():
-    """Fast "exact" vs the true convolution on M5-like non-closed-form cases (per-day mu with a weekly
-    pattern, per-row alpha): exact where the window mean <= EXACT_CONVOLUTION_MEAN (convolved), and
-    the variance-matched NB above it differs by a few units in a minority of cases (measured in
-    bench/RESULTS.md). This test pins the measured envelope."""
-    rng = np.random.default_rng(21)
-    n, H = 400, 28
+def _m5_like_windows(seed, n=400, H=28):
+    rng = np.random.default_rng(seed)
     base = np.exp(rng.uniform(np.log(0.05), np.log(50), n))
     week = 1 + 0.4 * np.sin(2 * np.pi * (np.arange(H) + rng.integers(0, 7, n)[:, None]) / 7)
     mu = base[:, None] * week
     al = np.exp(rng.uniform(np.log(0.01), np.log(3), n))[:, None]
     LR = rng.integers(1, 29, n)
     L = rng.integers(0, LR + 1)
-    kw = dict(mu=mu, alpha=al, lead_time=L, review_period=LR - L, service_level=0.95)
-    conv = inv.order_up_to(method="convolution", **kw).S
-    ex = inv.order_up_to(method="exact", **kw).S
     m = (mu * (np.arange(H) < LR[:, None])).sum(1)
-    small = m <= inv._policy.EXACT_CONVOLUTION_MEAN
+    return dict(mu=mu, alpha=al, lead_time=L, review_period=LR - L), m
+
+
+@pytest.mark.parametrize("target", ["csl", "fill_rate"])
+def test_exact_method_is_the_convolution_m5_like(target):
+    """"exact" on M5-like non-closed-form windows (per-day mu with a weekly pattern, per-row alpha,
+    window means to ~1400) is the convolution of the daily laws on every row, both targets."""
+    kw, m = _m5_like_windows(21)
+    assert m.max() > 700  # P(0) below the double range for some
+    for q in (0.9, 0.99):
+        conv = inv.order_up_to(method="convolution", service_level=q, target=target, **kw)
+        ex = inv.order_up_to(method="exact", service_level=q, target=target, **kw)
+        np.testing.assert_array_equal(ex.S, conv.S)
+        np.testing.assert_array_equal(ex.s, conv.s)
+
+
+def test_exact_method_capped_convolution_envelope(monkeypatch):
+    """EXACT_CONVOLUTION_MEAN caps the convolved windows' mean: exact below it, the variance-matched
+    NB above it, which differs by a few units in a minority of cases (measured in
+    bench/RESULTS.md). This test pins the measured envelope."""
+    monkeypatch.setattr(inv._policy, "EXACT_CONVOLUTION_MEAN", 64.0)
+    kw, m = _m5_like_windows(21)
+    conv = inv.order_up_to(method="convolution", service_level=0.95, **kw).S
+    ex = inv.order_up_to(method="exact", service_level=0.95, **kw).S
+    moment = inv.order_up_to(method="moment", service_level=0.95, **kw).S
+    small = m <= 64.0
     np.testing.assert_array_equal(ex[small], conv[small])
+    np.testing.assert_array_equal(ex[~small], moment[~small])
     # above the threshold: mostly equal, never wildly off
+    mu, al = kw["mu"], kw["alpha"]
     rel = np.abs(ex - conv)[~small] / np.sqrt(m[~small] + al[~small, 0] * (mu[~small] ** 2).sum(1))
     assert np.mean(ex[~small] == conv[~small]) > 0.6
     assert rel.max() < 0.5
@@ -795,8 +814,6 @@ def test_convolved_csl_levels_by_panjer_match_brute_force(seed):
         for method in ("exact", "convolution"):
             got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=lead, review_period=4, method=method, service_level=q)
             for i in range(n):
-                if method == "exact" and mu[i, :lead[i] + 4].sum() > 64:
-                    continue  # variance-matched NB there
                 L = lead[i]
                 assert got.S[i] == ref_csl(_window_pmf_full_tails(mu[i, :L + 4], alpha[i, :L + 4]), q), (i, q, method)
                 assert got.s[i] == ref_csl(_window_pmf_full_tails(mu[i, :L], alpha[i, :L]), q), (i, q, method)
@@ -864,21 +881,37 @@ def test_stochastic_lead_time_levels_by_panjer_match_brute_force(target, review)
             assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], P[i], review, q, target), (i, q)
 
 
-def test_convolved_levels_fall_back_where_panjer_does_not_apply():
-    """Windows whose P(0) underflows take the convolution, as before (csl and fill rate, one lead
-    time or a mixture). (Levels past the recursion's reach, 65536, need windows too wide to
-    convolve in a test.)"""
-    # day-varying means, so the windows are convolved (not NB in closed form); P(0) ~ e^-9000, e^-900
-    mu = np.array([[2000.0, 2010.0, 1990.0, 2005.0, 1995.0], [200.0, 201.0, 199.0, 200.5, 199.5]])
-    alpha = np.array([[1e-4] * 5, [0.001] * 5])
+@pytest.mark.parametrize("method", ["exact", "convolution"])
+def test_convolved_levels_where_p0_underflows(method):
+    """Windows whose P(0) is below the double range (e^-9000, e^-900, e^-3000 with alpha ~ 0) run
+    Panjer's recursion scaled by a power of two: csl and fill rate, one lead time or a mixture,
+    equal to numpy convolutions of scipy pmfs."""
+    # day-varying means, so the windows are convolved (not NB in closed form)
+    mu = np.array([[2000.0, 2010.0, 1990.0, 2005.0, 1995.0], [200.0, 201.0, 199.0, 200.5, 199.5],
+                   [600.0, 610.0, 590.0, 605.0, 595.0]])
+    alpha = np.array([[1e-4] * 5, [0.001] * 5, [1e-12, 2e-12, 1e-12, 3e-12, 1e-12]])
+    for q in (0.137, 0.9, 0.999):  # (1 - q) x 1200 not a whole number: no shortage ties far below the mean
+        for target in ("csl", "fill_rate"):
+            got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=3, review_period=2, method=method,
+                                  service_level=q, target=target)
+            mixed = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=[0.0, 0.5, 0.0, 0.5], review_period=2,
+                                    method=method, service_level=q, target=target)
+            for i in range(3):
+                assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0, 0, 1.0], 2, q, target), (i, q)
+                assert (mixed.S[i], mixed.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0.5, 0, 0.5], 2, q, target)
+
+
+def test_exact_levels_past_panjers_reach_are_variance_matched():
+    """A convolved window whose level lies past 2^20 units: "exact" takes the variance-matched NB
+    there (pmf arrays of such windows would be millions of entries per day)."""
+    mu = np.array([[60000.0, 61000.0, 59000.0, 60500.0] * 5, [3.0, 4.0, 5.0, 6.0] * 5])
+    alpha = np.array([[1e-3, 2e-3, 1e-3, 3e-3] * 5, [0.1, 0.2, 0.3, 0.4] * 5])
     for target in ("csl", "fill_rate"):
-        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=3, review_period=2, method="convolution",
-                              service_level=0.9, target=target)
-        mixed = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=[0.0, 0.5, 0.0, 0.5], review_period=2,
-                                method="convolution", service_level=0.9, target=target)
-        for i in range(2):
-            assert (got.S[i], got.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0, 0, 1.0], 2, 0.9, target)
-            assert (mixed.S[i], mixed.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0.5, 0, 0.5], 2, 0.9, target)
+        kw = dict(mu=mu, alpha=alpha, lead_time=10, review_period=8, service_level=0.95, target=target)
+        ex, moment = (inv.order_up_to(method=m, **kw) for m in ("exact", "moment"))
+        conv = inv.order_up_to(method="convolution", **{**kw, "mu": mu[1:], "alpha": alpha[1:]})
+        assert ex.S[0] > 2 ** 20 and (ex.S[0], ex.s[0]) == (moment.S[0], moment.s[0])
+        assert (ex.S[1], ex.s[1]) == (conv.S[0], conv.s[0])
 
 
 

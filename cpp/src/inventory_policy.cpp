@@ -191,6 +191,17 @@ class RowSolver {
         if (panjer_mixture_levels(i, st, sc_.one_lead.data(), L, R, mLR, mLR.mean, mL.mean, fr_target, out))
           return true;
       }
+      if (conv && d_.method == kExact && mLR.var < INFINITY) {
+        // a level past Panjer's reach (2^20 units): "exact" takes the variance-matched NB there,
+        // where pmf arrays would be millions of entries wide per day (a day whose alpha mu
+        // overflows is left to the arrays, which refuse it)
+        conv = false;
+        if (d_.target == kCsl) {
+          out.S = inv::nb_level(mLR.mean, mLR.alpha_eff(), d_.service);
+          if (d_.need_s) out.s = inv::nb_level(mL.mean, mL.alpha_eff(), d_.service);
+          return true;
+        }
+      }
       // NB laws in closed form (or variance matched): walked from a guess, no arrays
       if (!conv && d_.target != kCsl &&
           inv::nb_fill_levels(mLR.mean, mLR.alpha_eff(), mL.mean, mL.alpha_eff(), R > 0,
@@ -328,7 +339,7 @@ class RowSolver {
  private:
   // csl levels of a convolved window by Panjer's recursion (cpu/nb_sum_law.h): S and s, the
   // quantiles of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a quantile
-  // far out, or P(0) below the double range): the convolution decides.
+  // past 2^20 units): the caller falls back ("exact": variance matched; else pmf arrays).
   bool panjer_quantiles(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mLR, Levels& out) {
     if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(NbSumLaw::kMaxK))) return false;
     NbSumLaw& lr = sc_.sum_lr;
@@ -352,8 +363,8 @@ class RowSolver {
 
   // Levels of a stochastic lead time's mixtures of convolved windows by Panjer's recursion, one
   // recursion per window length in the mixtures (cpu/nb_sum_law.h); all: the moments of the
-  // longest window. False where it does not apply (a level far out, or a member's P(0) below the
-  // double range): the convolution decides.
+  // longest window. False where it does not apply (a level past 2^20 units): the caller
+  // convolves pmf arrays.
   bool panjer_mixture_levels(int64_t i, int64_t st, const double* w, int64_t lmax, int64_t R,
                              const inv::WindowMoments& all, double mean_lr, double mean_l, double fr_target,
                              Levels& out) {

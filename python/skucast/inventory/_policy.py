@@ -33,9 +33,11 @@ Methods (NB parameters)
 * ``"exact"``: when alpha_t mu_t is the same on every day of the window (e.g. mu and alpha constant
   per row, or Poisson days) the window sum is exactly NB(sum mu_t, alpha_t mu_t / sum mu_t)
   (a sum of NB with a common success probability), so S is an exact NB quantile. Otherwise the
-  daily pmfs are convolved when the window mean is <= ``EXACT_CONVOLUTION_MEAN`` and the
-  variance-matched NB is used above it (accuracy measured in bench/RESULTS.md and in
-  tests/test_inventory_policy.py).
+  window's law is the convolution of the daily laws, by Panjer's recursion (below), for every
+  level up to 2^20 units; past that (window means in the hundreds of thousands) it is the
+  variance-matched NB. ``EXACT_CONVOLUTION_MEAN`` (default inf) can cap the mean of the
+  convolved windows to trade exactness for speed (the variance-matched NB above it: accuracy
+  measured in bench/RESULTS.md).
 * ``"convolution"``: the true convolution of the daily pmfs (tails below 1e-16 dropped).
 * ``"moment"``: always the variance-matched NB (mean sum mu_t, variance sum mu_t + alpha_t mu_t^2).
 * ``"normal"``: the retail baseline ceil(mean + z sd), z = Phi^-1(service_level) (fill rate: the
@@ -44,8 +46,10 @@ Methods (NB parameters)
 With a deterministic lead time the law of a convolved window is not built as an array: it comes
 from Panjer's recursion for the sum (each NB day is a compound Poisson law), run only as far as
 the level: the quantile for csl, and for fill rate the first S whose expected shortage
-mean - sum_{j<S} P(D > j) (compensated sums) is within the budget. Windows with mean + 8 sd past
-65536 units, whose P(0) is below ~1e-304 or whose level lies past 65536 convolve the pmf arrays.
+mean - sum_{j<S} P(D > j) (compensated sums) is within the budget. A P(0) below the double range
+is carried scaled by a power of two. Windows with mean + 8 sd past 2^20 units, or whose level lies
+past 2^20, convolve the pmf arrays under "convolution" and in ``lead_time_pmf`` mixtures (refused
+past 2^26 entries); a fixed window under "exact" takes the variance-matched NB there.
 """
 from __future__ import annotations
 
@@ -63,8 +67,9 @@ _METHODS = {"normal": 0, "exact": 1, "convolution": 2, "moment": 3}
 _TARGETS = {"csl": 0, "fill_rate": 1}
 _POLICIES = {"RS": 0, "base_stock": 1, "sS": 2, "sQ": 3}
 
-# method="exact" convolves non-closed-form windows up to this mean (see module docstring).
-EXACT_CONVOLUTION_MEAN = 64.0
+# method="exact" convolves non-closed-form windows up to this mean (see module docstring): all of
+# them by default.
+EXACT_CONVOLUTION_MEAN = float("inf")
 
 REASON_NAMES = (
     "ordered",                   # 0: the policy quantity (rounded up to whole cases)

@@ -41,8 +41,9 @@ struct DemandArgs {
   double service = 0.95;
   int target = kCsl;
   int method = kExact;
-  // method kExact: protection-interval demand whose daily alpha*mu differ is convolved when its
-  // mean is <= conv_mean_max, else variance-matched (see inventory_policy.cpp).
+  // method kExact: protection-interval demand whose daily alpha*mu differ is convolved (Panjer's
+  // recursion) when its mean is <= conv_mean_max (Python passes inf) and its level within 2^20
+  // units, else variance-matched (see inventory_policy.cpp).
   double conv_mean_max = 0.0;
 };
 

@@ -20,8 +20,9 @@ namespace cpu {
 
 class NbSumLaw {
  public:
-  // Levels past this are left to the convolution (a bound on one row's O(k T) work).
-  static constexpr int64_t kMaxK = 65536;
+  // Levels past this are left to the caller's fallback (a bound on one row's O(k T) work: ~2^20 T
+  // fused multiply-adds, a few ms).
+  static constexpr int64_t kMaxK = int64_t{1} << 20;
 
   void reset() {
     g_.clear();
@@ -39,66 +40,124 @@ class NbSumLaw {
     for (size_t t = 0; t < days; ++t) add_terms(from.g_[t], from.r_[t], from.log_p0_days_[t]);
   }
   size_t days() const { return g_.size(); }
-  // Starts the pmf at P(0); false where P(0) is below the double range (the recursion does not
-  // apply).
+  // Starts the pmf at P(0); false where P(0) is below e^-1.4e6 (a mean past kMaxK anyway). A P(0)
+  // below the double range is carried scaled by 2^-exp_ (the recursion is linear in P), and the
+  // pmf reads 0 until the scaled values come back into range.
   bool start() {
-    if (log_p0_ < -700.0) return false;
-    p0_ = last_ = std::exp(log_p0_);
-    k_ = 0;
-    acc_.assign(g_.size(), 0.0);  // A_t(0): an empty sum
+    if (!(log_p0_ > -1.4e6)) return false;
+    exp_ = 0;
+    double stored = 0.0;
+    if (log_p0_ >= -700.0) {
+      stored = std::exp(log_p0_);
+    } else {
+      // log_p0 = r + e ln 2 with r in [0, ln 2), reduced in two parts (Cody-Waite: e kLn2Hi is
+      // exact for |e| < 2^21)
+      constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+      const double e = std::floor(log_p0_ / 0.69314718055994530942);
+      exp_ = static_cast<int>(e);
+      stored = std::exp((log_p0_ - e * kLn2Hi) - e * kLn2Lo);
+    }
+    factor_ = std::ldexp(1.0, exp_);
+    p0_ = stored * factor_;
+    big_g_ = big_gr_ = 0.0;
+    const size_t days = g_.size(), blocks = (days + 3) / 4;
+    r4_.assign(blocks, V4{0.0, 0.0, 0.0, 0.0});
+    grr4_.assign(blocks, V4{0.0, 0.0, 0.0, 0.0});
+    acc4_.assign(blocks, V4{0.0, 0.0, 0.0, 0.0});  // A_t(-1) = 0
+    for (size_t t = 0; t < days; ++t) {            // padding days: g = r = 0, no part in the sums
+      r4_[t / 4][t % 4] = r_[t];
+      grr4_[t / 4][t % 4] = g_[t] * r_[t] * r_[t];
+      big_g_ += g_[t];
+      big_gr_ += g_[t] * r_[t];
+    }
+    at_ = Step{stored, 0.0, 0.0, 0};  // P(0), P(-1) = 0, C(1) = 0
     return true;
   }
   // P(k) for the next k (k = 1, 2, ... after start()).
   double next() {
-    ++k_;
-    const double prev = last_;
-    const size_t days = g_.size();
-    const double* g = g_.data();
-    const double* r = r_.data();
-    double* acc = acc_.data();
-    // four chains (the terms are positive: the order only moves the last bits)
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t t = 0;
-    for (; t + 4 <= days; t += 4) {
-      const double a0 = prev + r[t] * acc[t], a1 = prev + r[t + 1] * acc[t + 1];
-      const double a2 = prev + r[t + 2] * acc[t + 2], a3 = prev + r[t + 3] * acc[t + 3];
-      acc[t] = a0, acc[t + 1] = a1, acc[t + 2] = a2, acc[t + 3] = a3;
-      s0 += g[t] * a0, s1 += g[t + 1] * a1, s2 += g[t + 2] * a2, s3 += g[t + 3] * a3;
-    }
-    for (; t < days; ++t) {
-      const double a = prev + r[t] * acc[t];
-      acc[t] = a;
-      s0 += g[t] * a;
-    }
-    last_ = ((s0 + s1) + (s2 + s3)) / static_cast<double>(k_);
-    return last_;
+    Step s = at_;
+    const double p = step(s);
+    at_ = s;
+    return p * factor_;
   }
   double p0() const { return p0_; }
 
-  // Smallest k with cdf(k) >= q, or -1 where the recursion does not apply: P(0) below the
-  // double range, or no k up to kMaxK.
+  // Smallest k with cdf(k) >= q, or -1 where the recursion does not apply: P(0) below
+  // e^-1.4e6, or no k up to kMaxK.
   int64_t quantile(double q) {
     if (!start()) return -1;
     double cum = p0_;
     if (cum >= q) return 0;
+    Step s = at_;  // a local: the stores to the days' sums cannot alias it
     for (int64_t k = 1; k <= kMaxK; ++k) {
-      cum += next();
+      cum += step(s) * factor_;
       if (cum >= q) return k;
     }
     return -1;
   }
 
  private:
+  typedef double V4 __attribute__((vector_size(32)));
+
   void add_terms(double g, double r, double log_p0) {
     g_.push_back(g);
     r_.push_back(r);
     log_p0_days_.push_back(log_p0);
     log_p0_ += log_p0;
   }
+  // The state between steps: P(k-1), P(k-2), C(k) = sum_t g_t r_t^2 A_t(k-2), and k - 1.
+  struct Step {
+    double p1, p2, c;
+    int64_t k;
+  };
+  // P(k) = (1/k) sum_t g_t A_t(k), A_t(k) = P(k-1) + r_t A_t(k-1), unrolled twice:
+  //   P(k) = (G P(k-1) + GR P(k-2) + C(k)) / k,  G = sum_t g_t,  GR = sum_t g_t r_t.
+  // C(k) needs only P(k-3) and older, so the days' work (A_t(k-1) and C(k+1), four days to a
+  // vector) runs beside the step's own chain, two multiply-adds and a multiply.
+  __attribute__((always_inline)) double step(Step& s) {
+    ++s.k;
+    const double p = (big_g_ * s.p1 + (big_gr_ * s.p2 + s.c)) * (1.0 / static_cast<double>(s.k));
+    const V4 pv = {s.p2, s.p2, s.p2, s.p2};  // A_t(k-2) -> A_t(k-1) = P(k-2) + r_t A_t(k-2)
+    const size_t blocks = acc4_.size();
+    V4* acc = acc4_.data();
+    const V4* r = r4_.data();
+    const V4* grr = grr4_.data();
+    V4 c0 = {0.0, 0.0, 0.0, 0.0}, c1 = c0;
+    size_t j = 0;
+    for (; j + 2 <= blocks; j += 2) {
+      const V4 a0 = pv + r[j] * acc[j], a1 = pv + r[j + 1] * acc[j + 1];
+      acc[j] = a0, acc[j + 1] = a1;
+      c0 += grr[j] * a0, c1 += grr[j + 1] * a1;
+    }
+    if (j < blocks) {
+      const V4 a0 = pv + r[j] * acc[j];
+      acc[j] = a0;
+      c0 += grr[j] * a0;
+    }
+    const V4 c = c0 + c1;
+    s.c = (c[0] + c[1]) + (c[2] + c[3]);
+    s.p2 = s.p1;
+    s.p1 = p;
+    if (p > 0x1p600) rescale(s);  // only while P(0) was scaled up: true values are <= 1
+    return s.p1;
+  }
+  // Scaled values past 2^600: every one times 2^-600 (exact), the scale moved by as much.
+  void rescale(Step& s) {
+    constexpr double kDown = 0x1p-600;
+    s.p1 *= kDown;
+    s.p2 *= kDown;
+    s.c *= kDown;
+    for (V4& a : acc4_) a *= kDown;
+    exp_ += 600;
+    factor_ = std::ldexp(1.0, exp_);
+  }
 
-  std::vector<double> g_, r_, log_p0_days_, acc_;  // acc_[t] = A_t(k)
-  double log_p0_ = 0.0, p0_ = 0.0, last_ = 0.0;
-  int64_t k_ = 0;
+  std::vector<double> g_, r_, log_p0_days_;
+  std::vector<V4> r4_, grr4_, acc4_;  // the days four to a vector; acc4_: A_t(k-2) before step k
+  double log_p0_ = 0.0, p0_ = 0.0, big_g_ = 0.0, big_gr_ = 0.0;
+  double factor_ = 1.0;  // 2^exp_: a stored value times it is P(k)
+  int exp_ = 0;
+  Step at_{};
 };
 
 // A sum that keeps its rounding error (Neumaier).
@@ -126,7 +185,7 @@ struct CdfSteps {
 class WindowMixture {
  public:
   // all: the law of every day up to lmax + R (days of zero mean left out); positive[j]: how many
-  // of the first j days it holds. False where a member's P(0) is below the double range.
+  // of the first j days it holds. False where a member's P(0) is below e^-1.4e6.
   bool start(const NbSumLaw& all, const int64_t* positive, const double* w, int64_t lmax, int64_t R) {
     used_ = 0;
     for (int64_t j = 0; j <= lmax + R; ++j) {
@@ -176,7 +235,7 @@ class WindowMixture {
 // smallest s with E[(D_L - s)^+] <= budget, kept at most S. A shortage is mean - sum_{j<S} P(D > j),
 // a difference of near-equal numbers once S is past the mean: the tails are accurate (CdfSteps)
 // and their sums compensated, so it is good to a few ulps of the mean. Both shortages fall as S
-// grows, so one forward scan finds both. False past kMaxK: the convolution decides.
+// grows, so one forward scan finds both. False past kMaxK: the caller's fallback decides.
 inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t& S, int64_t& s) {
   CompensatedSum sum_lr, sum_l;
   int64_t s_found = -1;
@@ -198,7 +257,7 @@ inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool p
 }
 
 // csl levels from a started WindowMixture: the smallest S with cdf_{L+R}(S) >= q and the smallest
-// s with cdf_L(s) >= q. False past kMaxK: the convolution decides.
+// s with cdf_L(s) >= q. False past kMaxK: the caller's fallback decides.
 inline bool csl_scan(WindowMixture& laws, double q, int64_t& S, int64_t& s) {
   int64_t S_found = -1, s_found = -1;
   for (int64_t k = 0; k <= NbSumLaw::kMaxK; ++k) {
