@@ -35,9 +35,10 @@ Methods (NB parameters)
   (a sum of NB with a common success probability), so S is an exact NB quantile. Otherwise the
   window's law is the convolution of the daily laws, by Panjer's recursion (below), for every
   level up to 2^20 units; past that (window means in the hundreds of thousands) it is the
-  variance-matched NB. ``EXACT_CONVOLUTION_MEAN`` (default inf) can cap the mean of the
-  convolved windows to trade exactness for speed (the variance-matched NB above it: accuracy
-  measured in bench/RESULTS.md).
+  variance-matched NB. The convolution costs O(level x days): ~2-4 us a row for M5-like windows
+  of up to 28 days, ~0.3 ms at a window mean of 2e4, ~7 ms at 6e5 (1 thread). ``"moment"`` is the
+  fast approximation, and ``EXACT_CONVOLUTION_MEAN`` (default inf) caps the mean of the convolved
+  windows (the variance-matched NB above it: accuracy measured in bench/RESULTS.md).
 * ``"convolution"``: the true convolution of the daily pmfs (tails below 1e-16 dropped).
 * ``"moment"``: always the variance-matched NB (mean sum mu_t, variance sum mu_t + alpha_t mu_t^2).
 * ``"normal"``: the retail baseline ceil(mean + z sd), z = Phi^-1(service_level) (fill rate: the
