@@ -119,12 +119,13 @@ def test_order_up_to_samples_must_be_finite_and_summable():
 @pytest.mark.parametrize("kw", [
     dict(alpha=10.0, lead_time=2, service_level=0.99, mu=np.array([[1e7, 1.1e7]])),
     dict(alpha=10.0, lead_time_pmf=[0.0, 0.5, 0.5], service_level=0.98, target="fill_rate",
-         mu=np.array([[1e6, 1.1e6]])),
+         mu=np.array([[1e7, 1.1e7]])),
 ])
 def test_laws_too_wide_for_pmf_arrays_are_refused_not_truncated(kw):
     # these levels used to come back as 2^26 or from a truncated law, silently. (Day-varying laws
-    # past Panjer's reach are convolved from arrays; laws in closed form need none now, at any
-    # width: the last lines, and test_inventory_policy's heavy-tailed fill-rate test.)
+    # past Panjer's reach, 2^26 units here, are convolved from arrays; laws in closed form need
+    # none now, at any width: the last lines, and test_inventory_policy's heavy-tailed fill-rate
+    # test.)
     kw = dict(kw, method="convolution")
     with pytest.raises(ValueError, match=r"mu: row 0: .* spans more than 2\*\*26 units"):
         inv.order_up_to(**kw)
@@ -134,6 +135,16 @@ def test_laws_too_wide_for_pmf_arrays_are_refused_not_truncated(kw):
     assert 0 < normal[0] < 2**62
     closed = inv.order_up_to(**{**kw, "mu": kw["mu"][:, 0], "method": "exact"})
     assert 0 < closed.s[0] <= closed.S[0] < 2**62
+
+
+def test_wide_day_varying_mixture_within_panjers_reach_is_solved():
+    # refused until the recursion reached 2^26 units: a level of 3.2e7, near the variance-matched
+    # mixture's (the members' laws differ from NB only a little at this scale)
+    kw = dict(alpha=10.0, lead_time_pmf=[0.0, 0.5, 0.5], service_level=0.98, target="fill_rate",
+              mu=np.array([[1e6, 1.1e6]]))
+    conv = inv.order_up_to(method="convolution", **kw).S[0]
+    moment = inv.order_up_to(method="moment", **kw).S[0]
+    assert 2**24 < conv < 2**26 and abs(conv - moment) < 5e-3 * moment  # 0.1% apart
 
 
 def test_quantiles_of_whole_float32_rows_past_2_24():

@@ -901,6 +901,44 @@ def test_convolved_levels_where_p0_underflows(method):
                 assert (mixed.S[i], mixed.s[i]) == _mixture_levels(mu[i], alpha[i], [0, 0.5, 0, 0.5], 2, q, target)
 
 
+def test_convolved_levels_past_a_million_units():
+    """A heavy-tailed day (alpha mu = 2e5) among light ones puts levels past 2^20 units: "convolution"
+    (and a lead_time_pmf mixture) runs Panjer's recursion out to 2^26 units instead of pmf arrays,
+    equal to numpy convolutions of scipy pmfs; "exact" takes the variance-matched NB past 2^20."""
+    heavy = st.nbinom(1 / 1000.0, 1 / (1 + 1000.0 * 200.0))
+    light_m, light_a = [2.0, 3.0, 1.5, 2.5], [0.5, 0.2, 0.8, 0.3]
+    mu, alpha = np.array([[200.0] + light_m]), np.array([[1000.0] + light_a])
+    windows = [heavy.pmf(np.arange(int(heavy.isf(1e-18)) + 1))]  # D_1, ..., D_5 (7.4e6 entries)
+    for m, a in zip(light_m, light_a):
+        day = _nb_law(m, a)
+        windows.append(np.convolve(windows[-1], day.pmf(np.arange(int(day.isf(1e-18)) + 10))))
+    for q in (0.999999, 0.9999995):
+        want = ref_csl(windows[4], q)
+        got = inv.order_up_to(mu=mu, alpha=alpha, lead_time=5, review_period=0, service_level=q, method="convolution")
+        assert got.S[0] == want > 2 ** 20 - 80_000, q
+        w = [0, 0, 0, 0.5, 0, 0.5]  # lead time 3 or 5 days
+        mixed = inv.order_up_to(mu=mu, alpha=alpha, lead_time_pmf=w, review_period=0, service_level=q,
+                                method="exact")
+        size = windows[4].size
+        mix = 0.5 * windows[4] + 0.5 * np.pad(windows[2], (0, size - windows[2].size))
+        assert mixed.S[0] == ref_csl(mix, q), q
+    kw = dict(mu=mu, alpha=alpha, lead_time=5, review_period=0, service_level=0.9999995)
+    exact, moment = (inv.order_up_to(method=m, **kw).S[0] for m in ("exact", "moment"))
+    assert exact == moment < ref_csl(windows[4], 0.9999995)
+    # fill rate: the scan's shortage, mean - sum_{j<S} P(D > j), carries ~1e-11 of the mean in
+    # rounding after a million steps, so the level meets its definition to that margin (here a
+    # near-tie 2e-9 from the budget, 5e-8 of it, goes the other way than in the reference)
+    fill = inv.order_up_to(target="fill_rate", method="convolution", **{**kw, "service_level": 0.999})
+    p = windows[4]  # P(D > k) and E[(D - S)^+] = sum_{k >= S} P(D > k), summed from the far tail
+    tail = np.concatenate([np.cumsum(p[::-1])[::-1][1:], [0.0]])
+    shortage = np.cumsum(tail[::-1])[::-1]
+    budget = (1 - 0.999) * mu.sum() / 5 + 1e-12 * (mu.sum() + 1)  # per day of lead time, as the kernel
+    S = fill.S[0]
+    assert S > 2 ** 20 and abs(S - np.argmax(shortage <= budget)) <= 1
+    margin = 1e-10 * mu.sum()
+    assert shortage[S] <= budget + margin and shortage[S - 1] > budget - margin
+
+
 def test_exact_levels_past_panjers_reach_are_variance_matched():
     """A convolved window whose level lies past 2^20 units: "exact" takes the variance-matched NB
     there (pmf arrays of such windows would be millions of entries per day)."""

@@ -183,12 +183,14 @@ class RowSolver {
       const double fr_target = inv::fill_rate_budget(d_.service, mL, mLR, L, R);
       bool conv = false;
       if (inv::direct_levels(d_, z_, mL, mLR, R, fr_target, out.S, out.s, conv)) return true;
-      if (conv && d_.target == kCsl && panjer_quantiles(i, st, L, R, mLR, out)) return true;
+      // "exact" has a fast fallback past kExactReach; "convolution" only the far slower pmf arrays
+      const int64_t reach = d_.method == kExact ? NbSumLaw::kExactReach : NbSumLaw::kMaxReach;
+      if (conv && d_.target == kCsl && panjer_quantiles(i, st, L, R, mLR, reach, out)) return true;
       if (conv && d_.target != kCsl) {
         // one lead time: the mixture of one window length
         sc_.one_lead.assign(static_cast<size_t>(L + 1), 0.0);
         sc_.one_lead[static_cast<size_t>(L)] = 1.0;
-        if (panjer_mixture_levels(i, st, sc_.one_lead.data(), L, R, mLR, mLR.mean, mL.mean, fr_target, out))
+        if (panjer_mixture_levels(i, st, sc_.one_lead.data(), L, R, mLR, mLR.mean, mL.mean, fr_target, reach, out))
           return true;
       }
       if (conv && d_.method == kExact && mLR.var < INFINITY) {
@@ -294,7 +296,7 @@ class RowSolver {
     };
     if (conv) {
       prefixes(false);
-      if (panjer_mixture_levels(i, st, w, lmax, R, all, mean_lr, mean_l, fill_budget(), out)) {
+      if (panjer_mixture_levels(i, st, w, lmax, R, all, mean_lr, mean_l, fill_budget(), NbSumLaw::kMaxReach, out)) {
         out.mean = mean_lr;
         return true;
       }
@@ -339,9 +341,10 @@ class RowSolver {
  private:
   // csl levels of a convolved window by Panjer's recursion (cpu/nb_sum_law.h): S and s, the
   // quantiles of D_{L+R} and D_L, without pmf arrays. False where it does not apply (a quantile
-  // past 2^20 units): the caller falls back ("exact": variance matched; else pmf arrays).
-  bool panjer_quantiles(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mLR, Levels& out) {
-    if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(NbSumLaw::kMaxK))) return false;
+  // past reach): the caller falls back ("exact": variance matched; else pmf arrays).
+  bool panjer_quantiles(int64_t i, int64_t st, int64_t L, int64_t R, const inv::WindowMoments& mLR, int64_t reach,
+                        Levels& out) {
+    if (!(mLR.mean + 8.0 * std::sqrt(mLR.var) < static_cast<double>(reach))) return false;
     NbSumLaw& lr = sc_.sum_lr;
     NbSumLaw& l = sc_.sum_l;
     lr.reset();
@@ -352,9 +355,9 @@ class RowSolver {
       lr.add_day(mu, a);
       if (t < st + L) l.add_day(mu, a);
     }
-    const int64_t S = lr.quantile(d_.service);
+    const int64_t S = lr.quantile(d_.service, reach);
     if (S < 0) return false;
-    const int64_t s = l.quantile(d_.service);
+    const int64_t s = l.quantile(d_.service, reach);
     if (s < 0) return false;
     out.S = S;
     out.s = s;
@@ -363,12 +366,12 @@ class RowSolver {
 
   // Levels of a stochastic lead time's mixtures of convolved windows by Panjer's recursion, one
   // recursion per window length in the mixtures (cpu/nb_sum_law.h); all: the moments of the
-  // longest window. False where it does not apply (a level past 2^20 units): the caller
-  // convolves pmf arrays.
+  // longest window. False where it does not apply (a level past reach): the caller falls back as
+  // for panjer_quantiles.
   bool panjer_mixture_levels(int64_t i, int64_t st, const double* w, int64_t lmax, int64_t R,
                              const inv::WindowMoments& all, double mean_lr, double mean_l, double fr_target,
-                             Levels& out) {
-    if (!(all.mean + 8.0 * std::sqrt(all.var) < static_cast<double>(NbSumLaw::kMaxK))) return false;
+                             int64_t reach, Levels& out) {
+    if (!(all.mean + 8.0 * std::sqrt(all.var) < static_cast<double>(reach))) return false;
     NbSumLaw& days = sc_.sum_lr;
     days.reset();
     sc_.positive.assign(1, 0);
@@ -379,8 +382,9 @@ class RowSolver {
     }
     WindowMixture& laws = sc_.mixture;
     if (!laws.start(days, sc_.positive.data(), w, lmax, R)) return false;
-    if (d_.target == kCsl) return csl_scan(laws, d_.service, out.S, out.s);
-    return fill_scan(laws, mean_lr, mean_l, R > 0, inv::budget_with_tolerance(fr_target, mean_lr), out.S, out.s);
+    if (d_.target == kCsl) return csl_scan(laws, d_.service, reach, out.S, out.s);
+    return fill_scan(laws, mean_lr, mean_l, R > 0, inv::budget_with_tolerance(fr_target, mean_lr), reach, out.S,
+                     out.s);
   }
 
   void start_run() {

@@ -48,9 +48,11 @@ With a deterministic lead time the law of a convolved window is not built as an 
 from Panjer's recursion for the sum (each NB day is a compound Poisson law), run only as far as
 the level: the quantile for csl, and for fill rate the first S whose expected shortage
 mean - sum_{j<S} P(D > j) (compensated sums) is within the budget. A P(0) below the double range
-is carried scaled by a power of two. Windows with mean + 8 sd past 2^20 units, or whose level lies
-past 2^20, convolve the pmf arrays under "convolution" and in ``lead_time_pmf`` mixtures (refused
-past 2^26 entries); a fixed window under "exact" takes the variance-matched NB there.
+is carried scaled by a power of two. The shortage's tails carry the recursion's rounding, ~1e-11 of
+the mean after a million steps, so fill-rate near-ties within that margin may go either way. The
+recursion runs out to 2^26 units under "convolution" and in ``lead_time_pmf`` mixtures (past that,
+pmf arrays, refused past 2^26 entries); a fixed window under "exact" stops at 2^20 units and takes
+the variance-matched NB past it.
 """
 from __future__ import annotations
 

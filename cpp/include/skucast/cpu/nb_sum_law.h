@@ -20,9 +20,11 @@ namespace cpu {
 
 class NbSumLaw {
  public:
-  // Levels past this are left to the caller's fallback (a bound on one row's O(k T) work: ~2^20 T
-  // fused multiply-adds, a few ms).
-  static constexpr int64_t kMaxK = int64_t{1} << 20;
+  // How far a scan goes (its O(k T) work: ~10 ns a step over 28 days) before it leaves the level
+  // to the caller: kExactReach where a fast fallback exists (the variance-matched NB of "exact"),
+  // kMaxReach where the only other way is pmf arrays, which cost far more and stop at 2^26 entries.
+  static constexpr int64_t kExactReach = int64_t{1} << 20;
+  static constexpr int64_t kMaxReach = int64_t{1} << 26;
 
   void reset() {
     g_.clear();
@@ -40,22 +42,24 @@ class NbSumLaw {
     for (size_t t = 0; t < days; ++t) add_terms(from.g_[t], from.r_[t], from.log_p0_days_[t]);
   }
   size_t days() const { return g_.size(); }
-  // Starts the pmf at P(0); false where P(0) is below e^-1.4e6 (a mean past kMaxK anyway). A P(0)
-  // below the double range is carried scaled by 2^-exp_ (the recursion is linear in P), and the
-  // pmf reads 0 until the scaled values come back into range.
+  // Starts the pmf at P(0); false where P(0) is below e^-4e7 (a mean past kMaxReach anyway). A
+  // P(0) below the double range is carried scaled by 2^-exp_ (the recursion is linear in P), and
+  // the pmf reads 0 until the scaled values come back into range.
   bool start() {
-    if (!(log_p0_ > -1.4e6)) return false;
+    if (!(log_p0_ > -4e7)) return false;
     exp_ = 0;
     double stored = 0.0;
     if (log_p0_ >= -700.0) {
       stored = std::exp(log_p0_);
     } else {
-      // log_p0 = r + e ln 2 with r in [0, ln 2), reduced in two parts (Cody-Waite: e kLn2Hi is
-      // exact for |e| < 2^21)
-      constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+      // log_p0 = r + e ln 2 with r in [0, ln 2), reduced in three parts (Cody-Waite): ln 2 =
+      // k1 + k2 + k3 with k1, k2 of 24 bits, so e k1 and e k2 are exact for |e| < 2^29
+      constexpr double kLn2_1 = 0.693147182464599609375;  // float(ln 2)
+      constexpr double kLn2_2 = -1.9046542121259336e-09;   // float(ln 2 - k1)
+      constexpr double kLn2_3 = -8.783183432405266e-17;    // ln 2 - k1 - k2 (mpmath)
       const double e = std::floor(log_p0_ / 0.69314718055994530942);
       exp_ = static_cast<int>(e);
-      stored = std::exp((log_p0_ - e * kLn2Hi) - e * kLn2Lo);
+      stored = std::exp(((log_p0_ - e * kLn2_1) - e * kLn2_2) - e * kLn2_3);
     }
     factor_ = std::ldexp(1.0, exp_);
     p0_ = stored * factor_;
@@ -82,14 +86,14 @@ class NbSumLaw {
   }
   double p0() const { return p0_; }
 
-  // Smallest k with cdf(k) >= q, or -1 where the recursion does not apply: P(0) below
-  // e^-1.4e6, or no k up to kMaxK.
-  int64_t quantile(double q) {
+  // Smallest k with cdf(k) >= q, or -1 where the recursion does not apply: P(0) below e^-4e7, or
+  // no k up to reach.
+  int64_t quantile(double q, int64_t reach) {
     if (!start()) return -1;
     double cum = p0_;
     if (cum >= q) return 0;
     Step s = at_;  // a local: the stores to the days' sums cannot alias it
-    for (int64_t k = 1; k <= kMaxK; ++k) {
+    for (int64_t k = 1; k <= reach; ++k) {
       cum += step(s) * factor_;
       if (cum >= q) return k;
     }
@@ -185,7 +189,7 @@ struct CdfSteps {
 class WindowMixture {
  public:
   // all: the law of every day up to lmax + R (days of zero mean left out); positive[j]: how many
-  // of the first j days it holds. False where a member's P(0) is below e^-1.4e6.
+  // of the first j days it holds. False where a member's P(0) is below e^-4e7.
   bool start(const NbSumLaw& all, const int64_t* positive, const double* w, int64_t lmax, int64_t R) {
     used_ = 0;
     for (int64_t j = 0; j <= lmax + R; ++j) {
@@ -235,11 +239,12 @@ class WindowMixture {
 // smallest s with E[(D_L - s)^+] <= budget, kept at most S. A shortage is mean - sum_{j<S} P(D > j),
 // a difference of near-equal numbers once S is past the mean: the tails are accurate (CdfSteps)
 // and their sums compensated, so it is good to a few ulps of the mean. Both shortages fall as S
-// grows, so one forward scan finds both. False past kMaxK: the caller's fallback decides.
-inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t& S, int64_t& s) {
+// grows, so one forward scan finds both. False past reach: the caller's fallback decides.
+inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t reach,
+                      int64_t& S, int64_t& s) {
   CompensatedSum sum_lr, sum_l;
   int64_t s_found = -1;
-  for (int64_t k = 0; k <= NbSumLaw::kMaxK; ++k) {
+  for (int64_t k = 0; k <= reach; ++k) {
     // here the sums hold P(D > j) for j < k
     const double short_lr = mean_lr - sum_lr.value();
     const double short_l = periodic ? mean_l - sum_l.value() : short_lr;
@@ -257,10 +262,10 @@ inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool p
 }
 
 // csl levels from a started WindowMixture: the smallest S with cdf_{L+R}(S) >= q and the smallest
-// s with cdf_L(s) >= q. False past kMaxK: the caller's fallback decides.
-inline bool csl_scan(WindowMixture& laws, double q, int64_t& S, int64_t& s) {
+// s with cdf_L(s) >= q. False past reach: the caller's fallback decides.
+inline bool csl_scan(WindowMixture& laws, double q, int64_t reach, int64_t& S, int64_t& s) {
   int64_t S_found = -1, s_found = -1;
-  for (int64_t k = 0; k <= NbSumLaw::kMaxK; ++k) {
+  for (int64_t k = 0; k <= reach; ++k) {
     laws.advance(k);
     if (s_found < 0 && laws.cdf_l() >= q) s_found = k;
     if (S_found < 0 && laws.cdf_lr() >= q) S_found = k;
