@@ -39,7 +39,8 @@ Methods (NB parameters)
   of up to 28 days, ~0.3 ms at a window mean of 2e4, ~7 ms at 6e5 (1 thread). ``"moment"`` is the
   fast approximation, and ``EXACT_CONVOLUTION_MEAN`` (default inf) caps the mean of the convolved
   windows (the variance-matched NB above it: accuracy measured in bench/RESULTS.md).
-* ``"convolution"``: the true convolution of the daily pmfs (tails below 1e-16 dropped).
+* ``"convolution"``: the convolution of the daily laws at any level (Panjer's recursion out to 2^26
+  units, then pmf arrays with tails below 1e-16 dropped); the closed form where it is exact.
 * ``"moment"``: always the variance-matched NB (mean sum mu_t, variance sum mu_t + alpha_t mu_t^2).
 * ``"normal"``: the retail baseline ceil(mean + z sd), z = Phi^-1(service_level) (fill rate: the
   normal loss function).
