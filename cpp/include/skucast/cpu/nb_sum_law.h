@@ -238,8 +238,9 @@ class WindowMixture {
 // E[(D_{L+R} - S)^+] - E[(D_L - S)^+] (periodic; else E[(D_{L+R} - S)^+]) <= budget, and s the
 // smallest s with E[(D_L - s)^+] <= budget, kept at most S. A shortage is mean - sum_{j<S} P(D > j),
 // a difference of near-equal numbers once S is past the mean: the tails are accurate (CdfSteps)
-// and their sums compensated, so it is good to a few ulps of the mean. Both shortages fall as S
-// grows, so one forward scan finds both. False past reach: the caller's fallback decides.
+// and their sums compensated, so only the recursion's own rounding remains, growing with the scan
+// (~1e-11 of the mean after a million steps). Both shortages fall as S grows, so one forward scan
+// finds both. False past reach: the caller's fallback decides.
 inline bool fill_scan(WindowMixture& laws, double mean_lr, double mean_l, bool periodic, double budget, int64_t reach,
                       int64_t& S, int64_t& s) {
   CompensatedSum sum_lr, sum_l;
