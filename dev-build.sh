@@ -11,5 +11,10 @@ if [ ! -f "$build/build.ninja" ]; then
     -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" -DSKBUILD_PROJECT_VERSION=0.1.0.dev >/dev/null
 fi
 cmake --build "$build" -j "${JOBS:-2}"
-cp "$build"/_core*.so python/skucast/
-ls "$build"/_cuda*.so >/dev/null 2>&1 && cp "$build"/_cuda*.so python/skucast/ || true
+# copy, then rename over the old file: a Python process that has the old one mapped keeps it
+# (copying over it in place would change the pages under that process)
+for so in "$build"/_core*.so "$build"/_cuda*.so; do
+  [ -e "$so" ] || continue
+  cp "$so" "python/skucast/.$(basename "$so").new"
+  mv -f "python/skucast/.$(basename "$so").new" "python/skucast/$(basename "$so")"
+done

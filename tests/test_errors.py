@@ -371,3 +371,70 @@ def test_alpha_mu_past_the_double_range_is_refused(func):
         f(*args)
     # just inside the range every function stays finite
     assert np.isfinite(skucast.nbinom.cdf(5, 1e200, 1e105)) and np.isfinite(skucast.nbinom.logpmf(5, 1e200, 1e105))
+
+
+def test_whole_number_floats_are_integers_and_fractions_are_refused():
+    # pandas reads an integer column that once held a NaN as float64: whole values are the same
+    # integers; a fraction, NaN, inf or a value past int64 is named, never truncated
+    import pandas as pd
+    from skucast import inventory as inv
+
+    on_hand = pd.Series([3, 0, None]).fillna(7)  # float64
+    assert on_hand.dtype == np.float64
+    kw = dict(S=[10, 4, 12], case_pack=2, moq=4)
+    np.testing.assert_array_equal(inv.replenish(on_hand=on_hand, **kw).order,
+                                  inv.replenish(on_hand=np.array([3, 0, 7]), **kw).order)
+    mu = np.array([[2.0, 3.0], [0.5, 1.0]])
+    for method in ("exact", "normal"):
+        a = inv.plan_orders(mu=mu, alpha=0.2, lead_time=np.array([1.0, 2.0]), on_hand=[1.0, 0.0], case_pack=3.0,
+                            method=method)
+        b = inv.plan_orders(mu=mu, alpha=0.2, lead_time=[1, 2], on_hand=[1, 0], case_pack=3, method=method)
+        np.testing.assert_array_equal(a.order, b.order)
+    demand = np.array([[1, 0, 4, 2, 0, 3]])
+    np.testing.assert_array_equal(inv.simulate(demand.astype(np.float32), S=[6], lead_time=1.0).avg_on_hand,
+                                  inv.simulate(demand, S=[6], lead_time=1).avg_on_hand)
+    np.testing.assert_array_equal(inv.allocate([5.0], mu=[[1.0, 2.0]], min_display=[[1.0, 0.0]]),
+                                  inv.allocate([5], mu=[[1.0, 2.0]], min_display=[[1, 0]]))
+    for bad, shown in ((2.5, "2.5"), (np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf"), (2.0**63, "9.223372036854776e+18")):
+        with pytest.raises(ValueError, match=rf"^on_hand: must be whole numbers within the int64 range; "
+                                             rf"first bad value at index \(1,\): {re.escape(shown)}$"):
+            inv.replenish(on_hand=[1.0, bad, 2.0], S=[3, 3, 3])
+        with pytest.raises(ValueError, match=r"^demand: must be whole numbers .*index \(0, 2\)"):
+            inv.simulate(np.array([[1.0, 2.0, bad]]), S=[5], lead_time=1)
+    # the most negative int64 is a float exactly: it is read, and refused as a stock below 0
+    with pytest.raises(ValueError, match=r"^on_hand: must be >= 0"):
+        inv.replenish(on_hand=[-2.0**63], S=[3])
+
+
+def test_inventory_arguments_are_named_when_wrong():
+    # each case once leaked an internal error, blamed another argument or read as a default
+    from skucast import inventory as inv
+
+    demand = np.ones((2, 5), np.int64)
+    with pytest.raises(ValueError, match=r"^review_period: must be <= 1099511627776"):
+        inv.simulate(demand, S=3, lead_time=1, review_period=2**63)  # was pybind's signature dump
+    with pytest.raises(ValueError, match=r"^trace_rows: expected a row index or a 1-d list"):
+        inv.simulate(demand, S=3, lead_time=1, trace_rows=[[0, 1]])  # was blamed on demand
+    with pytest.raises(TypeError, match=r"^lost_sales: expected True or False, got 'no'"):
+        inv.simulate(demand, S=3, lead_time=1, lost_sales="no")  # read as True
+    np.testing.assert_array_equal(inv.simulate(demand, S=3, lead_time=1, review_period=np.array(2)).fill_rate,
+                                  inv.simulate(demand, S=3, lead_time=1, review_period=2).fill_rate)
+    with pytest.raises(ValueError, match=r"^unit_cost / holding_cost_rate: row 0's holding_cost passes the double"):
+        inv.simulate(demand, S=3, lead_time=1, unit_cost=1e308)  # was inf
+    with pytest.raises(ValueError, match=r"^on_hand: required"):
+        inv.replenish(on_hand=None, S=10)  # was read as 0
+    np.testing.assert_array_equal(inv.replenish(on_hand=1, S=10, case_pack=None).order, [9])  # the default, 1
+    with pytest.raises(TypeError, match=r"^on_hand: cannot be read as a numeric array"):
+        inv.replenish(on_hand=[[1], [1, 2]], S=5)  # was numpy's message alone
+    with pytest.raises(ValueError, match=r"^policy: must be one of .* got \['RS'\]"):
+        inv.replenish(on_hand=1, S=5, policy=["RS"])  # was "unhashable type"
+    with pytest.raises(ValueError, match=r"^method: must be one of"):
+        inv.order_up_to(mu=[1.0], alpha=0.1, lead_time=1, method=["exact"])
+    with pytest.raises(TypeError, match=r"^return_levels: expected True or False"):
+        inv.plan_orders(mu=[1.0], alpha=0.1, lead_time=1, on_hand=0, return_levels="yes")
+    with pytest.raises(ValueError, match=r"^category: must be < 2\*\*31"):
+        inv.optimize_targets(mu=[1.0, 2.0], cost=1.0, budget=1, category=[0, 2**62])  # was numpy's "too big"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # float16 samples warned of an overflow in the range check's cast
+        np.testing.assert_array_equal(inv.order_up_to(samples=np.ones((2, 5, 4), np.float16), lead_time=2).S, [2, 2])

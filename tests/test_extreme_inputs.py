@@ -139,3 +139,47 @@ def test_poisson_means_near_the_double_limit_are_fast():
     for mu in (1e250, 4e307, 5e307, 1e308):
         assert skucast.nbinom.ppf(0.5, mu, 0.0) == 2**62
         assert skucast.nbinom.cdf(1000, mu, 0.0) == 0.0
+
+
+def _poisson_tail_by_summation(y, mu, upper):
+    """P(X > y) (upper) or P(X <= y) of Poisson(mu) by summing pmfs at 30 digits out to 1e-25."""
+    import mpmath as mp
+
+    with mp.workdps(30):
+        m = mp.mpf(mu)
+        k = y + 1 if upper else y
+        term = mp.e ** (-m + k * mp.log(m) - mp.loggamma(k + 1))
+        total = term
+        while term > total * mp.mpf(10) ** -25:
+            if upper:
+                k += 1
+                term *= m / k
+            else:
+                term *= k / m
+                k -= 1
+            total += term
+        return float(total)
+
+
+def test_poisson_tails_of_huge_means_are_fast_and_exact():
+    # The incomplete gamma's series and fraction need ~sqrt(mu) steps near the mean: a cdf took
+    # 2 s at mu = 1e17 and ppf 15 s. From y + 1 >= 1e7 on (mu < 2 (y + 1)) the tails come from
+    # Temme's uniform expansion. References: pmf sums at 30 digits, and the NB fraction at
+    # alpha = 1e-30 (another algorithm; that law differs from Poisson's by ~1e-23 relative here).
+    mu = 1e7
+    sd = np.sqrt(mu)
+    for z, upper in ((5.0, True), (10.0, True), (0.0, True), (-4.5, False)):
+        y = int(np.floor(mu + z * sd))
+        got = nb.sf(y, mu, 0.0) if upper else nb.cdf(y, mu, 0.0)
+        assert got == pytest.approx(_poisson_tail_by_summation(y, mu, upper), rel=1e-13)
+    rng = np.random.default_rng(7)
+    for mu in np.concatenate([[9.99e6, 1e7, 1e9], np.exp(rng.uniform(np.log(1e7), np.log(4e15), 12))]):
+        z = np.concatenate([np.linspace(-38, 38, 39), rng.normal(0, 3, 40), [-1e-3, 0.0, 1e-3]])
+        y = np.unique(np.floor(mu + z * np.sqrt(mu)))
+        for f in (nb.cdf, nb.sf):
+            got, ref = f(y, mu, 0.0), f(y, mu, 1e-30)
+            keep = (ref > 1e-300) & (ref <= 0.75)  # the tail each computes directly, or near it
+            np.testing.assert_allclose(got[keep], ref[keep], rtol=5e-12, atol=0)
+    for mu in (1e10, 1e13, 1e17):
+        q = np.array([1e-9, 0.05, 0.5, 0.95, 1 - 1e-9])
+        np.testing.assert_array_equal(nb.ppf(q, mu, 0.0), nb.ppf(q, mu, 1e-30))

@@ -186,3 +186,31 @@ def test_poisson_tails_at_2_53_end_and_are_not_nan():
     for y, mu in [(2.0**53 - 1, 2.0**53 - 1), (2.0**53, 2.0**53), (2.0**53 - 1, 2.0**53)]:
         c, s = nb.cdf(y, mu, 0.0), nb.sf(y, mu, 0.0)
         assert 0.49 < c < 0.51 and abs(c + s - 1.0) < 1e-12
+
+
+def test_fill_rate_levels_of_means_past_int64_are_refused_or_saturate():
+    # the pmf array's mode, a mean of 1e19 cast to int64, read a negative count: a segfault; the
+    # normal method's search bound wrapped to -2^63
+    for kw in (dict(mu=[1e19], alpha=0.5, lead_time=1), dict(mu=[1e9], alpha=0.0, lead_time=2**40)):
+        for method in ("exact", "moment", "convolution"):
+            with pytest.raises(ValueError, match="mu: row 0: .* too wide"):
+                inv.order_up_to(**kw, target="fill_rate", method=method)
+        with pytest.raises(ValueError, match="mu: row 0: .* too wide"):
+            inv.plan_orders(**kw, on_hand=0, target="fill_rate")
+        r = inv.order_up_to(**kw, target="fill_rate", method="normal")
+        assert r.S[0] == r.s[0] == 2**62  # as csl levels saturate
+
+
+def test_levels_of_huge_poisson_means_are_solved():
+    # Poisson tails near the mean took ~sqrt(mean) steps: one csl row of mean 1e17 took 15 s and a
+    # fill-rate row of mean 1.1e18 did not finish. The NB at alpha = 1e-30 (its own fraction) is
+    # the reference.
+    for target in ("csl", "fill_rate"):
+        for kw in (dict(mu=[1e17], lead_time=1, review_period=0), dict(mu=[1e6], lead_time=2**40, review_period=3)):
+            r = inv.order_up_to(**kw, alpha=0.0, target=target)
+            ref = inv.order_up_to(**kw, alpha=1e-30, target=target)
+            np.testing.assert_array_equal(r.S, ref.S)
+            np.testing.assert_array_equal(r.s, ref.s)
+            if target == "csl":
+                sd = np.sqrt(r.mean_demand[0])
+                assert 1.6 * sd < r.S[0] - r.mean_demand[0] < 1.7 * sd

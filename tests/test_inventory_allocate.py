@@ -304,7 +304,7 @@ def test_error_precedence_mu_alpha_then_supply():
         allocate([1.5], mu=[[np.nan]], alpha=0.1)
     with pytest.raises(ValueError, match=r"^alpha: "):
         allocate([1, 2, 3], mu=[[1.0]], alpha=[[np.inf]])
-    with pytest.raises(TypeError, match=r"^min_display: "):
+    with pytest.raises(ValueError, match=r"^min_display: must be whole numbers"):
         allocate([1], mu=[[1.0]], min_display=[[0.5]])
     with pytest.raises(ValueError, match=r"^alpha: "):
         allocate([5], mu=[[1.0]], alpha=[[-1.0]], reserve=-2)

@@ -287,7 +287,7 @@ def test_errors(kwargs, match):
 def test_type_errors():
     with pytest.raises(TypeError, match="mu: expected real numbers"):
         optimize_targets(mu=["a"], cost=1.0, budget=1)
-    with pytest.raises(TypeError, match="category: expected integers"):
+    with pytest.raises(ValueError, match=r"category: must be whole numbers .*index \(0,\): 0.5"):
         optimize_targets(mu=[1.0], cost=1.0, budget=1, category=[0.5])
 
 
@@ -324,3 +324,32 @@ def test_results_to_frame():
     g = fr.to_frame()
     np.testing.assert_array_equal(g["goal"], [50, 100])
     np.testing.assert_array_equal(g["fill_rate"], fr.fill_rate)
+
+
+def test_units_tied_at_the_threshold_are_handed_out_by_sku_without_a_list_per_unit():
+    # every unit below a SKU's smallest sample has gain 1: such ties cannot be split by the
+    # threshold search, and one list entry per unit took 2.4 GB for 1e8 units (bad_alloc at 1e9)
+    smp = np.full((3, 4), 100_000)
+    r = optimize_targets(samples=smp, cost=[2.0, 1.0, 1.0], budget=2.5e5)
+    np.testing.assert_array_equal(r.S, [25_000, 100_000, 100_000])  # cheapest first, then by SKU
+    assert r.total_value == 2.5e5 and r.threshold[0] == 0.5
+    r = optimize_targets(samples=smp, cost=[1.0, 3.0, 1.0], fill_rate=0.5)
+    np.testing.assert_array_equal(r.S, [100_000, 0, 50_000])
+    assert r.total_fill_rate == 0.5
+    r = optimize_targets(samples=smp, cost=[1.0, 1.5, 1.0], budget=2.5e5 + 1.0)  # a unit that does not fit
+    np.testing.assert_array_equal(r.S, [100_000, 33_334, 100_000])
+    big = optimize_targets(mu=[1e9, 2e9], alpha=0.0, cost=1.0, fill_rate=0.9)
+    assert big.status == ["solved"] and big.total_fill_rate >= 0.9
+    assert big.total_value - 1 < 0.9 * 3e9 + 1e5  # ~all units given have gain ~1
+
+
+def test_levels_past_int64_are_refused():
+    with pytest.raises(ValueError, match=r"^mu: the level where .* passes 2\*\*62 .* index \(0,\): 1e\+19"):
+        optimize_targets(mu=[1e19, 1.0], alpha=0.5, cost=1.0, budget=1e30)
+    with pytest.raises(ValueError, match=r"^mu: the level where .* index \(1,\): 1e\+300"):
+        optimize_targets(mu=[1.0, 1e300], alpha=0.5, cost=1.0, budget=10)
+    with pytest.raises(ValueError, match=r"^samples: must be <= 2\*\*62 / horizon = 1152921504606846976; "
+                                         r"first bad value at index \(0, 0, 0\)"):
+        optimize_targets(samples=np.full((1, 2, 4), 2**62), cost=1.0, fill_rate=0.9)
+    r = optimize_targets(samples=np.full((2, 3), 2**62), cost=1.0, budget=10)  # levels of 2^62 fit
+    np.testing.assert_array_equal(r.S, [10, 0])

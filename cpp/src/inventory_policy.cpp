@@ -55,6 +55,7 @@ bool nb_pmf_array(double m, double a, Pmf& out) {
     out.p.push_back(1.0);
     return true;
   }
+  if (!(m < 0x1p62)) return false;  // (a mode past int64 could not even be indexed: too wide)
   const int64_t k0 = static_cast<int64_t>(std::floor(m));
   const double p0 = std::exp(nb::logpmf(static_cast<double>(k0), m, a));
   const double r_inf = a * m / (1.0 + a * m);

@@ -46,7 +46,7 @@ struct SampleModel {
 
 struct PassSums {
   double metric = 0.0;
-  int64_t units = 0;
+  double units = 0.0;  // (a count, summed in double: levels up to 2^62 over many SKUs pass int64)
 };
 
 template <class Model>
@@ -57,7 +57,7 @@ struct Solver {
   std::vector<int64_t> s_lo, s_hi, s_mid;
   std::vector<double> f_lo, f_hi, f_mid;
   std::vector<double> part_metric;
-  std::vector<int64_t> part_units;
+  std::vector<double> part_units;
   // Ends of the bracket of the last group solved (the frontier reuses them across points).
   int64_t cached_begin = -1, cached_size = -1;
   std::vector<int64_t> c_s_lo, c_s_hi;
@@ -78,12 +78,11 @@ struct Solver {
   PassSums pass(double lam, bool skip, std::vector<int64_t>& S, std::vector<double>& f) {
     const int64_t nblocks = (m + kBlock - 1) / kBlock;
     part_metric.assign(static_cast<size_t>(nblocks), 0.0);
-    part_units.assign(static_cast<size_t>(nblocks), 0);
+    part_units.assign(static_cast<size_t>(nblocks), 0.0);
     const bool fill = a.mode == 1;
     parallel_for(nblocks, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t blk = b0; blk < b1; ++blk) {
-        double metric = 0.0;
-        int64_t units = 0;
+        double metric = 0.0, units = 0.0;
         const int64_t end = std::min(m, (blk + 1) * kBlock);
         for (int64_t j = blk * kBlock; j < end; ++j) {
           const int64_t i = b + j;
@@ -96,7 +95,7 @@ struct Solver {
             if (fill) f[j] = M.filled(i, k);
           }
           S[j] = k;
-          units += k;
+          units += static_cast<double>(k);
           metric += fill ? f[j] : a.cost[i] * static_cast<double>(k);
         }
         part_metric[blk] = metric;
@@ -127,6 +126,47 @@ struct Solver {
     double s = 0.0;
     for (double v : part_metric) s += v;
     return s;
+  }
+
+  // A bracket that could not be narrowed below kMaxCandidates units: its units share one gain per
+  // dollar to the last bits of lambda (e.g. every unit below a SKU's smallest sample has gain 1),
+  // so they go by SKU, then unit, as the candidates' sort orders ties, a SKU's range at a time
+  // rather than one entry per unit (1e9 tied units took 24 GB). From s_hi (metric hi_metric)
+  // towards s_lo; returns the gain per dollar of the last unit given (else `lam`).
+  double hand_out_ties(bool fill, double target, double hi_metric, double lam) {
+    double cur = hi_metric, room = target - hi_metric;
+    for (int64_t j = 0; j < m; ++j) {
+      const int64_t i = b + j, first = s_hi[j], last = s_lo[j];
+      if (first >= last) continue;
+      int64_t k = last;  // the new level
+      if (fill) {
+        if (cur >= target) break;
+        if (cur + (f_lo[j] - f_hi[j]) >= target) {  // the smallest level in (first, last] reaching it
+          int64_t lo_k = first, hi_k = last;
+          while (hi_k - lo_k > 1) {
+            const int64_t mid = lo_k + (hi_k - lo_k) / 2;
+            if (cur + (M.filled(i, mid) - f_hi[j]) >= target) hi_k = mid; else lo_k = mid;
+          }
+          k = hi_k;
+          cur += M.filled(i, k) - f_hi[j];
+        } else {
+          cur += f_lo[j] - f_hi[j];
+        }
+      } else {
+        const double c = a.cost[i];
+        double fit = std::floor(room / c);
+        if (fit > static_cast<double>(last - first)) fit = static_cast<double>(last - first);
+        if (!(fit >= 1.0)) continue;
+        int64_t units = static_cast<int64_t>(fit);
+        if (static_cast<double>(units) * c > room) --units;  // (room / c rounded up)
+        if (units < 1) continue;
+        k = first + units;
+        room -= static_cast<double>(units) * c;
+      }
+      s_hi[j] = k;
+      lam = M.gain(i, k - 1) / a.cost[i];
+    }
+    return lam;
   }
 
   // Solves group [begin, begin + size) for `goal`; writes levels to out[0..size) and the stats.
@@ -209,39 +249,43 @@ struct Solver {
             std::swap(f_hi, f_mid);
           }
         }
-        // Units of the bracket, by decreasing gain per dollar; ties by SKU then unit.
-        std::vector<std::tuple<double, int64_t, int64_t>> cand;
-        cand.reserve(static_cast<size_t>(lo.units - hi.units));
-        for (int64_t j = 0; j < m; ++j) {
-          const int64_t i = b + j;
-          for (int64_t k = s_hi[j]; k < s_lo[j]; ++k) cand.emplace_back(-M.gain(i, k) / a.cost[i], j, k);
-        }
-        std::sort(cand.begin(), cand.end());
-        lam_out = std::exp(u_hi);
-        if (fill) {
-          double cur = hi.metric;
-          for (const auto& c : cand) {
-            if (cur >= target) break;
-            const int64_t j = std::get<1>(c);
-            s_hi[j] += 1;
-            cur += -std::get<0>(c) * a.cost[b + j];
-            lam_out = -std::get<0>(c);
-          }
+        if (lo.units - hi.units > kMaxCandidates) {
+          lam_out = hand_out_ties(fill, target, hi.metric, std::exp(u_hi));
         } else {
-          double room = target - hi.metric;
-          std::vector<unsigned char> blocked;
-          for (const auto& c : cand) {
-            const int64_t j = std::get<1>(c);
-            const double cj = a.cost[b + j];
-            if (!blocked.empty() && blocked[j]) continue;
-            if (s_hi[j] != std::get<2>(c)) continue;  // an earlier unit of this SKU was blocked
-            if (cj <= room) {
+          // Units of the bracket, by decreasing gain per dollar; ties by SKU then unit.
+          std::vector<std::tuple<double, int64_t, int64_t>> cand;
+          cand.reserve(static_cast<size_t>(lo.units - hi.units));
+          for (int64_t j = 0; j < m; ++j) {
+            const int64_t i = b + j;
+            for (int64_t k = s_hi[j]; k < s_lo[j]; ++k) cand.emplace_back(-M.gain(i, k) / a.cost[i], j, k);
+          }
+          std::sort(cand.begin(), cand.end());
+          lam_out = std::exp(u_hi);
+          if (fill) {
+            double cur = hi.metric;
+            for (const auto& c : cand) {
+              if (cur >= target) break;
+              const int64_t j = std::get<1>(c);
               s_hi[j] += 1;
-              room -= cj;
+              cur += -std::get<0>(c) * a.cost[b + j];
               lam_out = -std::get<0>(c);
-            } else {
-              if (blocked.empty()) blocked.assign(static_cast<size_t>(m), 0);
-              blocked[j] = 1;
+            }
+          } else {
+            double room = target - hi.metric;
+            std::vector<unsigned char> blocked;
+            for (const auto& c : cand) {
+              const int64_t j = std::get<1>(c);
+              const double cj = a.cost[b + j];
+              if (!blocked.empty() && blocked[j]) continue;
+              if (s_hi[j] != std::get<2>(c)) continue;  // an earlier unit of this SKU was blocked
+              if (cj <= room) {
+                s_hi[j] += 1;
+                room -= cj;
+                lam_out = -std::get<0>(c);
+              } else {
+                if (blocked.empty()) blocked.assign(static_cast<size_t>(m), 0);
+                blocked[j] = 1;
+              }
             }
           }
         }

@@ -45,14 +45,26 @@ def as_params(values: dict) -> tuple[dict, np.dtype]:
     return {name: a.astype(dtype, copy=False) for name, a in arrays.items()}, dtype
 
 
+INT64_RANGE = (-2**63, 2**63 - 1)
+WHOLE_INT64_RULE = "must be whole numbers within the int64 range"
+
+
 def as_int64(value, name: str) -> np.ndarray:
+    """Integer arguments as int64. Floats are taken when every value is a whole number (pandas
+    reads an integer column that once held a NaN as float64, and an empty list reads as float64);
+    a fraction, NaN or inf is refused, naming it, rather than truncated as astype(int) would."""
     arr = as_numeric(value, name)
-    if arr.dtype.kind == "f" and arr.size == 0:   # an empty list reads as float64
-        return arr.astype(np.int64)
     if arr.dtype.kind == "f":
-        raise TypeError(f"{name}: expected integers, got dtype {arr.dtype}")
+        if not within(arr, *INT64_RANGE, whole=True):
+            raise_first_bad({name: arr}, [(name, not_whole_int64(arr), WHOLE_INT64_RULE)])
+        return arr.astype(np.int64)
     refuse_past_int64(arr.dtype, arr.size, arr.max, name)
     return arr.astype(np.int64, copy=False)
+
+
+def not_whole_int64(arr: np.ndarray) -> np.ndarray:
+    """Mask of the float values that are not an int64: NaN, inf, fractions, |x| >= 2^63."""
+    return ~np.isfinite(arr) | (arr != np.floor(arr)) | (arr < -2.0**63) | (arr >= 2.0**63)
 
 
 def refuse_past_int64(dtype, size: int, largest, name: str) -> None:
@@ -123,13 +135,6 @@ def range_within(value_range, low=None, high=None, whole: bool = False) -> bool:
     return (low is None or lo >= low) and (high is None or hi <= high)
 
 
-def require_whole(arr: np.ndarray, name: str) -> None:
-    """Float arrays standing for counts: every value finite and whole (one pass; the masks only
-    to name the first bad value)."""
-    if not within(arr, whole=True):
-        raise_first_bad({name: arr}, [(name, ~np.isfinite(arr) | (arr != np.floor(arr)), "must be whole numbers")])
-
-
 def scalar_or_array(out: np.ndarray, *inputs) -> np.ndarray:
     """numpy's ufunc convention: all-scalar inputs give a numpy scalar."""
     if all(np.ndim(x) == 0 for x in inputs):
@@ -138,6 +143,8 @@ def scalar_or_array(out: np.ndarray, *inputs) -> np.ndarray:
 
 
 def check_int(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":  # a 0-d array
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
     value = int(value)
@@ -146,6 +153,13 @@ def check_int(value, name: str, low: int | None = None, high: int | None = None)
     if high is not None and value > high:
         raise ValueError(f"{name}: must be <= {high}, got {value}")
     return value
+
+
+def check_bool(value, name: str) -> bool:
+    """A flag: True or False (a string such as "no" would read as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def per_row_alpha(n, horizon):

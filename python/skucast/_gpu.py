@@ -109,6 +109,11 @@ class _Cupy:
     def where(self, cond, a, b):
         return self.xp.where(cond, a, b)
 
+    def all_whole_int64(self, x) -> bool:
+        xp = self.xp
+        with self.device:
+            return bool(xp.all(xp.isfinite(x) & (x == xp.floor(x)) & (x >= -2.0**63) & (x < 2.0**63)))
+
     def stream(self) -> int:
         with self.device:
             return int(self.xp.cuda.get_current_stream().ptr)
@@ -152,6 +157,10 @@ class _Torch:
         dtype = t.dtype if t is not None and t.is_floating_point() else self.torch.float64
         a, b = (v if _is_torch(v) else self.torch.as_tensor(v, dtype=dtype, device=self.device) for v in (a, b))
         return self.torch.where(cond, a, b)
+
+    def all_whole_int64(self, x) -> bool:
+        t = self.torch
+        return bool(t.all(t.isfinite(x) & (x == t.floor(x)) & (x >= -2.0**63) & (x < 2.0**63)))
 
     def stream(self) -> int:
         return int(self.torch.cuda.current_stream(self.device).cuda_stream)
@@ -202,9 +211,10 @@ class _Call:
         return {n: self.be.astype(a, dtype) for n, a in arrays.items()}, dtype
 
     def int64(self, x, name):
+        """int64 device array; whole-number floats are taken, as by the CPU path's as_int64."""
         arr = self.device_array(x, name)
-        if _dtype(arr).kind == "f":
-            raise TypeError(f"{name}: expected integers, got dtype {_dtype(arr)}")
+        if _dtype(arr).kind == "f" and not self.be.all_whole_int64(arr):
+            _checks.as_int64(self.be.to_host(arr), name)  # raises the CPU path's error
         return self.be.astype(arr, _I64)
 
     def stream(self) -> int:

@@ -266,11 +266,11 @@ def replenish(kw):
 
 
 def _whole_int64(c, x, name):
+    """int64 device array, or None (the caller raises the CPU path's error) for floats that are
+    not all whole numbers within the int64 range."""
     arr = c.device_array(x, name)
-    if _dtype(arr).kind == "f":
-        if _any((arr % 1) != 0):  # NaN / inf give NaN: not whole either
-            return None
-        return c.be.astype(arr, _I64)
+    if _dtype(arr).kind == "f" and not c.be.all_whole_int64(arr):
+        return None
     return c.be.astype(arr, _I64)
 
 
@@ -337,8 +337,9 @@ def simulate(demand, kw):
     if len(_shape(dem)) != 2:
         fail()
     n, T = _shape(dem)
-    review_period = _checks.check_int(kw["review_period"], "review_period", 1)
-    first_review = _checks.check_int(kw["first_review"], "first_review", 0)
+    review_period = _checks.check_int(kw["review_period"], "review_period", 1, 2**40)
+    first_review = _checks.check_int(kw["first_review"], "first_review", 0, 2**40)
+    lost_sales = _checks.check_bool(kw["lost_sales"], "lost_sales")
     policy = kw["policy"]
     if (T == 0 or T > Sim.MAX_SIM_DAYS or first_review >= T or policy not in ("RS", "sS")
             or (policy == "sS" and kw["s"] is None)):
@@ -415,7 +416,7 @@ def simulate(demand, kw):
     price = None if kw["price"] is None else rows(kw["price"], "price", integer=False)
     if bad or any(_any(~_finite_ge0(v)) for v in fvals.values()) or (price is not None and _any(~_finite_ge0(price))):
         fail()
-    args = (n_reviews, review_period, first_review, 0 if policy == "RS" else 1, bool(kw["lost_sales"]))
+    args = (n_reviews, review_period, first_review, 0 if policy == "RS" else 1, lost_sales)
 
     def run(d, S_, s_, L_, oh_, oo_, moq_, cp_, mo_, beta_, trace):
         k = _shape(d)[0]

@@ -62,8 +62,7 @@ def allocate(supply, *, mu=None, alpha=None, samples=None, on_hand=0, min_displa
     if samples is not None:
         if alpha is not None:
             raise ValueError("alpha: not used with samples")
-        smp = _checks.as_int64(samples, "samples") if _checks.as_numeric(samples, "samples").dtype.kind != "f" \
-            else _as_whole(samples)
+        smp = _checks.as_int64(samples, "samples")
         if smp.ndim != 3:
             raise ValueError(f"samples: expected (n_skus, n_locations, num_samples), got shape {smp.shape}")
         if smp.shape[2] == 0:
@@ -126,9 +125,3 @@ def _raise_bad_values(mu=None, alpha=None, sup=None, res=None, oh=None, md=None)
             values[name] = arr
             rules.append((name, bad(arr), rule))
     _checks.raise_first_bad(values, rules)
-
-
-def _as_whole(samples):
-    arr = _checks.as_numeric(samples, "samples")
-    _checks.require_whole(arr, "samples")
-    return arr.astype(np.int64)

@@ -129,7 +129,7 @@ class ReplenishResult:
 
 # --------------------------------------------------------------------------- argument helpers
 def _choice(value, name, options):
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name}: must be one of {sorted(options)}, got {value!r}")
     return options[value]
 
@@ -170,7 +170,10 @@ def _rows_of(arrays: dict) -> int | None:
     for name, v in arrays.items():
         if v is None:
             continue
-        shape = np.shape(v)
+        try:
+            shape = np.shape(v)
+        except ValueError:  # ragged nested lists: the argument's own TypeError
+            shape = _checks.as_numeric(v, name).shape
         if len(shape) >= 1:
             if n is None:
                 n, first = shape[0], name
@@ -218,6 +221,8 @@ class _Demand:
                 raise ValueError("alpha: only with mu (samples carry their own dispersion)")
             self.mu = self.alpha = None
             self.samples = _checks.as_numeric(samples, "samples")
+            if self.samples.dtype == np.float16:  # (its range check would cast 2^62 / horizon to inf)
+                self.samples = self.samples.astype(np.float32)
             if self.samples.ndim != 3:
                 raise ValueError(f"samples: expected shape (n, num_samples, horizon), got {self.samples.shape}")
             if self.samples.shape[1] == 0:
@@ -484,7 +489,11 @@ def replenish(*, on_hand, on_order=0, backorders=0, S=None, s=None, Q=None, poli
         scalar_input = True
     else:
         scalar_input = False
-    arrays = {k: _row_ints(0 if v is None else v, k, n) for k, v in per_row.items()}
+    if on_hand is None:
+        raise ValueError("on_hand: required (a scalar or one value per row)")
+    # None reads as the argument's default (max_order / shelf_capacity: no limit, below)
+    defaults = {"case_pack": 1}
+    arrays = {k: _row_ints(defaults.get(k, 0) if v is None else v, k, n) for k, v in per_row.items()}
     a = arrays
     opt = {k: (None if per_row[k] is None else a[k]) for k in ("max_order", "shelf_capacity")}
     if not fused:
@@ -506,7 +515,7 @@ def replenish(*, on_hand, on_order=0, backorders=0, S=None, s=None, Q=None, poli
         order, reason, S_out, s_out, bad = _core.inv_plan_orders(
             mu_v, al_v, horizon, dem.start, dem.lead, dem.review, dem.lt_pmf, q, tgt, meth, EXACT_CONVOLUTION_MEAN, pol,
             a["on_hand"], a["on_order"], a["backorders"], a["Q"], a["moq"], a["case_pack"], opt["max_order"],
-            opt["shelf_capacity"], bool(return_levels))
+            opt["shelf_capacity"], _checks.check_bool(return_levels, "return_levels"))
         if bad is not None:
             _raise_replenish(bad, {**arrays, "_demand": dem})
         res = ReplenishResult(order, reason, S=S_out if return_levels else None,

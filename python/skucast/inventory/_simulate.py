@@ -121,10 +121,7 @@ def _demand(demand):
     arr = _checks.as_numeric(demand, "demand")
     if arr.ndim != 2:
         raise ValueError(f"demand: expected (n_rows, n_days), got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        _checks.require_whole(arr, "demand")
-        arr = arr.astype(np.int64)
-    elif arr.dtype not in (np.int32, np.int64):
+    if arr.dtype not in (np.int32, np.int64):
         arr = _checks.as_int64(arr, "demand")
     return np.ascontiguousarray(arr)
 
@@ -191,8 +188,9 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     n, T = dem.shape
     if T == 0 or T > MAX_SIM_DAYS:
         raise ValueError(f"demand: the number of days must be in [1, {MAX_SIM_DAYS}], got shape {dem.shape}")
-    review_period = _checks.check_int(review_period, "review_period", 1)
-    first_review = _checks.check_int(first_review, "first_review", 0)
+    review_period = _checks.check_int(review_period, "review_period", 1, 2**40)
+    first_review = _checks.check_int(first_review, "first_review", 0, 2**40)
+    lost_sales = _checks.check_bool(lost_sales, "lost_sales")
     if first_review >= T:
         raise ValueError(f"first_review: must be < the number of days ({T}), got {first_review}")
     n_reviews = len(range(first_review, T, review_period))
@@ -300,6 +298,8 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     rows = None
     if trace_rows is not None:
         rows = np.atleast_1d(_checks.as_int64(trace_rows, "trace_rows"))
+        if rows.ndim != 1:
+            raise ValueError(f"trace_rows: expected a row index or a 1-d list of them, got shape {rows.shape}")
         _checks.raise_first_bad({"trace_rows": rows}, [("trace_rows", (rows < 0) | (rows >= n), f"must be in [0, {n})")])
         sub = lambda a: None if a is None else a if a.ndim == 0 else np.ascontiguousarray(a[rows])  # noqa: E731
         _, _, tr, _ = _core.inv_simulate(sub(dem), sub(S_arr), sub(s_arr), *args, sub(L_run), sub(oh), sub(oo),
@@ -307,8 +307,26 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
         trace = {name: tr[:, j, :] for j, name in enumerate(_TRACE_COLS)}
 
     # the metrics from the totals in one threaded C++ pass (the same operations as _result's)
-    derived = _core.inv_sim_metrics(raw_i, raw_f, T, [unit_cost_a, rate, oc, sc, price_a])
-    return _assemble(out_i, dict(zip(_DERIVED, derived)), trace, rows)
+    derived = dict(zip(_DERIVED, _core.inv_sim_metrics(raw_i, raw_f, T, [unit_cost_a, rate, oc, sc, price_a])))
+    _refuse_cost_overflow(derived, price_a is not None)
+    return _assemble(out_i, derived, trace, rows)
+
+
+# The cost arguments behind each money metric (finite costs times 2^40 units can pass 1.8e308).
+_MONEY = {"avg_inventory_value": ("unit_cost", "price"), "holding_cost": ("unit_cost", "holding_cost_rate"),
+          "ordering_cost": ("order_cost",), "stockout_cost": ("stockout_cost",), "lost_revenue": ("price",),
+          "total_cost": ("unit_cost", "order_cost", "stockout_cost")}
+
+
+def _refuse_cost_overflow(derived, priced):
+    for metric, args in _MONEY.items():
+        values = derived[metric]
+        if not np.isfinite(values).all():
+            i = int(np.flatnonzero(~np.isfinite(values))[0])
+            names = "price" if metric == "avg_inventory_value" and priced else " / ".join(
+                a for a in args if priced or a != "price")
+            raise ValueError(f"{names}: row {i}'s {metric} passes the double range (the costs times the "
+                             f"simulated units); scale the costs down")
 
 
 def _assemble(out_i, derived, trace, rows):

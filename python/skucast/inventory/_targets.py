@@ -122,19 +122,19 @@ def _demand(mu, alpha, samples):
     if samples is not None:
         if alpha is not None:
             raise ValueError("alpha: not used with samples")
-        arr = _checks.as_numeric(samples, "samples")
-        if arr.dtype.kind == "f":
-            _checks.require_whole(arr, "samples")
-        arr = arr.astype(np.int64)
-        if arr.ndim == 3:  # (n, num_samples, horizon) daily paths: protection-interval totals
-            arr = arr.sum(axis=2)
-        if arr.ndim != 2:
+        arr = _checks.as_int64(samples, "samples")
+        if arr.ndim not in (2, 3):
             raise ValueError(f"samples: expected (n_skus, num_samples) or (n_skus, num_samples, horizon), "
                              f"got shape {arr.shape}")
         if arr.shape[1] == 0:
             raise ValueError("samples: the sample axis is empty")
-        if not _checks.within(arr, 0):
-            _checks.raise_first_bad({"samples": arr}, [("samples", arr < 0, "must be >= 0")])
+        # levels are at most 2^62 (as order_up_to's), and a path's days sum without wrapping
+        limit = 2**62 // max(arr.shape[2], 1) if arr.ndim == 3 else 2**62
+        if not _checks.within(arr, 0, limit):
+            _checks.raise_first_bad({"samples": arr}, [("samples", arr < 0, "must be >= 0"), (
+                "samples", arr > limit, "must be <= 2**62" + (f" / horizon = {limit}" if arr.ndim == 3 else ""))])
+        if arr.ndim == 3:  # (n, num_samples, horizon) daily paths: protection-interval totals
+            arr = arr.sum(axis=2)
         return arr.shape[0], None, None, np.ascontiguousarray(arr)
     m = _checks.as_numeric(mu, "mu").astype(np.float64)
     if m.ndim not in (1, 2):
@@ -154,7 +154,21 @@ def _demand(mu, alpha, samples):
         with np.errstate(invalid="ignore", divide="ignore"):
             a = np.where(mean > 0, np.maximum(var - mean, 0.0) / np.where(mean > 0, mean, 1.0) ** 2, 0.0)
         m = mean
+    _refuse_saturated_levels(m, a)
     return m.shape[0], np.ascontiguousarray(m), np.ascontiguousarray(a, dtype=np.float64), None
+
+
+def _refuse_saturated_levels(m, a):
+    """The highest level considered, where a unit's gain P(D > k) falls to 1e-12, must be an int64
+    below nbinom.ppf's saturation at 2^62 (else the search would stop there, silently short)."""
+    from .. import nbinom
+    pos = np.flatnonzero(m > 0)
+    if pos.size:
+        top = nbinom.ppf(1.0 - 1e-12, m[pos], np.broadcast_to(a, m.shape)[pos])
+        if (top >= 2**62).any():
+            i = int(pos[np.flatnonzero(top >= 2**62)[0]])
+            raise _checks.bad_value("mu", "the level where a unit's chance of selling falls to 1e-12 passes 2**62 "
+                                    "units (mean demand too large for int64 levels)", (i,), m[i])
 
 
 def _levels_at(q, mu, alpha, smp):
@@ -210,7 +224,8 @@ def _prepare(mu, alpha, samples, cost, floor, cap, floor_units, cap_units, categ
         order, offsets, n_cat = None, np.array([0, n], dtype=np.int64), 1
     else:
         cat = _per_sku(category, "category", n, integer=True)
-        _checks.raise_first_bad({"category": cat}, [("category", cat < 0, "must be >= 0")])
+        _checks.raise_first_bad({"category": cat}, [("category", cat < 0, "must be >= 0"),
+                                                    ("category", cat >= 2**31, "must be < 2**31")])
         n_cat = int(cat.max()) + 1 if n else 1
         order = np.argsort(cat, kind="stable")
         offsets = np.zeros(n_cat + 1, dtype=np.int64)

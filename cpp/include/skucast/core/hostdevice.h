@@ -18,6 +18,8 @@ namespace skucast {
 
 constexpr double kLnSqrt2Pi = 0.918938533204672741780329736406;  // log(sqrt(2*pi))
 constexpr double kLn2Pi = 1.837877066409345483560659472811;      // log(2*pi)
+constexpr double kPi = 3.141592653589793238462643383280;
+constexpr double kSqrtPi = 1.772453850905516027298167483341;     // sqrt(pi)
 constexpr double kDoubleEps = 2.220446049250313e-16;
 
 }  // namespace skucast

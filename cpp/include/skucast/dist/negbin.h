@@ -89,15 +89,20 @@ SKUCAST_HD double logpmf(double y, double mu, double alpha) {
   const double d = alpha * e;
   // log(1 + d) - d, with 1 + d = (1 + alpha y) / (1 + alpha mu) taken from logs when d is not small
   const double log_shrink_m_d = fabs(d) < 0.5 ? log1pmx(d) : (log1p(alpha * y) - log1p(alpha * mu)) - d;
-  const double nq = mu * (1.0 + alpha * y) / (1.0 + alpha * mu);
+  // (mu (1 + alpha y) passes the double range first for means near it: then the ratio first)
+  const double nq_num = mu * (1.0 + alpha * y);
+  const double nq = nq_num < INFINITY ? nq_num / (1.0 + alpha * mu) : mu * ((1.0 + alpha * y) / (1.0 + alpha * mu));
   const double lc = stirlerr(n + y) - stirlerr(n) - stirlerr(y) + log_shrink_m_d / alpha - bd0_diff(y, nq, e);
   const double log1p_ay = log1p(alpha * y);
   return -log1p_ay + lc - 0.5 * (kLn2Pi + log(y) - log1p_ay);
 }
 
 // Ratio pmf(k+1)/pmf(k) = mu (1 + alpha k) / ((1 + alpha mu)(k + 1)); valid for alpha = 0.
+// (Near the double range, mu (1 + alpha k) or the denominator overflow: then the two ratios.)
 SKUCAST_HD double pmf_ratio_up(double k, double mu, double alpha) {
-  return mu * (1.0 + alpha * k) / ((1.0 + alpha * mu) * (k + 1.0));
+  const double num = mu * (1.0 + alpha * k), den = (1.0 + alpha * mu) * (k + 1.0);
+  if (num < INFINITY && den < INFINITY) return num / den;
+  return (mu / (1.0 + alpha * mu)) * ((1.0 + alpha * k) / (k + 1.0));
 }
 
 constexpr double kCfEps = 1e-16;
@@ -150,10 +155,52 @@ SKUCAST_HD double recurrence_fraction(double b0, Coef coef) {
   return r;
 }
 
+// From this shape a = y + 1 on, Poisson tails take Temme's uniform expansion: the series and
+// the fraction below need ~sqrt(a) steps near the mean (seconds a value past mu ~ 1e16).
+constexpr double kUniformShape = 1e7;
+
+// log of the Poisson tail that is below 1/2 or near it: cdf(y) = Q(a, mu) when mu > a, else
+// sf(y) = P(a, mu), a = y + 1 >= kUniformShape, mu < 2a, by Temme's uniform asymptotic expansion (DLMF
+// 8.12.3-8.12.4): with lambda = mu / a and eta = sign(lambda - 1) sqrt(2 (lambda - 1 - log lambda)),
+//   tail = erfc(t) / 2 + s e^(-t^2) (c0(eta) + c1(eta) / a + ...) / sqrt(2 pi a),  t = |eta| sqrt(a / 2),
+// s = +1 for Q, -1 for P, and t^2 = a eta^2 / 2 = bd0(a, mu) as Loader's pmf forms it. The
+// next term, c2 / a^2 ~ 4e-3 / a^2, is below 1e-16 of c0's from a = 1e7; relative to the tail,
+// the correction itself is ~|eta c0| smaller, so c0 needs ~1e-12 and c1 ~1e-6 relative: closed
+// forms, and Taylor series (DLMF 8.12.9-8.12.10's coefficients) where the closed forms cancel.
+SKUCAST_HD double poisson_log_tail_uniform(double y, double mu, bool* is_cdf) {
+  const double a = y + 1.0;
+  const double d = (mu - a) / a;  // lambda - 1
+  const double t2 = bd0(a, mu);   // a eta^2 / 2
+  const double t = sqrt(t2);
+  const double eta = d < 0.0 ? -sqrt(2.0 * t2 / a) : sqrt(2.0 * t2 / a);
+  const double e = eta;
+  const double c0 = fabs(e) < 0.01
+      ? -1.0 / 3 + e * (1.0 / 12 + e * (-2.0 / 135 + e * (1.0 / 864 + e * (1.0 / 2835 - e * (139.0 / 777600)))))
+      : 1.0 / d - 1.0 / e;
+  const double c1 = fabs(e) < 0.05
+      ? -1.0 / 540 + e * (-1.0 / 288 + e * (1.0 / 378 + e * (-77.0 / 77760 + e * (1.0 / 4860))))
+      : 1.0 / (e * e * e) - 1.0 / (d * d * d) - 1.0 / (d * d) - 1.0 / (12.0 * d);
+  *is_cdf = d > 0.0;
+  const double corr = (*is_cdf ? 1.0 : -1.0) * (c0 + c1 / a) / sqrt(2.0 * kPi * a);
+  if (t < 26.0) return log(0.5 * erfc(t) + exp(-t2) * corr);
+  // erfc(t) underflows past t ~ 26.5: e^(t^2) erfc(t) by its asymptotic series (8 terms: the
+  // next is below 1e-17 from t = 26 on)
+  const double u = 1.0 / (2.0 * t2);
+  double term = 1.0, sum = 1.0;
+  for (int n = 1; n <= 8; ++n) {
+    term *= -(2 * n - 1) * u;
+    sum += term;
+  }
+  return -t2 + log(0.5 * sum / (t * kSqrtPi) + corr);
+}
+
 // Poisson tails through the regularized incomplete gamma with a = y + 1, x = mu.
 // Returns the log of the tail that the method computes directly; *is_cdf says which one.
 SKUCAST_HD double poisson_log_tail(double y, double mu, bool* is_cdf) {
   const double a = y + 1.0;
+  // (not far below the mean, mu > 2a: there the fraction takes a few steps, and the expansion's
+  // terms cancel more as mu / a grows: to nothing at mu = 4e307, a = 1e18)
+  if (a >= kUniformShape && mu < 2.0 * a) return poisson_log_tail_uniform(y, mu, is_cdf);
   // x^a e^-x / Gamma(a) = mu * pmf(y): Loader's pmf keeps the prefactor accurate.
   const double log_pref = log(mu) + poisson_logpmf(y, mu);
   if (mu <= a) {  // (mu == a: at 2^53 the fraction below divides 0 by 0)

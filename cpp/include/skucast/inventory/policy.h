@@ -201,7 +201,7 @@ SKUCAST_HD int64_t smallest_normal_fill(double guess, int64_t hi, double target,
 SKUCAST_HD_NOINLINE int64_t normal_fill(double mL, double vL, double mLR, double vLR, bool periodic, double target) {
   // (callers pass the same budget for S and s; the tolerance uses this call's mean)
   target = budget_with_tolerance(target, mLR);
-  const int64_t hi = static_cast<int64_t>(ceil(mLR + 40.0 * sqrt(vLR) + 1.0));
+  const int64_t hi = level_of(ceil(mLR + 40.0 * sqrt(vLR) + 1.0));  // past 2^62: saturates there, as csl levels
   // where D_{L+R}'s shortage alone meets the target (the periodic one is a little lower)
   const double guess = vLR > 0.0 ? normal_loss_inverse(mLR, sqrt(vLR), target) : mLR - target;
   if (periodic) {
