@@ -52,6 +52,7 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
     const int64_t day = inv::simulate_row<D, kTrace>(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period,
                                                      a.first_review, a.policy, a.lost_sales, L,
                                                      a.on_hand0.at(i) + extra, ring, on_order0, rules, tot, tr);
+    if (kTrace && T > 0) tr.arrival[0] += extra;  // L = 0: the units in transit arrive on day 0
     inv::write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols, 1);
     if (day >= 0) atomicMin(bad, static_cast<unsigned long long>(i * T + day));
   }

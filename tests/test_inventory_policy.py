@@ -1088,3 +1088,42 @@ def test_stochastic_lead_time_closed_form_levels_match_brute_force(target, revie
         for i in range(n):
             ref = _mixture_levels(np.full(h, mu[i]), np.full(h, alpha[i]), P[i], review, q, target)
             assert (got.S[i], got.s[i]) == ref, (i, q)
+
+
+def _window_tail_longdouble(mu, alpha, K):
+    """P(D > S) for S = 0..K-2 of a sum of NB days, from pmfs and a convolution in long double."""
+    import mpmath as mp
+
+    LD = np.longdouble
+    k = np.arange(K, dtype=LD)
+    pm = np.zeros(K, dtype=LD)
+    pm[0] = 1
+    for m, a in zip(mu, alpha):
+        if a == 0:
+            p0, ratio = LD(mp.e ** -mp.mpf(m)), LD(m) / (k[:-1] + 1)
+        else:
+            p0 = LD(mp.power(1 + mp.mpf(a) * mp.mpf(m), -1 / mp.mpf(a)))
+            ratio = (LD(a) * LD(m) / (1 + LD(a) * LD(m))) * (k[:-1] + LD(1) / LD(a)) / (k[:-1] + 1)
+        day = np.empty(K, dtype=LD)
+        day[0] = p0
+        day[1:] = p0 * np.cumprod(ratio)
+        pm = np.convolve(pm, day)[:K]
+    return np.cumsum(pm[::-1])[::-1][1:]
+
+
+def test_csl_levels_near_q_1_from_the_upper_tail():
+    # The running cdf of Panjer's recursion carries ~1e-14 absolute rounding near 1: levels at
+    # q = 1 - 1e-12 were one unit low, at 1 - 1e-13 three. Past 1 - 1e-7 the tail decides.
+    cases = [(np.array([50, 100, 25, 50, 150.0]), np.array([0, 0.1, 0, 0, 0.0])),
+             (np.array([3.0, 40.0, 7.0, 22.0, 9.0, 60.0]), np.array([1.5, 0.02, 0.0, 0.7, 2.5, 0.05]))]
+    for mu, alpha in cases:
+        K = int(12 * mu.sum() + 120 * np.sqrt((mu + alpha * mu * mu).sum()) + 500)
+        tail = _window_tail_longdouble(mu, alpha, K)
+        for q in (1 - 1e-6, 1 - 1e-9, 1 - 1e-12, 1 - 1e-13):
+            ref = int(np.argmax(tail <= np.longdouble(1) - np.longdouble(q)))
+            for method in ("exact", "convolution"):
+                got = inv.order_up_to(mu=mu[None, :], alpha=alpha[None, :], lead_time=len(mu), method=method,
+                                      service_level=q)
+                assert got.S[0] == ref, (mu, q, method)
+    assert inv.order_up_to(mu=cases[0][0][None, :], alpha=cases[0][1][None, :], lead_time=5,
+                           service_level=1 - 1e-12).S[0] == 809

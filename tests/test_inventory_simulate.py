@@ -372,3 +372,18 @@ def test_metrics_in_cpp_equal_the_numpy_formulas(rng, monkeypatch, per_row_costs
     ref = Sim._result(None, raw_i.T, raw_f.T, T, *costs, None, None)
     for name in Sim._METRICS:
         np.testing.assert_array_equal(getattr(res, name), getattr(ref, name), err_msg=name)
+
+
+@pytest.mark.parametrize("lead_time", [0, 1, 3])
+def test_trace_arrivals_balance_the_stock(lead_time):
+    # with L = 0 the trace's arrivals read 0 though the orders (and the units in transit) came in
+    rng = np.random.default_rng(lead_time)
+    demand = rng.integers(0, 6, (3, 30))
+    r = simulate(demand, S=12, lead_time=lead_time, review_period=3, first_review=1, initial_on_hand=4,
+                     on_order=[5, 0, 2], trace_rows=[0, 1, 2])
+    tr = r.trace
+    prev = np.concatenate([np.full((3, 1), 4), tr["on_hand"][:, :-1]], axis=1)
+    np.testing.assert_array_equal(tr["on_hand"], prev + tr["arrival"] - tr["sold"])  # lost sales: no backlog
+    if lead_time == 0:
+        np.testing.assert_array_equal(tr["arrival"][:, 1:], tr["order"][:, 1:])
+        np.testing.assert_array_equal(tr["arrival"][:, 0], [5, 0, 2])

@@ -167,7 +167,9 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
 
     ``trace_rows``: row indices whose per-day series (on_hand, backlog, sold, unmet, order,
     arrival, position) are returned in ``result.trace`` as (len(trace_rows), T) arrays, for plots
-    (``position`` is the inventory position seen at a review: 0 on the days between reviews).
+    (``arrival``: units received that day, with L = 0 the day's own order and, on day 0, the units
+    in transit; ``position`` is the inventory position seen at a review: 0 on the days between
+    reviews).
 
     Returns a :class:`SimulationResult`. Deterministic; independent of the thread count.
     Bad input (negative demand or stock, lead_time < 0, case_pack <= 0, moq > max_order,

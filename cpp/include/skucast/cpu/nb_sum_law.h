@@ -90,6 +90,7 @@ class NbSumLaw {
   // no k up to reach.
   int64_t quantile(double q, int64_t reach) {
     if (!start()) return -1;
+    if (1.0 - q < kTailLevels) return quantile_by_tail(q, reach);
     double cum = p0_;
     if (cum >= q) return 0;
     Step s = at_;  // a local: the stores to the days' sums cannot alias it
@@ -102,6 +103,50 @@ class NbSumLaw {
 
  private:
   typedef double V4 __attribute__((vector_size(32)));
+
+  // Service levels this close to 1 are decided by the upper tail itself. The pmf values carry a
+  // relative rounding of ~1e-14 after ~1e3 steps, which the running cdf turns into an absolute
+  // error of the size of the tail there (one unit low at q = 1 - 1e-12 in a window of mean 300,
+  // three at 1 - 1e-13); the tail summed backward keeps that relative error.
+  static constexpr double kTailLevels = 1e-7;
+
+  // quantile() for q > 1 - kTailLevels: walk to the first k whose running cdf passes q - 1e-11
+  // (the answer is no lower: the cdf's rounding is ~1e-14), keep P(k), P(k+1), ... until what
+  // lies beyond is negligible against 1 - q, and take the smallest S >= k whose tail
+  // sum_{j > S} P(j), summed from the far end, is <= 1 - q (exact: q >= 1/2).
+  int64_t quantile_by_tail(double q, int64_t reach) {
+    const double budget = 1.0 - q;
+    double r_max = 0.0;
+    for (double r : r_) r_max = r > r_max ? r : r_max;
+    Step s = at_;
+    double cum = p0_, p = p0_;
+    int64_t k = 0;
+    while (cum < q - 1e-11) {
+      if (++k > reach) return -1;
+      p = step(s) * factor_;
+      cum += p;
+    }
+    tail_.assign(1, p);
+    for (int64_t j = k + 1;; ++j) {
+      if (j > 2 * reach) return -1;
+      const double next = step(s) * factor_, prev = tail_.back();
+      tail_.push_back(next);
+      // past the mode, what follows is below next rho / (1 - rho), rho the larger of this ratio
+      // and the days' largest r (the ratio's limit; NB shapes below 1 approach it from below)
+      if (next < prev && next < 1e-20 * budget) {
+        const double ratio = next / prev, rho = ratio > r_max ? ratio : r_max;
+        if (next * rho < 1e-18 * budget * (1.0 - rho)) break;
+      }
+    }
+    double above = 0.0;  // sum_{j > S} P(j) for the S at index i
+    int64_t S = k + static_cast<int64_t>(tail_.size()) - 1;
+    for (size_t i = tail_.size(); i-- > 0;) {
+      if (above > budget) break;
+      S = k + static_cast<int64_t>(i);
+      above += tail_[i];
+    }
+    return S <= reach ? S : -1;
+  }
 
   void add_terms(double g, double r, double log_p0) {
     g_.push_back(g);
@@ -157,6 +202,7 @@ class NbSumLaw {
   }
 
   std::vector<double> g_, r_, log_p0_days_;
+  std::vector<double> tail_;  // quantile_by_tail's P(k), P(k+1), ...
   std::vector<V4> r4_, grr4_, acc4_;  // the days four to a vector; acc4_: A_t(k-2) before step k
   double log_p0_ = 0.0, p0_ = 0.0, big_g_ = 0.0, big_gr_ = 0.0;
   double factor_ = 1.0;  // 2^exp_: a stored value times it is P(k)

@@ -175,6 +175,7 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
         out.ordered_units += order;
         if (L == 0) {
           on_hand += order;
+          if (kTrace) tr.arrival[t] += order;  // received the day it is placed
         } else {
           ring[slot_idx] += order;  // arrives on day t + L, the slot just emptied
           on_order += order;
