@@ -183,3 +183,11 @@ def test_poisson_tails_of_huge_means_are_fast_and_exact():
     for mu in (1e10, 1e13, 1e17):
         q = np.array([1e-9, 0.05, 0.5, 0.95, 1 - 1e-9])
         np.testing.assert_array_equal(nb.ppf(q, mu, 0.0), nb.ppf(q, mu, 1e-30))
+
+
+def test_integer_counts_past_2_53_are_refused():
+    # 2^53 + 1 as an integer converted to the double 2^53 and passed the range check
+    assert nb.cdf(2**53, 1e15, 0.0) == 1.0
+    for y in (2**53 + 1, np.int64(2**53 + 1), np.array([3, 2**53 + 1], np.int64), np.uint64(2**53 + 1)):
+        with pytest.raises(ValueError, match=r"^y: must be a whole number in \[0, 2\*\*53\]"):
+            nb.cdf(y, 1e15, 0.0)

@@ -15,7 +15,8 @@ constexpr double kMaxCount = 9007199254740992.0;  // 2^53
 template <class T>
 SKUCAST_HD bool valid_count(T v) {
   if constexpr (std::is_integral_v<T>) {
-    return v >= 0 && static_cast<double>(v) <= kMaxCount;
+    // compared as integers: 2^53 + 1 converts to the double 2^53 and passed
+    return v >= 0 && static_cast<uint64_t>(v) <= (uint64_t{1} << 53);
   } else {
     const double d = static_cast<double>(v);
     return d >= 0 && d <= kMaxCount && d == floor(d);
