@@ -25,18 +25,14 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
     const int64_t L = a.lead_time.at(i);
     const int64_t ring_n = L > 0 ? L : 1;
     for (int64_t k = 0; k < ring_n; ++k) ring[k] = 0;
-    // initial in-transit units (initial_pipeline of the CPU loop)
-    int64_t on_order0 = 0, extra = 0;
+    // initial in-transit units (initial_pipeline of the CPU loop; with L = 0 all arrive on day 0,
+    // the one slot)
+    int64_t on_order0 = 0;
     if (a.on_order) {
       for (int64_t k = 0; k < a.on_order_cols; ++k) {
         const int64_t v = a.on_order[i * a.on_order_cols + k];
-        if (v == 0) continue;
-        if (L == 0) {
-          extra += v;
-        } else {
-          ring[k % ring_n] += v;
-          on_order0 += v;
-        }
+        ring[k % ring_n] += v;
+        on_order0 += v;
       }
     }
     inv::OrderRules rules;
@@ -51,8 +47,7 @@ __global__ void simulate_kernel(cpu::SimArgs a, int64_t ring_cap, int64_t* rings
     const int64_t* s = a.s ? a.s + i * a.target_cols : nullptr;
     const int64_t day = inv::simulate_row<D, kTrace>(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period,
                                                      a.first_review, a.policy, a.lost_sales, L,
-                                                     a.on_hand0.at(i) + extra, ring, on_order0, rules, tot, tr);
-    if (kTrace && T > 0) tr.arrival[0] += extra;  // L = 0: the units in transit arrive on day 0
+                                                     a.on_hand0.at(i), ring, on_order0, rules, tot, tr);
     inv::write_totals(tot, a.out_i + i * kSimIntCols, a.out_f + i * kSimFloatCols, 1);
     if (day >= 0) atomicMin(bad, static_cast<unsigned long long>(i * T + day));
   }

@@ -52,11 +52,11 @@ int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
   const int64_t ring_n = L > 0 ? L : 1;
   std::fill(ring.begin(), ring.begin() + ring_n, 0);
   int64_t on_order0 = 0;
-  const int64_t received0 = initial_pipeline(a, i, L, [&](int64_t k, int64_t v) {
+  auto put = [&](int64_t k, int64_t v) {
     ring[k % ring_n] += v;
     on_order0 += v;
-  });
-  const int64_t on_hand0 = a.on_hand0.at(i) + received0;
+  };
+  put(0, initial_pipeline(a, i, L, put));  // with L = 0, the units in transit arrive on day 0
   const inv::OrderRules rules = rules_of(a, i);
   inv::SimTrace tr;
   if (a.trace) tr = inv::trace_columns(a.trace + i * kSimTraceCols * T, T);
@@ -65,8 +65,7 @@ int64_t scalar_row(const SimArgs& a, int64_t i, std::vector<int64_t>& ring) {
   const int64_t* s = a.s ? a.s + i * a.target_cols : nullptr;
   const auto row = a.trace ? inv::simulate_row<D, true> : inv::simulate_row<D, false>;
   const int64_t bad = row(demand + i * T, T, S, s, stride, a.n_reviews, a.review_period, a.first_review, a.policy,
-                          a.lost_sales, L, on_hand0, ring.data(), on_order0, rules, tot, tr);
-  if (a.trace && T > 0) tr.arrival[0] += received0;  // L = 0: the units in transit arrive on day 0
+                          a.lost_sales, L, a.on_hand0.at(i), ring.data(), on_order0, rules, tot, tr);
   inv::write_totals(tot, a.out_i + i, a.out_f + i, a.n);
   return bad;
 }

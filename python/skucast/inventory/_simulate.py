@@ -314,21 +314,17 @@ def simulate(demand, *, S, s=None, lead_time, review_period=7, first_review=0, p
     return _assemble(out_i, derived, trace, rows)
 
 
-# The cost arguments behind each money metric (finite costs times 2^40 units can pass 1.8e308).
-_MONEY = {"avg_inventory_value": ("unit_cost", "price"), "holding_cost": ("unit_cost", "holding_cost_rate"),
-          "ordering_cost": ("order_cost",), "stockout_cost": ("stockout_cost",), "lost_revenue": ("price",),
-          "total_cost": ("unit_cost", "order_cost", "stockout_cost")}
-
-
 def _refuse_cost_overflow(derived, priced):
-    for metric, args in _MONEY.items():
-        values = derived[metric]
-        if not np.isfinite(values).all():
-            i = int(np.flatnonzero(~np.isfinite(values))[0])
-            names = "price" if metric == "avg_inventory_value" and priced else " / ".join(
-                a for a in args if priced or a != "price")
-            raise ValueError(f"{names}: row {i}'s {metric} passes the double range (the costs times the "
-                             f"simulated units); scale the costs down")
+    """Finite costs times up to 2^40 units can pass 1.8e308: name the cost arguments behind it."""
+    sources = {"avg_inventory_value": "price" if priced else "unit_cost",
+               "holding_cost": "unit_cost / holding_cost_rate", "ordering_cost": "order_cost",
+               "stockout_cost": "stockout_cost", "lost_revenue": "price",
+               "total_cost": "unit_cost / order_cost / stockout_cost"}
+    for metric, names in sources.items():
+        bad = ~np.isfinite(derived[metric])
+        if bad.any():
+            raise ValueError(f"{names}: row {int(np.flatnonzero(bad)[0])}'s {metric} passes the double range (the "
+                             f"costs times the simulated units); scale the costs down")
 
 
 def _assemble(out_i, derived, trace, rows):

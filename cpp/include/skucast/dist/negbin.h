@@ -172,8 +172,7 @@ SKUCAST_HD double poisson_log_tail_uniform(double y, double mu, bool* is_cdf) {
   const double d = (mu - a) / a;  // lambda - 1
   const double t2 = bd0(a, mu);   // a eta^2 / 2
   const double t = sqrt(t2);
-  const double eta = d < 0.0 ? -sqrt(2.0 * t2 / a) : sqrt(2.0 * t2 / a);
-  const double e = eta;
+  const double e = d < 0.0 ? -sqrt(2.0 * t2 / a) : sqrt(2.0 * t2 / a);  // eta
   const double c0 = fabs(e) < 0.01
       ? -1.0 / 3 + e * (1.0 / 12 + e * (-2.0 / 135 + e * (1.0 / 864 + e * (1.0 / 2835 - e * (139.0 / 777600)))))
       : 1.0 / d - 1.0 / e;

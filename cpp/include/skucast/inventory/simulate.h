@@ -117,7 +117,8 @@ SKUCAST_HD bool bad_demand(int64_t d) { return static_cast<uint64_t>(d) > static
 // S, s: one per review at stride target_stride (0: one value for all reviews; s may be nullptr
 // for RS). ring: scratch of max(L, 1) int64 holding the
 // pipeline by arrival day, pre-filled with the initial in-transit units (ring[k % L] arrives on
-// day k, k < L). Returns the first bad day (see bad_demand) or -1.
+// day k, k < L; with L = 0, ring[0] arrives on day 0), which on_order0 counts. Returns the first
+// bad day (see bad_demand) or -1.
 template <class D, bool kTrace>
 SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, const int64_t* s, int64_t target_stride, int64_t n_reviews,
                                 int64_t review_period, int64_t first_review, int policy, bool lost_sales,
@@ -134,14 +135,12 @@ SKUCAST_HD int64_t simulate_row(const D* demand, int64_t T, const int64_t* S, co
   int64_t period_demand = 0;
   bool period_open = false;
   for (int64_t t = 0; t < T; ++t) {
-    int64_t arrived = 0;
-    if (L > 0) {
-      int64_t& slot = ring[slot_idx];
-      arrived = slot;
-      slot = 0;
-      on_order -= arrived;
-      on_hand += arrived;
-    }
+    // (with L = 0 the one slot holds only the initial units: orders go on the shelf at once)
+    int64_t& slot = ring[slot_idx];
+    const int64_t arrived = slot;
+    slot = 0;
+    on_order -= arrived;
+    on_hand += arrived;
     if (kTrace) tr.arrival[t] = arrived;
     // Backorders waiting are served from the receipts before anything else.
     if (backlog > 0 && on_hand > 0) {
